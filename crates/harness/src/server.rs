@@ -1,0 +1,149 @@
+//! Servers under test: started in-process on a thread, or as a child process.
+//!
+//! Either way the test gets the real address (the server bound port 0) and the server is stopped
+//! when the handle is dropped. [`ServerUnderTest`] is what the conformance suites need from both
+//! kinds: the address, which process holds the server's descriptors (for leak checks), and any
+//! diagnostics to add to a failure message.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::Duration;
+
+use crate::time::{Deadline, STEP};
+use crate::{Error, Result};
+
+/// What a conformance suite needs to know about a running server.
+pub trait ServerUnderTest {
+    /// Where clients connect.
+    fn addr(&self) -> SocketAddr;
+    /// The process that holds the server's descriptors (this process for in-process servers).
+    fn pid(&self) -> u32;
+    /// True when the server shares this process (so fd counts include the test's own fds).
+    fn in_process(&self) -> bool;
+    /// Text to add to a failure message (a child's stderr); empty when there is none.
+    fn diagnostics(&self) -> String {
+        String::new()
+    }
+    /// Stops the server, reporting whether it ended well (in-process: returned `Ok` without
+    /// panicking; child: nothing to report, the process is killed).
+    fn shut_down(self) -> Result<()>
+    where
+        Self: Sized;
+}
+
+/// A server running on a thread of the test process; stopped (and checked) on drop.
+#[derive(Debug)]
+pub struct InProcessServer {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    outcome: Option<Receiver<std::result::Result<io::Result<()>, String>>>,
+}
+
+/// Binds `127.0.0.1:0`, and runs `run(listener, stop)` on a new thread.
+///
+/// The server must return soon after `stop` becomes true. To stop it, the harness sets `stop`
+/// and then connects once to the listener, so a server blocked in `accept` or in
+/// `epoll_wait` wakes up and sees the flag.
+pub fn serve<F>(run: F) -> InProcessServer
+where
+    F: FnOnce(TcpListener, Arc<AtomicBool>) -> io::Result<()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0 for a test server");
+    let addr = listener
+        .local_addr()
+        .expect("local address of the test listener");
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
+    let flag = Arc::clone(&stop);
+    thread::Builder::new()
+        .name(format!("server {addr}"))
+        .spawn(move || {
+            let outcome = catch_unwind(AssertUnwindSafe(|| run(listener, flag)))
+                .map_err(|panic| panic_message(&*panic));
+            let _ = tx.send(outcome);
+        })
+        .expect("spawning the server thread");
+    InProcessServer {
+        addr,
+        stop,
+        outcome: Some(rx),
+    }
+}
+
+impl InProcessServer {
+    /// Where clients connect.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Asks the server to stop and waits for its thread to end; reports an error it returned,
+    /// a panic, or a failure to stop within the step deadline.
+    pub fn stop(mut self) -> Result<()> {
+        self.stop_inner()
+    }
+
+    fn stop_inner(&mut self) -> Result<()> {
+        let Some(outcome) = self.outcome.take() else {
+            return Ok(());
+        };
+        self.stop.store(true, Ordering::SeqCst);
+        let deadline = Deadline::after(STEP, format!("in-process server {} to stop", self.addr));
+        // Wake a server blocked in accept/epoll_wait; it may already be gone, so ignore failure.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        match outcome.recv_timeout(deadline.remaining()?) {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => Err(Error::new(format!("in-process server {}", self.addr), e)),
+            Ok(Err(panic)) => Err(Error::new(
+                format!("in-process server {}", self.addr),
+                format!("panicked: {panic}"),
+            )),
+            Err(RecvTimeoutError::Timeout) => Err(deadline.expired().context(
+                "the server did not return after `stop` was set and a wake-up connection was made",
+            )),
+            Err(RecvTimeoutError::Disconnected) => Err(Error::new(
+                format!("in-process server {}", self.addr),
+                "thread ended without reporting",
+            )),
+        }
+    }
+}
+
+impl Drop for InProcessServer {
+    fn drop(&mut self) {
+        if let Err(e) = self.stop_inner()
+            && !thread::panicking()
+        {
+            panic!("{e}");
+        }
+    }
+}
+
+impl ServerUnderTest for InProcessServer {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    fn pid(&self) -> u32 {
+        std::process::id()
+    }
+    fn in_process(&self) -> bool {
+        true
+    }
+    fn shut_down(self) -> Result<()> {
+        self.stop()
+    }
+}
+
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "non-string panic payload".to_string()
+    }
+}

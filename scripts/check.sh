@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# What CI runs, in order; stops at the first failure. Run it before every push.
+#   scripts/check.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --all --check"
+cargo fmt --all --check
+
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test --workspace"
+cargo test --workspace
+
+step "cargo xtask check"
+cargo xtask check
+
+step "mdbook build docs"
+mdbook build docs
+
+printf '\nall checks passed\n'
