@@ -1,0 +1,27 @@
+//! Instructor tooling for the Concurrency Labs exercises, behind `cargo xtask <command>`.
+//!
+//! Chapters mark reference solutions in their code with `// BEGIN SOLUTION: <id>` /
+//! `// END SOLUTION` lines and list them in `crates/<chapter>/exercises.toml`. This crate reads
+//! those ([`exercises`], [`regions`]), writes student handouts with the solutions replaced by
+//! `todo!()` ([`handout`]), grades a workspace by running each exercise's tests ([`grade`]), and
+//! proves the whole setup works: reference solutions pass, the handout builds, and exactly the
+//! exercise tests fail in it ([`check`]).
+//!
+//! The command-line interface in `main.rs` is a thin layer over these modules; everything here
+//! returns errors (never panics on bad input) so it can be tested directly. See the crate README
+//! for the commands and the `exercises.toml` format.
+
+pub mod check;
+pub mod exercises;
+pub mod grade;
+pub mod handout;
+pub mod process;
+pub mod regions;
+pub mod table;
+
+use std::path::PathBuf;
+
+/// The workspace xtask was built in: two levels above this crate's manifest directory.
+pub fn default_workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}

@@ -1,0 +1,204 @@
+//! `cargo xtask`: list, hint, handout, grade and check the workspace's exercises.
+//!
+//! Argument parsing and printing only; the work is done by the `xtask` library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use xtask::check::{self, CheckOptions};
+use xtask::exercises::Catalog;
+use xtask::grade::{self, GradeOptions};
+use xtask::handout::{self, HandoutOptions};
+use xtask::table::render_table;
+
+/// Instructor tooling for Concurrency Labs exercises.
+#[derive(Debug, Parser)]
+#[command(name = "xtask", bin_name = "cargo xtask", version)]
+struct Cli {
+    /// Workspace to work on [default: the workspace xtask was built in]
+    #[arg(long, global = true, value_name = "DIR")]
+    workspace: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List every exercise: id, chapter, title, difficulty, points.
+    List,
+    /// Show an exercise's details and hint.
+    Hint {
+        /// Exercise id, as shown by `list`.
+        id: String,
+    },
+    /// Copy the workspace to DIR with the solutions replaced by `todo!()`.
+    Handout {
+        /// Output directory (created if missing; must be empty unless --force).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Strip only this chapter's exercises.
+        #[arg(long, value_name = "CHAPTER")]
+        chapter: Option<String>,
+        /// Write into a non-empty directory, overwriting files (nothing is deleted).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run the exercises' tests in DIR and report points (exit status 0 even if some fail).
+    Grade {
+        /// Workspace to run the tests in, e.g. a student's handout; the exercise list always
+        /// comes from --workspace [default: the workspace]
+        dir: Option<PathBuf>,
+        /// Also write the report as JSON to FILE.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// Grade only this chapter's exercises.
+        #[arg(long, value_name = "CHAPTER")]
+        chapter: Option<String>,
+        /// Grade only this exercise (repeatable).
+        #[arg(long = "exercise", value_name = "ID")]
+        exercises: Vec<String>,
+        /// Limit for each `cargo test` run, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 600)]
+        timeout: u64,
+    },
+    /// Validate exercises, check the reference solutions pass, and check the handout builds
+    /// with exactly the exercise tests failing (for maintainers and CI).
+    Check {
+        /// Limit for each `cargo test` run, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 1800)]
+        timeout: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            if xtask::process::interrupted() {
+                ExitCode::from(130)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    xtask::process::install_interrupt_handler()?;
+    let root = cli.workspace.unwrap_or_else(xtask::default_workspace);
+    let catalog = Catalog::load(&root)?;
+    match cli.command {
+        Command::List => list(&catalog),
+        Command::Hint { id } => hint(&catalog, &id)?,
+        Command::Handout {
+            out,
+            chapter,
+            force,
+        } => {
+            let written = handout::write_handout(
+                &catalog,
+                HandoutOptions {
+                    out: &out,
+                    chapter: chapter.as_deref(),
+                    force,
+                },
+            )?;
+            for stripped in &written.stripped {
+                println!(
+                    "stripped {} ({}:{}-{})",
+                    stripped.id,
+                    stripped.file.display(),
+                    stripped.lines.0,
+                    stripped.lines.1
+                );
+            }
+            println!(
+                "wrote {} files to {}; {} region{} replaced by todo!()",
+                written.files,
+                written.out.display(),
+                written.stripped.len(),
+                if written.stripped.len() == 1 { "" } else { "s" }
+            );
+        }
+        Command::Grade {
+            dir,
+            json,
+            chapter,
+            exercises,
+            timeout,
+        } => {
+            let selected = catalog.select(chapter.as_deref(), &exercises)?;
+            let dir = match dir {
+                Some(dir) => dir,
+                None => catalog.root.clone(),
+            };
+            let options = GradeOptions::new(&dir, Duration::from_secs(timeout));
+            let report = grade::grade(&selected, &options)?;
+            print!("{}", report.table());
+            if let Some(path) = json {
+                report.write_json(&path)?;
+                println!("wrote {}", path.display());
+            }
+        }
+        Command::Check { timeout } => check::check(
+            &catalog,
+            CheckOptions {
+                timeout: Duration::from_secs(timeout),
+            },
+        )?,
+    }
+    Ok(())
+}
+
+fn list(catalog: &Catalog) {
+    if catalog.exercises.is_empty() {
+        println!("no exercises in {}", catalog.root.display());
+        return;
+    }
+    let rows: Vec<Vec<String>> = catalog
+        .exercises
+        .iter()
+        .map(|e| {
+            vec![
+                e.id.clone(),
+                e.chapter.clone(),
+                e.title.clone(),
+                e.difficulty.to_string(),
+                e.points.to_string(),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        render_table(&["ID", "CHAPTER", "TITLE", "DIFFICULTY", "POINTS"], &rows)
+    );
+}
+
+fn hint(catalog: &Catalog, id: &str) -> Result<()> {
+    let e = catalog.exercise(id)?;
+    println!("{}: {}", e.id, e.title);
+    println!("chapter:    {}", e.chapter);
+    println!(
+        "difficulty: {} ({} point{})",
+        e.difficulty,
+        e.points,
+        if e.points == 1 { "" } else { "s" }
+    );
+    println!("file:       {}", e.file.display());
+    println!("tests:      {}", e.tests.join(", "));
+    println!("run them:   cargo xtask grade --exercise {}", e.id);
+    println!();
+    if e.hint.trim().is_empty() {
+        println!("(no hint for this exercise)");
+    } else {
+        println!("{}", e.hint);
+    }
+    Ok(())
+}
