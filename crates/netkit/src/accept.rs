@@ -1,0 +1,108 @@
+//! Non-blocking `accept` that survives running out of file descriptors.
+//!
+//! When a process hits its descriptor limit, `accept` fails with `EMFILE` — but the connection
+//! stays in the listen queue, so the listener stays readable. An event loop that just logs the
+//! error and goes back to `epoll_wait` is woken again at once: it spins at 100% CPU and serves
+//! nobody. The classic fix (libev, nginx) keeps one descriptor in reserve: on `EMFILE`, close the
+//! reserve, accept the connection, close it at once (the client sees an orderly close instead of
+//! hanging in the queue), and reopen the reserve.
+//!
+//! Other `accept` errors concern one aborted connection (`ECONNABORTED`, a peer that reset
+//! before we got to it) and are skipped; `EINTR` is retried.
+
+use std::fs::File;
+use std::io::{self, ErrorKind};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+
+/// What one call to [`Acceptor::accept`] produced.
+#[derive(Debug)]
+pub enum Accepted {
+    /// A new connection, already switched to non-blocking mode.
+    Connection(TcpStream, SocketAddr),
+    /// The listen queue is empty: wait for the next readiness event.
+    Empty,
+    /// A connection was accepted and closed at once because this process is out of descriptors.
+    Shed,
+}
+
+/// A non-blocking listener with a reserve descriptor for `EMFILE`.
+#[derive(Debug)]
+pub struct Acceptor {
+    listener: TcpListener,
+    /// An open `/dev/null`, closed to make room when `accept` fails with `EMFILE`.
+    reserve: Option<File>,
+}
+
+impl Acceptor {
+    /// Switches `listener` to non-blocking mode and opens the reserve descriptor.
+    pub fn new(listener: TcpListener) -> io::Result<Acceptor> {
+        listener.set_nonblocking(true)?;
+        Ok(Acceptor {
+            listener,
+            reserve: Some(File::open("/dev/null")?),
+        })
+    }
+
+    /// The listener, for registering with a multiplexer.
+    pub fn listener(&self) -> &TcpListener {
+        &self.listener
+    }
+
+    /// Accepts one connection if one is waiting.
+    pub fn accept(&mut self) -> io::Result<Accepted> {
+        loop {
+            match self.listener.accept() {
+                Ok((stream, peer)) => {
+                    stream.set_nonblocking(true)?;
+                    return Ok(Accepted::Connection(stream, peer));
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(Accepted::Empty),
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == ErrorKind::ConnectionAborted => continue,
+                Err(e) if is_out_of_descriptors(&e) => return self.shed(e),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Accepts every waiting connection (until the queue is empty), calling `each` for each.
+    /// Returns how many were shed for lack of descriptors.
+    pub fn accept_all(
+        &mut self,
+        mut each: impl FnMut(TcpStream, SocketAddr) -> io::Result<()>,
+    ) -> io::Result<usize> {
+        let mut shed = 0;
+        loop {
+            match self.accept()? {
+                Accepted::Connection(stream, peer) => each(stream, peer)?,
+                Accepted::Shed => shed += 1,
+                Accepted::Empty => return Ok(shed),
+            }
+        }
+    }
+
+    fn shed(&mut self, error: io::Error) -> io::Result<Accepted> {
+        // Without a reserve (it could not be reopened last time) there is nothing to free:
+        // report the error rather than spin.
+        let Some(reserve) = self.reserve.take() else {
+            return Err(error);
+        };
+        drop(reserve);
+        let accepted = self.listener.accept();
+        self.reserve = File::open("/dev/null").ok();
+        match accepted {
+            Ok((stream, _)) => {
+                drop(stream); // orderly close: the client is told to go away, not left hanging
+                eprintln!("accept: out of file descriptors ({error}); shed one connection");
+                Ok(Accepted::Shed)
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(Accepted::Empty),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// `EMFILE` (this process) or `ENFILE` (the whole system) — out of descriptors.
+pub fn is_out_of_descriptors(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+}

@@ -1,0 +1,34 @@
+//! The pieces every server in the workspace shares, so each lesson shows only its own idea.
+//!
+//! A lesson about `select` should be about `select`, not about how to stop on Ctrl-C or what to
+//! do when `accept` fails with `EMFILE`. Those pieces are written once, here:
+//!
+//! | module | what it gives a server |
+//! | --- | --- |
+//! | [`shutdown`] | Ctrl-C/SIGTERM → a stop flag, plus a wake-up so a blocked loop notices |
+//! | [`accept`] | non-blocking `accept` that survives `EMFILE` without spinning |
+//! | [`echo`] | the echo protocol: a blocking loop, and a non-blocking connection state machine with a bounded output buffer |
+//! | [`workers`] | N processes serving one port (`SO_REUSEPORT`), under a supervisor that forwards Ctrl-C and reaps them |
+//!
+//! Every server in the workspace has the same shape, which both examples and tests call:
+//! `fn run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()>`. The server returns soon
+//! after `stop` is set; whoever sets it also connects once to the listener, so a server blocked in
+//! `accept`, `select` or `epoll_wait` wakes up and looks.
+
+pub mod accept;
+pub mod echo;
+pub mod shutdown;
+pub mod workers;
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+
+/// Prints `listening on <addr>` as the first line on stdout and flushes it.
+///
+/// Tests and scripts read this line to learn the real port (the server may have been given
+/// port 0), so it must be the first line and must not sit in a buffer.
+pub fn announce(addr: SocketAddr) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "listening on {addr}")?;
+    out.flush()
+}
