@@ -1,0 +1,27 @@
+//! An echo server written with async/await on a hand-made reactor and executor (no tokio).
+//!
+//! Run:    cargo run -p io-models --example async_echo
+//! Client: nc 127.0.0.1 7007      (open several: one task per connection, one thread for all)
+//! Output: listening on 127.0.0.1:7007
+//! Stop:   Ctrl-C (exits with status 0)
+
+use std::net::{SocketAddr, TcpListener};
+
+use clap::Parser;
+
+/// An async echo server on a minimal reactor + executor.
+#[derive(Parser)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7007")]
+    addr: SocketAddr,
+}
+
+fn main() -> std::io::Result<()> {
+    let args = Args::parse();
+    let listener = TcpListener::bind(args.addr)?;
+    let addr = listener.local_addr()?;
+    let stop = netkit::shutdown::stop_on_ctrl_c(addr)?;
+    netkit::announce(addr)?;
+    io_models::reactor::run(listener, &stop)
+}

@@ -1,0 +1,31 @@
+//! A blocking echo server: one client at a time.
+//!
+//! Run:    cargo run -p io-models --example blocking_echo
+//! Client: nc 127.0.0.1 7001      (type a line: it comes back)
+//!         then a second `nc 127.0.0.1 7001` in another terminal: it connects, but gets no echo
+//!         until the first client quits (Ctrl-D) — the lesson of this model.
+//! Output: listening on 127.0.0.1:7001
+//! Stop:   Ctrl-C
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::AtomicBool;
+
+use clap::Parser;
+
+/// A blocking echo server that serves one client at a time.
+#[derive(Parser)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7001")]
+    addr: SocketAddr,
+}
+
+fn main() -> std::io::Result<()> {
+    let args = Args::parse();
+    // This server cannot look at a stop flag while it serves a client, so Ctrl-C ends the
+    // process; it holds no state worth saving.
+    netkit::shutdown::on_ctrl_c(|| std::process::exit(0))?;
+    let listener = TcpListener::bind(args.addr)?;
+    netkit::announce(listener.local_addr()?)?;
+    io_models::blocking::run(listener, &AtomicBool::new(false))
+}

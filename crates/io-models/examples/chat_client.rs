@@ -1,0 +1,53 @@
+//! A chat client for select_chat: what you type goes to the room, what the room says is printed.
+//! One thread waits on the keyboard and the socket at once with poll(2) — no `nc` needed.
+//!
+//! Run:    cargo run -p io-models --example chat_client
+//!         cargo run -p io-models --example chat_client -- --addr 127.0.0.1:8888
+//! Server: cargo run -p io-models --example select_chat      (in another terminal, first)
+//! Output: * welcome to the select(2) chat room: 0 people here
+//!         * what is your name? (one word, at most 32 bytes)
+//! Stop:   /quit, or Ctrl-D (leaves the room; exits with status 0 when the server hangs up)
+
+use std::io;
+use std::net::TcpStream;
+use std::os::fd::AsFd;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// A chat client: stdin to the server, the server to stdout.
+#[derive(Parser)]
+struct Args {
+    /// The chat server to connect to.
+    #[arg(long, default_value = "127.0.0.1:8888")]
+    addr: String,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let stream = match TcpStream::connect(&args.addr) {
+        Ok(stream) => stream,
+        Err(e) => {
+            eprintln!(
+                "chat_client: cannot connect to {}: {e} (is select_chat running?)",
+                args.addr
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!(
+        "connected to {}; type a line and press Enter; /quit or Ctrl-D leaves",
+        args.addr
+    );
+    let stdin = io::stdin();
+    match io_models::chat_client::run(stream, stdin.as_fd(), &mut io::stdout()) {
+        Ok(()) => {
+            eprintln!("the server closed the connection");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("chat_client: connection lost: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

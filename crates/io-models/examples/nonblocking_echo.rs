@@ -1,0 +1,28 @@
+//! An echo server that never blocks: it tries every socket in turn, over and over — and burns a
+//! whole core doing it, even with no clients (watch it in `top`).
+//!
+//! Run:    cargo run -p io-models --example nonblocking_echo
+//! Client: nc 127.0.0.1 7002      (open several: each is echoed at once)
+//! Output: listening on 127.0.0.1:7002
+//! Stop:   Ctrl-C (exits with status 0)
+
+use std::net::{SocketAddr, TcpListener};
+
+use clap::Parser;
+
+/// An echo server on non-blocking sockets and a busy loop.
+#[derive(Parser)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7002")]
+    addr: SocketAddr,
+}
+
+fn main() -> std::io::Result<()> {
+    let args = Args::parse();
+    let listener = TcpListener::bind(args.addr)?;
+    let addr = listener.local_addr()?;
+    let stop = netkit::shutdown::stop_on_ctrl_c(addr)?;
+    netkit::announce(addr)?;
+    io_models::nonblocking::run(listener, &stop)
+}

@@ -1,0 +1,27 @@
+//! An echo server on the `polling` crate: a portable event loop with per-connection buffers.
+//!
+//! Run:    cargo run -p io-models --example selectors_echo
+//! Client: nc 127.0.0.1 7006      (open several: each is echoed at once)
+//! Output: listening on 127.0.0.1:7006
+//! Stop:   Ctrl-C (exits with status 0)
+
+use std::net::{SocketAddr, TcpListener};
+
+use clap::Parser;
+
+/// An echo server on the `polling` crate (the Rust counterpart of Python's `selectors`).
+#[derive(Parser)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7006")]
+    addr: SocketAddr,
+}
+
+fn main() -> std::io::Result<()> {
+    let args = Args::parse();
+    let listener = TcpListener::bind(args.addr)?;
+    let addr = listener.local_addr()?;
+    let stop = netkit::shutdown::stop_on_ctrl_c(addr)?;
+    netkit::announce(addr)?;
+    io_models::selectors::run(listener, &stop)
+}

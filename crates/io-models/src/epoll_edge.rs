@@ -1,0 +1,295 @@
+//! Model 3d — epoll, edge-triggered (`EPOLLET`, Linux only): drain to `EAGAIN`, or stall.
+//!
+//! ```text
+//!   bytes in the socket:   0 ──▶ 64 KiB ──(read 16 KiB)──▶ 48 KiB ─────────────────▶ 48 KiB …
+//!   level-triggered:           ready        ready              ready, ready, ready, …
+//!   edge-triggered:            ready ◀── one report per *change* (new bytes arrived); then silence
+//! ```
+//!
+//! Level-triggered epoll ([`epoll_level`](crate::epoll_level)) reports a socket on every
+//! `epoll_wait` for as long as it is readable. Edge-triggered epoll reports it when its state
+//! *changes* — new bytes arrive, buffer space frees up — and then not again until the next
+//! change. Each socket is registered once, for everything (`EPOLLIN | EPOLLOUT | EPOLLRDHUP |
+//! EPOLLET`), and never modified: there is no `EPOLL_CTL_MOD` per state change, and no wake-up
+//! for a socket that is merely still ready. That is why high-performance servers (nginx,
+//! tokio's mio) use it.
+//!
+//! The price is a rule: **on every event, read until `EAGAIN`**. The classic bug reads once per
+//! event: a client sends 64 KiB in one go, the server reads 16 KiB, and goes back to
+//! `epoll_wait` for the next edge — which never comes, because no *new* bytes arrive: the client
+//! is waiting for its echo. The remaining 48 KiB sit in the kernel until the client sends
+//! again. [`Drain::OncePerEvent`] keeps that bug so a test can show the stall.
+//!
+//! The rule collides with fairness: a client that sends without pause never lets a read end in
+//! `EAGAIN`, so "drain until `EAGAIN`" would serve it forever and starve everyone else. So each
+//! connection gets a read budget per turn, and one that spends it (or fills its output buffer)
+//! before `EAGAIN` is put on a **still-ready list**. The kernel will not report it again, so the
+//! loop must remember it: while the list is non-empty, `epoll_wait` is called with a zero timeout
+//! (collect new events, do not sleep) and the listed connections get another turn after the new
+//! events are handled. Every connection progresses; none waits for an edge that is not coming.
+//!
+//! The pitfall in one sentence: with edge triggering, *you* are responsible for remembering
+//! which sockets still have work — every path that stops reading before `EAGAIN` must lead back
+//! to a read without waiting for the kernel.
+
+use std::io;
+use std::net::TcpListener;
+use std::os::fd::BorrowedFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use netkit::accept::Acceptor;
+use netkit::echo::{EchoConn, ReadStop};
+use nix::errno::Errno;
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+
+/// How much one connection may read per turn before the others get theirs.
+pub const READ_BUDGET: usize = 64 * 1024;
+/// What one `read(2)` takes: `EchoConn` reads in 16 KiB chunks, so this budget is one read.
+pub const ONE_READ: usize = 16 * 1024;
+/// How many events one `epoll_wait` may return.
+const MAX_EVENTS: usize = 256;
+/// The token of the listening socket.
+const LISTENER: u64 = u64::MAX;
+/// The token of the optional waker (see [`Config::waker`]).
+const WAKER: u64 = u64::MAX - 1;
+
+/// How a connection reads when epoll reports it readable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Drain {
+    /// Correct: read until `EAGAIN`, or until the budget is spent and then come back by itself.
+    #[default]
+    UntilEagain,
+    /// The classic edge-triggered bug: one `read` per event, then wait for the next edge.
+    OncePerEvent,
+}
+
+/// How to run the edge-triggered server.
+#[derive(Debug, Clone, Copy)]
+pub struct Config<'a> {
+    /// Drain correctly, or reproduce the bug.
+    pub drain: Drain,
+    /// Bytes one connection may read per turn (with [`Drain::UntilEagain`]).
+    pub read_budget: usize,
+    /// A descriptor (an `eventfd`, say) that becomes readable after `stop` is set, for a server
+    /// that a connection to its listener cannot wake: an `SO_REUSEPORT` worker.
+    pub waker: Option<BorrowedFd<'a>>,
+}
+
+impl Default for Config<'_> {
+    fn default() -> Self {
+        Config {
+            drain: Drain::UntilEagain,
+            read_budget: READ_BUDGET,
+            waker: None,
+        }
+    }
+}
+
+/// One connection. It is registered once; what it needs next is tracked here, not in epoll.
+#[derive(Debug)]
+struct Client {
+    conn: EchoConn,
+    /// The kernel may still hold bytes we stopped reading before `EAGAIN` (budget spent, or
+    /// output buffer full). Edge-triggered epoll will not report them again: we must come back.
+    unread: bool,
+    /// The connection is on the still-ready list (so it is there at most once).
+    queued: bool,
+}
+
+/// What a connection needs after its turn.
+#[derive(Debug, PartialEq, Eq)]
+enum After {
+    /// Nothing until epoll reports the next edge.
+    Wait,
+    /// Another turn without waiting: it still has unread bytes and room for them.
+    Again,
+    /// Finished or broken: deregister and close it.
+    Close,
+}
+
+/// Serves every client from one thread with edge-triggered epoll until `stop` is set.
+pub fn run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
+    run_with(listener, stop, Config::default())
+}
+
+/// [`run`] with a [`Config`]: the drain mode (correct or buggy), the budget, a waker.
+pub fn run_with(listener: TcpListener, stop: &AtomicBool, config: Config<'_>) -> io::Result<()> {
+    let mut acceptor = Acceptor::new(listener)?;
+    let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
+    let edge = EpollFlags::EPOLLIN | EpollFlags::EPOLLET;
+    epoll.add(acceptor.listener(), EpollEvent::new(edge, LISTENER))?;
+    if let Some(waker) = config.waker {
+        epoll.add(waker, EpollEvent::new(EpollFlags::EPOLLIN, WAKER))?;
+    }
+    let mut clients: Vec<Option<Client>> = Vec::new(); // a slab: token = index
+    let mut free: Vec<usize> = Vec::new();
+    let mut still_ready: Vec<usize> = Vec::new();
+    let mut events = vec![EpollEvent::empty(); MAX_EVENTS];
+
+    while !stop.load(Ordering::SeqCst) {
+        // Someone still has work: only collect new events, do not sleep.
+        let timeout = if still_ready.is_empty() {
+            EpollTimeout::NONE
+        } else {
+            EpollTimeout::ZERO
+        };
+        let ready = match epoll.wait(&mut events, timeout) {
+            Ok(n) => n,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let leftovers = std::mem::take(&mut still_ready);
+        for event in &events[..ready] {
+            match event.data() {
+                // Edge-triggered too: `accept_all` accepts until EAGAIN.
+                LISTENER => {
+                    acceptor.accept_all(|stream, _peer| {
+                        let conn = EchoConn::new(stream)?;
+                        let key = free.pop().unwrap_or(clients.len());
+                        let everything = EpollFlags::EPOLLIN
+                            | EpollFlags::EPOLLOUT
+                            | EpollFlags::EPOLLRDHUP
+                            | EpollFlags::EPOLLET;
+                        if let Err(e) =
+                            epoll.add(conn.stream(), EpollEvent::new(everything, key as u64))
+                        {
+                            // e.g. ENOSPC: over fs.epoll.max_user_watches. Drop this client.
+                            eprintln!("epoll_edge: cannot watch a new connection: {e}");
+                            free.push(key);
+                            return Ok(());
+                        }
+                        let client = Some(Client {
+                            conn,
+                            unread: false,
+                            queued: false,
+                        });
+                        match clients.get_mut(key) {
+                            Some(slot) => *slot = client,
+                            None => clients.push(client),
+                        }
+                        Ok(())
+                    })?;
+                }
+                WAKER => {} // the loop condition looks at `stop`
+                token => {
+                    let key = token as usize;
+                    let after = match clients.get_mut(key).and_then(Option::as_mut) {
+                        Some(client) => service(client, event.events(), &config),
+                        None => continue,
+                    };
+                    settle(
+                        &epoll,
+                        &mut clients,
+                        &mut free,
+                        &mut still_ready,
+                        key,
+                        after,
+                    )?;
+                }
+            }
+        }
+        // The connections that had bytes left last turn: no event will announce them.
+        for key in leftovers {
+            let after = match clients.get_mut(key).and_then(Option::as_mut) {
+                Some(client) => {
+                    client.queued = false;
+                    service(client, EpollFlags::empty(), &config)
+                }
+                None => continue, // closed meanwhile
+            };
+            settle(
+                &epoll,
+                &mut clients,
+                &mut free,
+                &mut still_ready,
+                key,
+                after,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Acts on what a connection needs after its turn: queue it for another turn, or close it.
+fn settle(
+    epoll: &Epoll,
+    clients: &mut [Option<Client>],
+    free: &mut Vec<usize>,
+    still_ready: &mut Vec<usize>,
+    key: usize,
+    after: After,
+) -> io::Result<()> {
+    let Some(client) = clients[key].as_mut() else {
+        return Ok(());
+    };
+    match after {
+        After::Wait => {}
+        After::Again if client.queued => {}
+        After::Again => {
+            client.queued = true;
+            still_ready.push(key);
+        }
+        After::Close => {
+            epoll.delete(client.conn.stream())?;
+            clients[key] = None;
+            free.push(key);
+        }
+    }
+    Ok(())
+}
+
+/// One turn for one connection: `ready` is what epoll reported (empty for a turn from the
+/// still-ready list).
+fn service(client: &mut Client, ready: EpollFlags, config: &Config<'_>) -> After {
+    let result = match config.drain {
+        Drain::UntilEagain => drain_until_eagain(client, ready, config.read_budget),
+        Drain::OncePerEvent => read_once_per_event(client, ready),
+    };
+    match result {
+        Ok(()) if client.conn.is_finished() => After::Close,
+        // Only with room to read into: a client whose output buffer is full waits for the
+        // EPOLLOUT edge that says its buffer drained (then `unread` brings it back here).
+        Ok(()) if client.unread && client.conn.wants_read() => After::Again,
+        Ok(()) => After::Wait,
+        Err(e) => {
+            eprintln!("epoll_edge: closing a broken connection: {e}");
+            After::Close
+        }
+    }
+}
+
+/// Readable, the peer's FIN (`EPOLLRDHUP`), a hang-up or an error: a `read` will tell which.
+fn readable(ready: EpollFlags) -> bool {
+    ready.intersects(
+        EpollFlags::EPOLLIN | EpollFlags::EPOLLRDHUP | EpollFlags::EPOLLHUP | EpollFlags::EPOLLERR,
+    )
+}
+
+/// Correct: read until `EAGAIN` — or until the budget is spent, and then remember that bytes
+/// may be left, because edge-triggered epoll will not say so again.
+fn drain_until_eagain(client: &mut Client, ready: EpollFlags, budget: usize) -> io::Result<()> {
+    // BEGIN SOLUTION: io-epoll-et-drain
+    if readable(ready) || client.unread {
+        let stop = client.conn.on_readable(budget)?;
+        // EAGAIN or EOF: nothing is left, and new bytes will raise a new edge. Budget spent or
+        // output buffer full: bytes may be left, and nothing will announce them again.
+        client.unread = matches!(stop, ReadStop::Budget | ReadStop::Full);
+    }
+    if ready.contains(EpollFlags::EPOLLOUT) {
+        client.conn.on_writable()?;
+    }
+    Ok(())
+    // END SOLUTION
+}
+
+/// The classic bug, kept so a test can show it: one `read` per event. Whatever that read left
+/// in the kernel waits for an edge — new bytes from the client, who is waiting for us.
+fn read_once_per_event(client: &mut Client, ready: EpollFlags) -> io::Result<()> {
+    if readable(ready) {
+        client.conn.on_readable(ONE_READ)?;
+    }
+    if ready.contains(EpollFlags::EPOLLOUT) {
+        client.conn.on_writable()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! Sockets whose operations are futures: try the syscall; on `EAGAIN`, register and wait.
+
+use std::future::poll_fn;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsFd;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use netkit::accept::{Accepted, Acceptor};
+
+use super::{Interest, Reactor};
+
+/// A listening socket whose `accept` is a future.
+#[derive(Debug)]
+pub struct AsyncListener {
+    acceptor: Acceptor,
+    reactor: Rc<Reactor>,
+}
+
+impl AsyncListener {
+    /// Makes `listener` non-blocking and attaches it to `reactor`.
+    pub fn new(listener: TcpListener, reactor: &Rc<Reactor>) -> io::Result<AsyncListener> {
+        let acceptor = Acceptor::new(listener)?; // EMFILE-safe, non-blocking accept
+        reactor.attach(acceptor.listener().as_fd())?;
+        Ok(AsyncListener {
+            acceptor,
+            reactor: Rc::clone(reactor),
+        })
+    }
+
+    /// The next connection.
+    pub async fn accept(&mut self) -> io::Result<AsyncStream> {
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<AsyncStream>> {
+        loop {
+            match self.acceptor.accept()? {
+                Accepted::Connection(stream, _peer) => {
+                    return Poll::Ready(AsyncStream::new(stream, &self.reactor));
+                }
+                Accepted::Shed => continue, // out of descriptors; that one was closed
+                Accepted::Empty => {
+                    let fd = self.acceptor.listener().as_fd();
+                    self.reactor.register(fd, Interest::Read, cx.waker())?;
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for AsyncListener {
+    fn drop(&mut self) {
+        self.reactor.detach(self.acceptor.listener().as_fd());
+    }
+}
+
+/// A connected socket whose `read` and `write_all` are futures.
+#[derive(Debug)]
+pub struct AsyncStream {
+    stream: TcpStream,
+    reactor: Rc<Reactor>,
+}
+
+impl AsyncStream {
+    /// Makes `stream` non-blocking and attaches it to `reactor`.
+    pub fn new(stream: TcpStream, reactor: &Rc<Reactor>) -> io::Result<AsyncStream> {
+        stream.set_nonblocking(true)?;
+        reactor.attach(stream.as_fd())?;
+        Ok(AsyncStream {
+            stream,
+            reactor: Rc::clone(reactor),
+        })
+    }
+
+    /// Reads what is there (at least one byte), or 0 at end of stream.
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_io(cx, Interest::Read, |mut s| s.read(buf))).await
+    }
+
+    /// Writes all of `data`, waiting for room whenever the send buffer is full.
+    pub async fn write_all(&mut self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            match poll_fn(|cx| self.poll_io(cx, Interest::Write, |mut s| s.write(data))).await? {
+                0 => return Err(ErrorKind::WriteZero.into()),
+                n => data = &data[n..],
+            }
+        }
+        Ok(())
+    }
+
+    /// Tries `syscall`; on `EAGAIN` registers this task with the reactor and returns `Pending`.
+    fn poll_io(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        mut syscall: impl FnMut(&TcpStream) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            match syscall(&self.stream) {
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    self.reactor
+                        .register(self.stream.as_fd(), interest, cx.waker())?;
+                    return Poll::Pending;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+}
+
+impl Drop for AsyncStream {
+    fn drop(&mut self) {
+        self.reactor.detach(self.stream.as_fd());
+    }
+}

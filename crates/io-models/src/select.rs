@@ -1,0 +1,166 @@
+//! Model 3a — IO multiplexing with `select(2)`: the original "wait on many sockets at once".
+//!
+//! ```text
+//!   application                               kernel
+//!   build read set {listener, c1, c2}
+//!   build write set {c2}      (only who has output waiting)
+//!   select(nfds, &read, &write) ─────────▶  check every fd below nfds ┐ blocked (on select,
+//!                                           wait until one is ready   ┘  not on read)
+//!           ◀──────────────────────────────  sets overwritten: only the ready fds are left
+//!   for each fd still in a set: accept / read / write   (they no longer block)
+//!   …and build both sets again from scratch for the next call
+//! ```
+//!
+//! An `fd_set` is a bitmap of `FD_SETSIZE` = 1024 bits, and `select` *overwrites* it with the
+//! result, so the sets are rebuilt before every call from what each connection wants: read
+//! while its output buffer has room, write while it has output waiting (a socket is almost
+//! always writable, so asking for it always would make the loop spin). Like `poll`, `select` is
+//! level-triggered: data left unread is reported again next time, so each connection reads at
+//! most `READ_BUDGET` bytes per turn and a flooding client cannot starve the others.
+//!
+//! | | select | poll | epoll |
+//! | --- | --- | --- | --- |
+//! | how many fds | below `FD_SETSIZE` (1024) | no limit | no limit |
+//! | interest set | rebuilt, copied in every call | copied in every call | kept in the kernel |
+//! | cost per call | O(highest fd) | O(number of fds) | O(1) per ready fd |
+//! | triggering | level only | level only | level or edge |
+//! | platforms | everywhere (POSIX, Windows) | Linux, Unix | Linux only |
+//!
+//! The pitfall is the 1024 ceiling. It is a limit on the descriptor's *number*, not on how many
+//! you watch: once a process has 1024 files open, the next accepted socket is fd 1024, and in C
+//! `FD_SET(1024, &set)` silently writes past the end of the bitmap — memory corruption, not an
+//! error. (nix's `FdSet::insert` panics instead, which would take the whole server down.) This
+//! server checks every accepted descriptor first and turns one it cannot watch away with a
+//! one-line explanation ([`refuse_unwatchable`]), logs it, and keeps serving everyone else. The
+//! way past the ceiling is `poll` or `epoll`, the next lessons.
+
+use std::io::{self, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use netkit::accept::Acceptor;
+use netkit::echo::EchoConn;
+use nix::errno::Errno;
+use nix::sys::select::{FD_SETSIZE, FdSet, select};
+
+/// How much one connection may read per turn of the loop, so one busy client cannot hold up
+/// the others. Level-triggered: anything left is reported again on the next turn.
+const READ_BUDGET: usize = 64 * 1024;
+
+/// What a client whose descriptor is over the ceiling is told before we hang up.
+pub const REFUSAL: &str =
+    "server full: this select(2) server can only watch descriptors below 1024\n";
+
+/// Serves every client from one thread with `select(2)` until `stop` is set.
+pub fn run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
+    if !fits_in_fd_set(listener.as_raw_fd()) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "select: the listener is fd {} (select needs < {FD_SETSIZE})",
+                listener.as_raw_fd()
+            ),
+        ));
+    }
+    let mut acceptor = Acceptor::new(listener)?;
+    let mut conns: Vec<EchoConn> = Vec::new();
+    while !stop.load(Ordering::SeqCst) {
+        // select overwrote last turn's sets with its answer: build them again from scratch.
+        let mut want_read = FdSet::new();
+        let mut want_write = FdSet::new();
+        want_read.insert(acceptor.listener().as_fd());
+        for conn in &conns {
+            watch(conn, &mut want_read, &mut want_write);
+        }
+        // nfds = None: nix computes "highest fd in any set + 1", the kernel scans 0..nfds.
+        match select(None, &mut want_read, &mut want_write, None, None) {
+            Ok(_) => {}
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+        let ready: Vec<(bool, bool)> = conns
+            .iter()
+            .map(|c| {
+                let fd = c.stream().as_fd();
+                (want_read.contains(fd), want_write.contains(fd))
+            })
+            .collect();
+        // Last use of the sets: they borrow the sockets, and `conns` is about to change.
+        let listener_ready = want_read.contains(acceptor.listener().as_fd());
+
+        let mut index = 0;
+        conns.retain_mut(|conn| {
+            let (readable, writable) = ready[index];
+            index += 1;
+            service(conn, readable, writable)
+        });
+        if listener_ready {
+            acceptor.accept_all(|stream, peer| {
+                if fits_in_fd_set(stream.as_raw_fd()) {
+                    conns.push(EchoConn::new(stream)?);
+                } else {
+                    eprintln!("select: refused {peer}: {}", over_limit(&stream));
+                    refuse_unwatchable(stream);
+                }
+                Ok(())
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds one connection to the sets it needs: read while there is room, write while there is
+/// something to write.
+fn watch<'fd>(conn: &'fd EchoConn, want_read: &mut FdSet<'fd>, want_write: &mut FdSet<'fd>) {
+    // BEGIN SOLUTION: io-select-watch
+    let fd = conn.stream().as_fd();
+    if conn.wants_read() {
+        want_read.insert(fd);
+    }
+    if conn.wants_write() {
+        want_write.insert(fd);
+    }
+    // END SOLUTION
+}
+
+/// Handles one connection's readiness; returns false when it is finished or broken (it is then
+/// dropped, which closes the socket).
+fn service(conn: &mut EchoConn, readable: bool, writable: bool) -> bool {
+    // A hang-up or an error shows up as "readable": the read then reports EOF or the error.
+    let result = if readable {
+        conn.on_readable(READ_BUDGET).map(drop)
+    } else if writable {
+        conn.on_writable()
+    } else {
+        Ok(())
+    };
+    match result {
+        Ok(()) => !conn.is_finished(),
+        Err(e) => {
+            eprintln!("select: closing a broken connection: {e}");
+            false
+        }
+    }
+}
+
+/// True when `fd` can go in an `fd_set` (it is below `FD_SETSIZE`).
+pub fn fits_in_fd_set(fd: RawFd) -> bool {
+    usize::try_from(fd).is_ok_and(|fd| fd < FD_SETSIZE)
+}
+
+/// Tells a client we cannot watch its descriptor ([`REFUSAL`]) and hangs up.
+///
+/// The socket is fresh, so its send buffer is empty and one short non-blocking write goes
+/// through; if it does not, the client still sees the connection close.
+pub fn refuse_unwatchable(stream: TcpStream) {
+    let _ = (&stream).write(REFUSAL.as_bytes());
+    let _ = stream.shutdown(Shutdown::Write);
+}
+
+fn over_limit(stream: &TcpStream) -> String {
+    format!(
+        "its descriptor {} is not below FD_SETSIZE ({FD_SETSIZE})",
+        stream.as_raw_fd()
+    )
+}
