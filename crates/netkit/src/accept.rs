@@ -88,9 +88,7 @@ impl Acceptor {
             return Err(error);
         };
         drop(reserve);
-        let accepted = self.listener.accept();
-        self.reserve = File::open("/dev/null").ok();
-        match accepted {
+        let outcome = match self.listener.accept() {
             Ok((stream, _)) => {
                 drop(stream); // orderly close: the client is told to go away, not left hanging
                 eprintln!("accept: out of file descriptors ({error}); shed one connection");
@@ -98,7 +96,10 @@ impl Acceptor {
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(Accepted::Empty),
             Err(e) => Err(e),
-        }
+        };
+        // Only now, with the shed connection closed, is there a descriptor to take back.
+        self.reserve = File::open("/dev/null").ok();
+        outcome
     }
 }
 

@@ -17,11 +17,8 @@ fn out_of_descriptors_sheds_the_connection_then_recovers() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let mut acceptor = Acceptor::new(listener).unwrap();
-    // The handshake completes in the kernel: the connection waits in the listen queue.
-    let mut shed_client = TcpStream::connect(addr).unwrap();
-    shed_client
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    // The handshakes complete in the kernel: the connections wait in the listen queue.
+    let shed_clients: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(addr).unwrap()).collect();
 
     let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
     let open_now = harness::leaks::fd_count(std::process::id()).unwrap() as u64;
@@ -30,13 +27,21 @@ fn out_of_descriptors_sheds_the_connection_then_recovers() {
     while let Ok(file) = File::open("/dev/null") {
         filler.push(file); // until EMFILE: not one descriptor left
     }
-    let outcome = acceptor.accept();
+    // Both are shed: after the first, the reserve must be back in place for the second.
+    let outcomes = [acceptor.accept(), acceptor.accept()];
     drop(filler);
     setrlimit(Resource::RLIMIT_NOFILE, soft, hard).unwrap();
 
-    assert!(matches!(outcome, Ok(Accepted::Shed)), "{outcome:?}");
-    // The shed client was closed in an orderly way, not left hanging in the queue.
-    assert_eq!(shed_client.read(&mut [0u8; 8]).unwrap(), 0);
+    for outcome in &outcomes {
+        assert!(matches!(outcome, Ok(Accepted::Shed)), "{outcomes:?}");
+    }
+    // The shed clients were closed in an orderly way, not left hanging in the queue.
+    for mut client in shed_clients {
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        assert_eq!(client.read(&mut [0u8; 8]).unwrap(), 0);
+    }
     // With descriptors free again, the next client is accepted normally.
     let _next = TcpStream::connect(addr).unwrap();
     let accepted = harness::Deadline::after(Duration::from_secs(10), "the next connection")
