@@ -13,7 +13,8 @@
 //! client, then grows the idle set 10 → 100 → 1,000 → 10,000 (with `loadgen::hold_idle`), waits
 //! until the server has accepted every one (its descriptor count in `/proc`), and times 64-byte
 //! echoes: 200 to warm up, then `--round-trips` timed ones. It also reads the server's CPU clock
-//! before and after, which gives the server's CPU time per round trip.
+//! before and after, which gives the server's CPU time per round trip. Server and client are
+//! pinned to one CPU (`--cpu N`, or `--no-pin`), so placement does not decide the numbers.
 //!
 //! What to expect: `select` and `poll` hand the kernel the whole interest set on every call and
 //! the kernel checks every descriptor, so their cost per round trip grows with N; epoll (and
@@ -97,8 +98,8 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_value = "10,100,1000,10000")]
     idle: Vec<u64>,
     /// Timed round trips per point (after the warm-up).
-    #[arg(long, default_value_t = 3000)]
-    round_trips: usize,
+    #[arg(long, default_value_t = 3000, value_parser = clap::value_parser!(u32).range(1..))]
+    round_trips: u32,
     /// Untimed round trips before each point.
     #[arg(long, default_value_t = 200)]
     warmup: usize,
@@ -343,7 +344,7 @@ fn time_round_trips(active: &mut TcpStream, pid: u32, idle: u64, args: &Args) ->
     for _ in 0..args.warmup {
         round_trip(active)?;
     }
-    let mut times = Vec::with_capacity(args.round_trips);
+    let mut times = Vec::with_capacity(args.round_trips as usize);
     let cpu_before = process_cpu(pid)?;
     for _ in 0..args.round_trips {
         let start = Instant::now();
@@ -357,7 +358,7 @@ fn time_round_trips(active: &mut TcpStream, pid: u32, idle: u64, args: &Args) ->
         idle,
         median_us: at(0.5),
         p99_us: at(0.99),
-        server_cpu_us: cpu.as_secs_f64() * 1e6 / args.round_trips.max(1) as f64,
+        server_cpu_us: cpu.as_secs_f64() * 1e6 / f64::from(args.round_trips),
     })
 }
 
@@ -398,8 +399,10 @@ fn process_cpu(pid: u32) -> io::Result<Duration> {
 /// cost more than the model does. On this (virtual) machine a wake-up on another, idle CPU
 /// costs tens of µs (an inter-processor interrupt to a halted vCPU), one on the same CPU a
 /// context switch — and the scheduler moves them between the two placements from one run to
-/// the next, so unpinned medians jump between ~15 and ~60 µs for the same model. Pinned,
-/// every model pays the same fixed cost and the differences are the models'.
+/// the next: unpinned, we saw medians of ~15 µs and ~60 µs for the same model in back-to-back
+/// runs. Pinned, every model pays the same fixed cost and the differences are the models'.
+/// (One side effect: the client cannot run while the server computes, so a server's work
+/// after sending the echo — poll's next scan of every descriptor — is part of the round trip.)
 fn pin_to_cpu(cpu: usize) -> io::Result<()> {
     // SAFETY: an all-zero cpu_set_t is a valid, empty CPU set.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };

@@ -5,7 +5,7 @@
 //! Output: listening on 127.0.0.1:7004
 //! Stop:   Ctrl-C (exits with status 0)
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 
 use clap::Parser;
 
@@ -19,9 +19,5 @@ struct Args {
 
 fn main() -> std::io::Result<()> {
     let args = Args::parse();
-    let listener = TcpListener::bind(args.addr)?;
-    let addr = listener.local_addr()?;
-    let stop = netkit::shutdown::stop_on_ctrl_c(addr)?;
-    netkit::announce(addr)?;
-    io_models::poll::run(listener, &stop)
+    netkit::serve(args.addr, io_models::poll::run)
 }

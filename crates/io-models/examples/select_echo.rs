@@ -8,7 +8,7 @@
 //! A client whose socket would be descriptor 1024 or above (select's FD_SETSIZE ceiling) gets
 //! one line, "server full: …", and is hung up on; the server keeps serving the others.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 
 use clap::Parser;
 
@@ -22,9 +22,5 @@ struct Args {
 
 fn main() -> std::io::Result<()> {
     let args = Args::parse();
-    let listener = TcpListener::bind(args.addr)?;
-    let addr = listener.local_addr()?;
-    let stop = netkit::shutdown::stop_on_ctrl_c(addr)?;
-    netkit::announce(addr)?;
-    io_models::select::run(listener, &stop)
+    netkit::serve(args.addr, io_models::select::run)
 }

@@ -21,7 +21,8 @@ pub mod shutdown;
 pub mod workers;
 
 use std::io::{self, Write};
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::AtomicBool;
 
 /// Prints `listening on <addr>` as the first line on stdout and flushes it.
 ///
@@ -31,4 +32,20 @@ pub fn announce(addr: SocketAddr) -> io::Result<()> {
     let mut out = io::stdout().lock();
     writeln!(out, "listening on {addr}")?;
     out.flush()
+}
+
+/// The life of every TCP server example: bind `addr`, turn Ctrl-C into a stop flag, print the
+/// banner, and run `server` until it stops.
+///
+/// The order matters: the Ctrl-C handler goes in *before* the banner, because a test (or a
+/// script) may send SIGINT the moment it reads `listening on`.
+pub fn serve(
+    addr: SocketAddr,
+    server: impl FnOnce(TcpListener, &AtomicBool) -> io::Result<()>,
+) -> io::Result<()> {
+    let listener = TcpListener::bind(addr)?;
+    let addr = listener.local_addr()?;
+    let stop = shutdown::stop_on_ctrl_c(addr)?;
+    announce(addr)?;
+    server(listener, &stop)
 }
