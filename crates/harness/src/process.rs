@@ -177,7 +177,7 @@ impl ExampleProcess {
         }
     }
 
-    /// Everything the child wrote to stderr so far.
+    /// Everything the child wrote to stderr so far (all of it, once a wait saw it exit).
     pub fn stderr_text(&self) -> String {
         let bytes = self.stderr.lock().unwrap_or_else(|p| p.into_inner());
         String::from_utf8_lossy(&bytes).into_owned()
@@ -204,6 +204,9 @@ impl ExampleProcess {
         match self.exit.recv_timeout(deadline.remaining()?) {
             Ok(status) => {
                 self.status = Some(status);
+                // Let the reader take in the rest of stderr, so `stderr_text` is complete (a
+                // grandchild still holding the pipe open only costs this short wait).
+                let _ = self.stderr_done.recv_timeout(Duration::from_secs(2));
                 Ok(status)
             }
             Err(_) => Err(self.with_stderr(deadline.expired())),
@@ -240,12 +243,8 @@ impl ExampleProcess {
         self.with_stderr(Error::new(what, cause))
     }
 
-    /// Attaches the child's stderr (after giving the reader a moment to drain it if the child
-    /// has exited) to `error`.
+    /// Attaches the child's stderr (all of it once the child has exited) to `error`.
     pub fn with_stderr(&self, error: Error) -> Error {
-        if self.status.is_some() {
-            let _ = self.stderr_done.recv_timeout(Duration::from_millis(500));
-        }
         let text = self.stderr_text();
         if text.trim().is_empty() {
             error.context(format!("(example `{}` wrote nothing to stderr)", self.name))

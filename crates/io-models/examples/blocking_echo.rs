@@ -5,9 +5,9 @@
 //!         then a second `nc 127.0.0.1 7001` in another terminal: it connects, but gets no echo
 //!         until the first client quits (Ctrl-D) — the lesson of this model.
 //! Output: listening on 127.0.0.1:7001
-//! Stop:   Ctrl-C
+//! Stop:   Ctrl-C (exits with status 0)
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 
 use clap::Parser;
@@ -20,12 +20,12 @@ struct Args {
     addr: SocketAddr,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
     // This server cannot look at a stop flag while it serves a client, so Ctrl-C ends the
     // process; it holds no state worth saving.
     netkit::shutdown::on_ctrl_c(|| std::process::exit(0))?;
-    let listener = TcpListener::bind(args.addr)?;
+    let listener = netkit::bind(args.addr)?;
     netkit::announce(listener.local_addr()?)?;
-    io_models::blocking::run(listener, &AtomicBool::new(false))
+    Ok(io_models::blocking::run(listener, &AtomicBool::new(false))?)
 }

@@ -4,9 +4,11 @@
 //! Run:    cargo run -p io-models --example chat_client
 //!         cargo run -p io-models --example chat_client -- --addr 127.0.0.1:8888
 //! Server: cargo run -p io-models --example select_chat      (in another terminal, first)
-//! Output: * welcome to the select(2) chat room: 0 people here
+//! Output: connected to 127.0.0.1:8888; type a line and press Enter; /quit or Ctrl-D leaves
+//!         * welcome to the select(2) chat room: 0 people here
 //!         * what is your name? (one word, at most 32 bytes)
-//! Stop:   /quit, or Ctrl-D (leaves the room; exits with status 0 when the server hangs up)
+//! Stop:   /quit, or Ctrl-D (leaves the room: the server says `* bye, <name>!` and hangs up;
+//!         exits with status 0)
 
 use std::io;
 use std::net::TcpStream;

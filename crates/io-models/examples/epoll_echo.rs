@@ -38,7 +38,7 @@ struct Args {
     worker: bool,
 }
 
-fn main() -> io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
     // One connection is one descriptor: take all the kernel allows (`ulimit -Hn`).
     if let Err(e) = workers::raise_fd_limit() {
@@ -46,12 +46,13 @@ fn main() -> io::Result<()> {
     }
     if args.worker {
         workers::become_worker()?;
-        serve(workers::reuseport_listener(args.addr)?, args.edge)
+        serve(workers::reuseport_listener(args.addr)?, args.edge)?;
     } else if let Some(count) = args.workers {
-        workers::supervise(count, args.addr, if args.edge { &["--edge"] } else { &[] })
+        workers::supervise(count, args.addr, if args.edge { &["--edge"] } else { &[] })?;
     } else {
-        serve(TcpListener::bind(args.addr)?, args.edge)
+        serve(netkit::bind(args.addr)?, args.edge)?;
     }
+    Ok(())
 }
 
 /// Serves on `listener` until Ctrl-C, after printing the `listening on` banner.

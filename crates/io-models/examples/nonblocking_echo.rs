@@ -18,7 +18,7 @@ struct Args {
     addr: SocketAddr,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
-    netkit::serve(args.addr, io_models::nonblocking::run)
+    Ok(netkit::serve(args.addr, io_models::nonblocking::run)?)
 }

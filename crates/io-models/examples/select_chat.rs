@@ -53,7 +53,7 @@
 //! without it, the room goes on after stdin ends.
 
 use std::io;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::os::fd::AsFd;
 
 use clap::Parser;
@@ -70,9 +70,9 @@ struct Args {
     exit_on_eof: bool,
 }
 
-fn main() -> io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
-    let listener = TcpListener::bind(args.addr)?;
+    let listener = netkit::bind(args.addr)?;
     let addr = listener.local_addr()?;
     let stop = netkit::shutdown::stop_on_ctrl_c(addr)?;
     netkit::announce(addr)?;
@@ -83,5 +83,5 @@ fn main() -> io::Result<()> {
         show: chat::print_line,
         exit_on_eof: args.exit_on_eof,
     };
-    chat::run(listener, console, &stop)
+    Ok(chat::run(listener, console, &stop)?)
 }

@@ -20,7 +20,7 @@ struct Args {
     addr: SocketAddr,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
-    netkit::serve(args.addr, io_models::select::run)
+    Ok(netkit::serve(args.addr, io_models::select::run)?)
 }

@@ -17,11 +17,11 @@ struct Args {
     addr: SocketAddr,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
     let socket = UdpSocket::bind(args.addr)?;
     let addr = socket.local_addr()?;
     let stop = netkit::shutdown::stop_udp_on_ctrl_c(addr)?;
     netkit::announce(addr)?;
-    io_models::signal_driven::run(socket, &stop)
+    Ok(io_models::signal_driven::run(socket, &stop)?)
 }

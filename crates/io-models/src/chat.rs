@@ -165,12 +165,17 @@ impl Room {
         }
     }
 
-    /// Client `id` sent end-of-file: an unfinished last line counts, then it leaves.
+    /// Client `id` sent end-of-file (it half-closed: "nothing more to say"): an unfinished last
+    /// line counts, then it leaves with a goodbye, which it can still read.
     pub fn hang_up(&mut self, id: ClientId) {
         if let Some(line) = self.clients.get_mut(&id).and_then(|c| c.input.finish()) {
             self.handle(id, line);
         }
-        self.leave(id, None);
+        let goodbye = match self.clients.get(&id).map(|c| &c.state) {
+            Some(State::Chatting { name }) => format!("* bye, {name}!"),
+            _ => "* bye!".to_string(),
+        };
+        self.leave(id, Some(&goodbye));
     }
 
     /// Client `id`'s connection failed (reset, broken pipe): it is gone without a goodbye.
@@ -926,6 +931,11 @@ mod tests {
         }
         room.receive(bob, b"last words");
         room.hang_up(bob);
+        assert_eq!(
+            received(&mut room, bob),
+            ["* bye, bob!"],
+            "a half-closed client can still read"
+        );
         room.connection_lost(carol);
         assert_eq!(
             received(&mut room, alice),

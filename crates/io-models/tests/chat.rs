@@ -128,8 +128,10 @@ fn chat_room_broadcasts_to_the_others_announces_joins_and_leaves_and_answers_who
     expect(&mut alice, "* carol left");
     expect(&mut bob, "* carol left");
 
-    // Hanging up (FIN) is leaving too: the server answers with its own close.
+    // Hanging up (FIN) is leaving too: a half-closed client still reads the goodbye, then
+    // the server's own close.
     bob.shutdown_write().unwrap();
+    expect(&mut bob, "* bye, bob!");
     bob.expect_eof().unwrap();
     expect(&mut alice, "* bob left");
     say(&mut alice, "/who");

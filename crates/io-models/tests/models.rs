@@ -38,3 +38,24 @@ fn poll_example_conforms_and_exits_cleanly() {
     assert_eq!(client.read_line().unwrap(), "bye");
     server.interrupt_and_expect_clean_exit().unwrap();
 }
+
+#[test]
+fn a_taken_port_is_refused_with_a_sentence_naming_the_address() {
+    let first = ExampleProcess::start("poll_echo", &["--addr", "127.0.0.1:0"]).unwrap();
+    let addr = first.addr().to_string();
+    let mut second = ExampleProcess::spawn("select_echo", &["--addr", &addr]).unwrap();
+    let status = second.wait_within(Duration::from_secs(10)).unwrap();
+    assert_eq!(status.code(), Some(1), "{}", second.stderr_text());
+    let stderr = second.stderr_text();
+    assert!(
+        stderr.contains(&format!(
+            "Error: cannot listen on {addr}: Address already in use"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--addr"),
+        "the message says the way out: {stderr}"
+    );
+    first.interrupt_and_expect_clean_exit().unwrap();
+}

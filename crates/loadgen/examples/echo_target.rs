@@ -1,5 +1,5 @@
-//! echo_target: a pre-forked epoll echo server (SO_REUSEPORT, one listener per worker) that
-//! loadgen's tests and scale runs aim at. The logic is in `loadgen::target`.
+//! echo_target: a multi-process epoll echo server (SO_REUSEPORT, one listener per worker) that
+//! loadgen's tests and scale runs aim at. The logic is in `loadgen::target`, built on netkit.
 //!
 //! Run:     cargo run -p loadgen --example echo_target -- --addr 127.0.0.1:7700 --procs 2
 //! Client:  nc 127.0.0.1 7700
@@ -20,11 +20,14 @@ struct Args {
     addr: SocketAddr,
     /// Worker processes, each with its own SO_REUSEPORT listener; 1 serves in this process.
     #[arg(long, default_value_t = 1)]
-    procs: usize,
+    procs: u32,
     /// Lower each worker's soft descriptor limit (RLIMIT_NOFILE) to N, to watch a server at its
     /// limit: it pauses accepting instead of spinning, and clients wait in the backlog.
     #[arg(long, value_name = "N")]
     max_fds: Option<u64>,
+    /// Internal: run as one worker of `--procs`.
+    #[arg(long, hide = true)]
+    worker: bool,
 }
 
 fn main() -> ExitCode {
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
         addr: args.addr,
         procs: args.procs,
         max_fds: args.max_fds,
+        worker: args.worker,
     };
     match loadgen::target::run(&config) {
         Ok(()) => ExitCode::SUCCESS,

@@ -263,11 +263,12 @@ fn echo(args: &EchoArgs) -> Result<ExitCode> {
         workers::run_fleet(&exe, &jobs, Duration::ZERO, &p.cancel, common.server_pid)?
     };
     let report = EchoReport::new(p.addr, args.size, p.procs, p.sources, tally, server);
-    if common.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    let text = if common.json {
+        serde_json::to_string_pretty(&report)? + "\n"
     } else {
-        print!("{report}");
-    }
+        report.to_string()
+    };
+    print_report(&text)?;
     let texts = report.explanations.values();
     Ok(conclude(
         report.interrupted,
@@ -301,11 +302,12 @@ fn idle(args: &IdleArgs) -> Result<ExitCode> {
     let held =
         (started.elapsed().as_secs_f64() - tally.connect_secs).clamp(0.0, args.hold.as_secs_f64());
     let report = IdleReport::new(p.addr, p.procs, p.sources, held, tally, server);
-    if common.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    let text = if common.json {
+        serde_json::to_string_pretty(&report)? + "\n"
     } else {
-        print!("{report}");
-    }
+        report.to_string()
+    };
+    print_report(&text)?;
     let texts = report.explanations.values();
     Ok(conclude(
         report.interrupted,
@@ -334,5 +336,16 @@ fn conclude<'a>(
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// Writes the report to stdout. A reader that went away (`loadgen … | head`) is not an error
+/// worth a panic: `print!` would panic on `EPIPE`.
+fn print_report(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other.context("writing the report to stdout")?),
     }
 }

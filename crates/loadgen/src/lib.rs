@@ -20,7 +20,7 @@
 //! | [`run`] | the library API: [`run_echo`], [`run_idle`], [`hold_idle`] |
 //! | [`workers`] | the multi-process run: re-exec as `loadgen worker`, JSON lines, Ctrl-C, reaping |
 //! | [`cli`] | the command line |
-//! | [`target`] | `echo_target`, a pre-forked `SO_REUSEPORT` epoll echo server to aim at |
+//! | [`target`] | `echo_target`, a multi-process `SO_REUSEPORT` epoll echo server to aim at, built from netkit's pieces |
 //!
 //! ```no_run
 //! use loadgen::{EchoConfig, Stop};

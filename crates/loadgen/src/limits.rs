@@ -64,13 +64,13 @@ pub fn fd_limit() -> io::Result<FdLimit> {
     Ok(FdLimit { soft, hard })
 }
 
-/// Raises this process's soft descriptor limit to its hard limit and returns the new limit.
+/// Raises this process's soft descriptor limit to its hard limit (netkit's
+/// [`raise_fd_limit`](netkit::workers::raise_fd_limit)) and returns the new limit.
 ///
 /// Every loadgen process does this first. In a test process, take `harness::process_lock()`
 /// around it: rlimits are process-wide state.
 pub fn raise_fd_limit() -> io::Result<FdLimit> {
-    let FdLimit { hard, .. } = fd_limit()?;
-    setrlimit(Resource::RLIMIT_NOFILE, hard, hard)?;
+    netkit::workers::raise_fd_limit()?;
     fd_limit()
 }
 

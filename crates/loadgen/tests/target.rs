@@ -15,12 +15,12 @@ fn one_worker_passes_the_echo_conformance_suite() {
     echo::assert_conformance(start("1"));
 }
 
-/// With `--procs 2` the harness's pid is the supervising parent, which holds no sockets (the
-/// forked workers do): the leak check passes vacuously there, which is why the test above
-/// exists. This one proves the forked, SO_REUSEPORT-spread workers serve correctly — the 100
-/// concurrent clients land on both workers.
+/// With `--procs 2` the harness's pid is the supervisor, which holds no sockets (its worker
+/// processes do): the leak check passes vacuously there, which is why the test above exists.
+/// This one proves the SO_REUSEPORT-spread workers serve correctly — the 100 concurrent clients
+/// land on both workers.
 #[test]
-fn two_forked_workers_pass_the_echo_conformance_suite() {
+fn two_worker_processes_pass_the_echo_conformance_suite() {
     echo::assert_conformance(start("2"));
 }
 
@@ -45,7 +45,7 @@ fn children_of(pid: u32) -> Vec<u32> {
 #[test]
 fn ctrl_c_stops_the_workers_and_exits_zero() {
     let server = start("3")().unwrap();
-    // Forked before `listening on` was printed, so all three exist now.
+    // The supervisor prints `listening on` only once every worker listens, so all three exist.
     let workers = children_of(server.pid());
     assert_eq!(workers.len(), 3, "workers of echo_target: {workers:?}");
     server.interrupt_and_expect_clean_exit().unwrap();

@@ -9,6 +9,10 @@
 //!
 //! Other `accept` errors concern one aborted connection (`ECONNABORTED`, a peer that reset
 //! before we got to it) and are skipped; `EINTR` is retried.
+//!
+//! A server that would rather keep such clients waiting than turn them away (a load-test target
+//! whose client measures what sits in the backlog) uses [`Acceptor::keep_queued`]: no reserve,
+//! `EMFILE` is returned, and the caller stops watching the listener for a while instead.
 
 use std::fs::File;
 use std::io::{self, ErrorKind};
@@ -29,7 +33,8 @@ pub enum Accepted {
 #[derive(Debug)]
 pub struct Acceptor {
     listener: TcpListener,
-    /// An open `/dev/null`, closed to make room when `accept` fails with `EMFILE`.
+    /// An open `/dev/null`, closed to make room when `accept` fails with `EMFILE`; `None` with
+    /// [`Acceptor::keep_queued`] (or when it could not be reopened).
     reserve: Option<File>,
 }
 
@@ -40,6 +45,20 @@ impl Acceptor {
         Ok(Acceptor {
             listener,
             reserve: Some(File::open("/dev/null")?),
+        })
+    }
+
+    /// Like [`Acceptor::new`], but never sheds: out of descriptors, [`accept`](Self::accept)
+    /// returns the `EMFILE`/`ENFILE` error and the connection stays in the listen queue, to be
+    /// accepted once descriptors are free.
+    ///
+    /// The listener stays readable meanwhile, so the caller must then stop watching it for a
+    /// while (or a level-triggered loop spins).
+    pub fn keep_queued(listener: TcpListener) -> io::Result<Acceptor> {
+        listener.set_nonblocking(true)?;
+        Ok(Acceptor {
+            listener,
+            reserve: None,
         })
     }
 
@@ -82,8 +101,8 @@ impl Acceptor {
     }
 
     fn shed(&mut self, error: io::Error) -> io::Result<Accepted> {
-        // Without a reserve (it could not be reopened last time) there is nothing to free:
-        // report the error rather than spin.
+        // Without a reserve (`keep_queued`, or it could not be reopened last time) there is
+        // nothing to free: report the error rather than spin.
         let Some(reserve) = self.reserve.take() else {
             return Err(error);
         };
@@ -106,4 +125,54 @@ impl Acceptor {
 /// `EMFILE` (this process) or `ENFILE` (the whole system) — out of descriptors.
 pub fn is_out_of_descriptors(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+
+    use super::*;
+
+    /// Lowers this process's descriptor limit, so it holds the process lock (and is the only
+    /// test in netkit's unit tests).
+    #[test]
+    fn keep_queued_reports_emfile_and_leaves_the_client_queued() {
+        let _guard = harness::process_lock();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut acceptor = Acceptor::keep_queued(listener).unwrap();
+        let mut client = TcpStream::connect(addr).unwrap();
+
+        let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+        let open_now = harness::leaks::fd_count(std::process::id()).unwrap() as u64;
+        setrlimit(Resource::RLIMIT_NOFILE, open_now + 16, hard).unwrap();
+        let mut filler = Vec::new();
+        while let Ok(file) = File::open("/dev/null") {
+            filler.push(file); // until EMFILE: not one descriptor left
+        }
+        let outcome = acceptor.accept();
+        drop(filler);
+        setrlimit(Resource::RLIMIT_NOFILE, soft, hard).unwrap();
+
+        let error = outcome.expect_err("out of descriptors");
+        assert!(is_out_of_descriptors(&error), "{error}");
+        // Not closed: the client is still waiting, and is accepted now that descriptors are free.
+        client
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let read = client.read(&mut [0u8; 8]).unwrap_err();
+        assert_eq!(read.kind(), ErrorKind::WouldBlock, "{read}");
+        let accepted = harness::Deadline::after(Duration::from_secs(10), "the queued connection")
+            .poll(|| match acceptor.accept() {
+                Ok(Accepted::Connection(_, peer)) => Some(peer),
+                Ok(Accepted::Empty) => None,
+                other => panic!("{other:?}"),
+            })
+            .unwrap();
+        assert_eq!(accepted, client.local_addr().unwrap());
+    }
 }

@@ -8,6 +8,7 @@
 //! | [`shutdown`] | Ctrl-C/SIGTERM → a stop flag, plus a wake-up so a blocked loop notices |
 //! | [`accept`] | non-blocking `accept` that survives `EMFILE` without spinning |
 //! | [`echo`] | the echo protocol: a blocking loop, and a non-blocking connection state machine with a bounded output buffer |
+//! | [`Failure`], [`bind`] | errors an example's `main` prints as sentences: "cannot listen on 127.0.0.1:7003: Address already in use — is another server …" |
 //! | [`workers`] | N processes serving one port (`SO_REUSEPORT`), under a supervisor that forwards Ctrl-C and reaps them |
 //!
 //! Every server in the workspace has the same shape, which both examples and tests call:
@@ -17,8 +18,11 @@
 
 pub mod accept;
 pub mod echo;
+mod failure;
 pub mod shutdown;
 pub mod workers;
+
+pub use failure::{Failure, bind, explain_bind};
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -43,7 +47,7 @@ pub fn serve(
     addr: SocketAddr,
     server: impl FnOnce(TcpListener, &AtomicBool) -> io::Result<()>,
 ) -> io::Result<()> {
-    let listener = TcpListener::bind(addr)?;
+    let listener = bind(addr)?;
     let addr = listener.local_addr()?;
     let stop = shutdown::stop_on_ctrl_c(addr)?;
     announce(addr)?;

@@ -1,57 +1,52 @@
-//! One worker of `echo_target`: an event loop that accepts, echoes, and never spins.
+//! One worker of `echo_target`: a level-triggered event loop (through `polling`) that hands each
+//! ready socket to netkit — the listener to [`Acceptor`], a connection to its [`EchoConn`].
 //!
-//! Level-triggered readiness through `polling`, one `read` per wake-up (bytes still waiting wake
-//! the loop again), and per-connection write buffers:
+//! What is left to the loop:
 //!
-//! - **back-pressure**: bytes read are echoed at once; what the socket does not take waits in the
-//!   connection's `pending` buffer, and while that holds [`HIGH_WATER`] bytes the connection is
-//!   not read, so a client that does not read its echoes cannot make the server buffer without
-//!   bound;
-//! - **`EMFILE` in accept** must not spin: a level-triggered listener stays readable while the
-//!   connection waits in the backlog, so retrying at once is a 100% CPU loop. Accepting pauses
-//!   for [`ACCEPT_PAUSE`] instead, and the backlog holds the clients meanwhile;
-//! - **half-close**: end of stream from the client means "no more requests", not "gone": the
-//!   pending echo is still written, then the connection closed.
+//! - **interest follows the connection**: a connection is watched for reading while its
+//!   `EchoConn` has room (back-pressure) and for writing only while echo bytes wait — a socket
+//!   watched for writing with nothing to write wakes a level-triggered loop forever;
+//! - **a read budget per wake-up**, so one client that never pauses cannot starve the others
+//!   (level-triggered: what is left unread wakes the loop again);
+//! - **at its descriptor limit the server keeps clients waiting, not turned away**: the acceptor
+//!   is [`Acceptor::keep_queued`], so on `EMFILE` the connection stays in the backlog (where
+//!   loadgen's `--server-pid` check sees it as "not accepted"). The listener stays readable
+//!   meanwhile, so after that or any other accept error the loop stops watching it for
+//!   [`ACCEPT_PAUSE`] rather than spin;
+//! - **stopping**: the loop ends when `stop` is set or the signal pipe turns readable.
 
-use std::io::{self, ErrorKind, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use netkit::accept::{Accepted, Acceptor};
+use netkit::echo::EchoConn;
 use nix::errno::Errno;
 use polling::{Event, Events, PollMode, Poller};
 
 use crate::limits;
 
-/// How long accepting pauses after `EMFILE`/`ENFILE`/`ENOMEM`.
+/// How long accepting pauses after an accept error (`EMFILE`, `ENOMEM`, …).
 pub const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
-/// A connection with this many unsent echo bytes is not read until they drain.
-const HIGH_WATER: usize = 256 * 1024;
+/// How much one connection may read per wake-up.
+const READ_BUDGET: usize = 64 * 1024;
 const LISTENER: usize = 0;
 const SIGNALS: usize = 1;
 const FIRST_CONN: usize = 2;
 
-/// One connection: the socket, echo bytes not yet sent, whether the client finished sending.
+/// One connection and what the poller is watching it for.
 #[derive(Debug)]
 struct Client {
-    stream: TcpStream,
-    /// Bytes read but not yet written back; `pending[sent..]` remain.
-    pending: Vec<u8>,
-    sent: usize,
-    /// The client shut down its writing side: once `pending` drains, close.
-    eof: bool,
+    conn: EchoConn,
+    /// The interest registered with the poller, (readable, writable); changed only when the
+    /// connection wants something else.
     interest: (bool, bool),
 }
 
-impl Client {
-    fn unsent(&self) -> usize {
-        self.pending.len() - self.sent
-    }
-}
-
-/// One worker's event loop: accepts and echoes on `listener` until `stop` is set (checked after
-/// every wake-up) or `signals` (see [`super::run`]) turns readable.
+/// Serves `listener` until `stop` is set (checked after every wake-up) or `signals` turns
+/// readable.
 ///
 /// In-process tests pass `harness::serve`'s stop flag; the harness connects once after setting
 /// it, which wakes the loop.
@@ -70,13 +65,12 @@ pub fn serve(
 #[derive(Debug)]
 pub struct EchoLoop {
     poller: Poller,
-    listener: TcpListener,
+    acceptor: Acceptor,
     signals: Option<UnixStream>,
     /// Slab of connections; slot `i` is poller key `i + FIRST_CONN`.
     clients: Vec<Option<Client>>,
     free: Vec<usize>,
-    scratch: Vec<u8>,
-    /// Set while accepting is paused after `EMFILE` & co.
+    /// Set while accepting is paused after an accept error.
     accept_paused_until: Option<Instant>,
     last_pause_report: Option<Instant>,
 }
@@ -84,14 +78,19 @@ pub struct EchoLoop {
 impl EchoLoop {
     /// Registers `listener` (and the signal pipe, if any) with a new poller.
     pub fn new(listener: TcpListener, signals: Option<UnixStream>) -> io::Result<EchoLoop> {
-        listener.set_nonblocking(true)?;
+        let acceptor = Acceptor::keep_queued(listener)?;
         let poller = Poller::new()?;
-        // SAFETY: `listener` and `signals` are moved into the returned `EchoLoop`, whose `Drop`
-        // deletes them from the poller before they are closed.
+        // SAFETY: the listener (inside `acceptor`) and `signals` are moved into the returned
+        // `EchoLoop`, whose `Drop` deletes them from the poller before they are closed.
         unsafe {
-            poller.add_with_mode(&listener, Event::readable(LISTENER), PollMode::Level)?;
+            poller.add_with_mode(
+                acceptor.listener(),
+                Event::readable(LISTENER),
+                PollMode::Level,
+            )?;
         }
         if let Some(signals) = &signals {
+            signals.set_nonblocking(true)?;
             // SAFETY: as above.
             unsafe {
                 poller.add_with_mode(signals, Event::readable(SIGNALS), PollMode::Level)?;
@@ -99,14 +98,18 @@ impl EchoLoop {
         }
         Ok(EchoLoop {
             poller,
-            listener,
+            acceptor,
             signals,
             clients: Vec::new(),
             free: Vec::new(),
-            scratch: vec![0; 64 * 1024],
             accept_paused_until: None,
             last_pause_report: None,
         })
+    }
+
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.acceptor.listener().local_addr()
     }
 
     /// Serves until `stop` is set or a signal arrives on the signal pipe; then closes every
@@ -124,11 +127,7 @@ impl EchoLoop {
                 .is_some_and(|t| Instant::now() >= t)
             {
                 self.accept_paused_until = None;
-                self.poller.modify_with_mode(
-                    &self.listener,
-                    Event::readable(LISTENER),
-                    PollMode::Level,
-                )?;
+                self.watch_listener(true)?;
             }
             for event in events.iter() {
                 match event.key {
@@ -144,27 +143,22 @@ impl EchoLoop {
 
     fn accept_all(&mut self) -> io::Result<()> {
         loop {
-            match self.listener.accept() {
-                Ok((stream, _)) => self.add(stream),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
-                // Interrupted, or the client gave up before we accepted: next one.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        ErrorKind::Interrupted | ErrorKind::ConnectionAborted
-                    ) => {}
+            match self.acceptor.accept() {
+                Ok(Accepted::Connection(stream, _)) => self.add(stream),
+                Ok(Accepted::Shed) => {}
+                Ok(Accepted::Empty) => return Ok(()),
                 Err(e) => return self.pause_accepting(&e),
             }
         }
     }
 
     /// Out of descriptors or memory (or anything unexpected): stop watching the listener for
-    /// [`ACCEPT_PAUSE`] instead of retrying in a tight loop.
+    /// [`ACCEPT_PAUSE`]; the connection waits in the backlog meanwhile. Reported at most once
+    /// a second.
     fn pause_accepting(&mut self, e: &io::Error) -> io::Result<()> {
         let now = Instant::now();
         self.accept_paused_until = Some(now + ACCEPT_PAUSE);
-        self.poller
-            .modify_with_mode(&self.listener, Event::none(LISTENER), PollMode::Level)?;
+        self.watch_listener(false)?;
         if self
             .last_pause_report
             .is_none_or(|t| now.duration_since(t) > Duration::from_secs(1))
@@ -182,54 +176,58 @@ impl EchoLoop {
         Ok(())
     }
 
+    fn watch_listener(&self, readable: bool) -> io::Result<()> {
+        let event = Event::new(LISTENER, readable, false);
+        self.poller
+            .modify_with_mode(self.acceptor.listener(), event, PollMode::Level)
+    }
+
     fn add(&mut self, stream: TcpStream) {
-        if stream.set_nonblocking(true).is_err() {
-            return;
-        }
+        let Ok(conn) = EchoConn::new(stream) else {
+            return; // dropping the stream closes the connection
+        };
         let slot = self.free.pop().unwrap_or_else(|| {
             self.clients.push(None);
             self.clients.len() - 1
         });
+        let interest = (conn.wants_read(), conn.wants_write());
+        let event = Event::new(slot + FIRST_CONN, interest.0, interest.1);
         // SAFETY: the stream is stored in `clients[slot]`; `close` and `close_all` delete it
         // from the poller before dropping it.
         let added = unsafe {
             self.poller
-                .add_with_mode(&stream, Event::readable(slot + FIRST_CONN), PollMode::Level)
+                .add_with_mode(conn.stream(), event, PollMode::Level)
         };
         if added.is_err() {
             self.free.push(slot);
-            return; // dropping the stream closes the connection
+            return; // dropping `conn` closes the connection
         }
-        self.clients[slot] = Some(Client {
-            stream,
-            pending: Vec::new(),
-            sent: 0,
-            eof: false,
-            interest: (true, false),
-        });
+        self.clients[slot] = Some(Client { conn, interest });
     }
 
+    /// Echoes what a ready connection allows, then closes it if it is finished or broken, or
+    /// updates what the poller watches it for.
     fn on_client(&mut self, slot: usize, readable: bool, writable: bool) {
         let Some(client) = self.clients.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
-        let ok = (!writable || flush(client))
-            && (!readable
-                || client.eof
-                || client.unsent() >= HIGH_WATER
-                || echo(client, &mut self.scratch));
-        if !ok || (client.eof && client.unsent() == 0) {
-            return self.close(slot);
+        let conn = &mut client.conn;
+        let mut result = Ok(());
+        if writable {
+            result = conn.on_writable();
         }
-        let want = (
-            !client.eof && client.unsent() < HIGH_WATER,
-            client.unsent() > 0,
-        );
+        if result.is_ok() && readable && conn.wants_read() {
+            result = conn.on_readable(READ_BUDGET).map(drop);
+        }
+        if result.is_err() || conn.is_finished() {
+            return self.close(slot); // a reset or a finished echo: either way, done
+        }
+        let want = (conn.wants_read(), conn.wants_write());
         if want != client.interest {
             let event = Event::new(slot + FIRST_CONN, want.0, want.1);
             if self
                 .poller
-                .modify_with_mode(&client.stream, event, PollMode::Level)
+                .modify_with_mode(conn.stream(), event, PollMode::Level)
                 .is_err()
             {
                 return self.close(slot);
@@ -240,7 +238,7 @@ impl EchoLoop {
 
     fn close(&mut self, slot: usize) {
         if let Some(client) = self.clients[slot].take() {
-            let _ = self.poller.delete(&client.stream);
+            let _ = self.poller.delete(client.conn.stream());
             self.free.push(slot);
         }
     }
@@ -256,65 +254,9 @@ impl Drop for EchoLoop {
     fn drop(&mut self) {
         // The poller's contract: every source is deleted before it is closed.
         self.close_all();
-        let _ = self.poller.delete(&self.listener);
+        let _ = self.poller.delete(self.acceptor.listener());
         if let Some(signals) = &self.signals {
             let _ = self.poller.delete(signals);
         }
     }
-}
-
-/// Reads what the client sent and echoes it; what the socket does not take is kept in
-/// `pending`. One `read` per wake-up: the poller is level-triggered, so bytes still waiting
-/// wake us again, and a second `read` would usually just return `EAGAIN`. False when the
-/// connection failed (reset, …) and must be closed.
-fn echo(client: &mut Client, scratch: &mut [u8]) -> bool {
-    let n = loop {
-        match client.stream.read(scratch) {
-            Ok(n) => break n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
-            Err(_) => return false,
-        }
-    };
-    if n == 0 {
-        client.eof = true;
-        return true;
-    }
-    if client.unsent() > 0 {
-        if client.sent >= HIGH_WATER {
-            // Drop the already-sent prefix so the buffer cannot grow without bound.
-            client.pending.drain(..client.sent);
-            client.sent = 0;
-        }
-        client.pending.extend_from_slice(&scratch[..n]); // behind what waits: order kept
-        return true;
-    }
-    client.pending.clear();
-    client.sent = 0;
-    let mut written = 0;
-    while written < n {
-        match client.stream.write(&scratch[written..n]) {
-            Ok(m) => written += m,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-            Err(_) => return false,
-        }
-    }
-    client.pending.extend_from_slice(&scratch[written..n]);
-    true
-}
-
-/// Writes pending echo bytes until done or the socket is full. False on a write error.
-fn flush(client: &mut Client) -> bool {
-    while client.unsent() > 0 {
-        match client.stream.write(&client.pending[client.sent..]) {
-            Ok(n) => client.sent += n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
-            Err(_) => return false,
-        }
-    }
-    client.pending.clear();
-    client.sent = 0;
-    true
 }
