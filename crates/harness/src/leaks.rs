@@ -62,10 +62,10 @@ pub fn sockets_on_port(pid: u32, port: u16) -> io::Result<usize> {
         .count())
 }
 
-/// Pids of this process's children that are zombies (exited, not yet reaped).
-pub fn zombie_children() -> io::Result<Vec<u32>> {
-    let me = std::process::id();
-    let mut zombies = Vec::new();
+/// Every process as `(pid, state, parent pid)`, read from `/proc/<pid>/stat`; processes that
+/// exit while being read are skipped.
+fn processes() -> io::Result<Vec<(u32, String, u32)>> {
+    let mut found = Vec::new();
     for entry in fs::read_dir("/proc")? {
         let entry = entry?;
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
@@ -79,13 +79,33 @@ pub fn zombie_children() -> io::Result<Vec<u32>> {
             continue;
         };
         let mut fields = rest.split_whitespace();
-        let state = fields.next();
-        let ppid = fields.next().and_then(|p| p.parse::<u32>().ok());
-        if state == Some("Z") && ppid == Some(me) {
-            zombies.push(pid);
+        let (Some(state), Some(ppid)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        if let Ok(ppid) = ppid.parse::<u32>() {
+            found.push((pid, state.to_string(), ppid));
         }
     }
-    Ok(zombies)
+    Ok(found)
+}
+
+/// Pids of the children of process `pid` (a forking server's workers, say).
+pub fn children_of(pid: u32) -> io::Result<Vec<u32>> {
+    Ok(processes()?
+        .into_iter()
+        .filter(|(_, _, parent)| *parent == pid)
+        .map(|(child, _, _)| child)
+        .collect())
+}
+
+/// Pids of this process's children that are zombies (exited, not yet reaped).
+pub fn zombie_children() -> io::Result<Vec<u32>> {
+    let me = std::process::id();
+    Ok(processes()?
+        .into_iter()
+        .filter(|(_, state, parent)| *parent == me && state == "Z")
+        .map(|(child, _, _)| child)
+        .collect())
 }
 
 /// Waits (up to `limit`, scaled) until this process has no zombie children.

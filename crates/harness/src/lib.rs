@@ -7,9 +7,9 @@
 //! | --- | --- |
 //! | [`time`] | [`Deadline`], and `LABS_TIMEOUT_SCALE` to stretch every deadline on a slow machine |
 //! | [`conn`] | [`Conn`]: connect, write all, read exact, read line, expect EOF — each under a deadline |
-//! | [`server`] | [`serve`]: a server on a thread of the test, bound to `127.0.0.1:0`, stopped on drop |
+//! | [`server`] | [`serve`]: a server on a thread of the test, bound to `127.0.0.1:0`, stopped on drop; [`serve_each`]: a thread per connection running a handler of the test's |
 //! | [`process`] | [`ExampleProcess`]: an example binary as a black box (`listening on <addr>`, SIGINT, clean exit) |
-//! | [`leaks`] | descriptors and zombie children, read from `/proc` |
+//! | [`leaks`] | descriptors, child processes and zombie children, read from `/proc` |
 //! | [`echo`] | the echo conformance suite every echo server in the workspace must pass |
 //!
 //! Tests that touch process-wide state (fork, signal dispositions, rlimits, the current
@@ -28,7 +28,7 @@ use std::sync::{Mutex, MutexGuard};
 pub use conn::Conn;
 pub use error::{Error, Result};
 pub use process::{ExampleProcess, example_path};
-pub use server::{InProcessServer, ServerUnderTest, serve};
+pub use server::{InProcessServer, ServerUnderTest, serve, serve_each};
 pub use time::Deadline;
 
 /// The one lock for tests that change process-wide state: fork, signal handlers, rlimits, cwd.

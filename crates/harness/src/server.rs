@@ -75,6 +75,24 @@ where
     }
 }
 
+/// A server that runs `handle` on its own thread for each connection, until stopped.
+///
+/// For tests that need a peer with specific (often deliberately wrong) behaviour — a server
+/// that corrupts a byte, ignores short writes, never closes — without writing an accept loop.
+pub fn serve_each(handle: fn(TcpStream) -> io::Result<()>) -> InProcessServer {
+    serve(move |listener, stop| {
+        for stream in listener.incoming() {
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            if let Ok(stream) = stream {
+                thread::spawn(move || handle(stream));
+            }
+        }
+        Ok(())
+    })
+}
+
 impl InProcessServer {
     /// Where clients connect.
     pub fn addr(&self) -> SocketAddr {

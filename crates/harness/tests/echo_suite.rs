@@ -1,35 +1,17 @@
 //! The echo conformance suite passes a correct server and fails broken ones, naming the check.
 
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::fd::AsFd;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::Duration;
 
 use harness::echo::{self, ABRUPT_CLOSE, BINARY, HUNDRED_CLIENTS, IDLE_CLIENT, LINE, SEQUENTIAL};
-use harness::{InProcessServer, serve};
+use harness::{InProcessServer, serve, serve_each};
 
 /// Short deadlines: the broken servers are expected to time out.
 const STEP: Duration = Duration::from_secs(2);
-
-/// Accepts until `stop`, handing each connection to `handle` on its own thread.
-fn thread_per_connection(
-    listener: TcpListener,
-    stop: Arc<AtomicBool>,
-    handle: fn(TcpStream) -> io::Result<()>,
-) -> io::Result<()> {
-    for stream in listener.incoming() {
-        if stop.load(Ordering::SeqCst) {
-            break;
-        }
-        if let Ok(stream) = stream {
-            thread::spawn(move || handle(stream));
-        }
-    }
-    Ok(())
-}
 
 /// A correct blocking echo: every byte read is written back in full; EOF ends the connection.
 fn echo_correctly(mut stream: TcpStream) -> io::Result<()> {
@@ -45,9 +27,7 @@ fn echo_correctly(mut stream: TcpStream) -> io::Result<()> {
 }
 
 fn correct_server() -> harness::Result<InProcessServer> {
-    Ok(serve(|l, stop| {
-        thread_per_connection(l, stop, echo_correctly)
-    }))
+    Ok(serve_each(echo_correctly))
 }
 
 #[test]
@@ -75,11 +55,7 @@ fn drop_partial_writes(mut stream: TcpStream) -> io::Result<()> {
 
 #[test]
 fn ignoring_partial_writes_fails_the_binary_check() {
-    let report = echo::run(STEP, || {
-        Ok(serve(|l, stop| {
-            thread_per_connection(l, stop, drop_partial_writes)
-        }))
-    });
+    let report = echo::run(STEP, || Ok(serve_each(drop_partial_writes)));
     assert!(report.failed().contains(&BINARY), "{report}");
     assert!(report.to_string().contains(&format!("FAIL  {BINARY}")));
 }
@@ -118,9 +94,7 @@ fn never_close(stream: TcpStream) -> io::Result<()> {
 
 #[test]
 fn leaking_sockets_fails_the_sequential_and_half_close_checks() {
-    let report = echo::run(STEP, || {
-        Ok(serve(|l, stop| thread_per_connection(l, stop, never_close)))
-    });
+    let report = echo::run(STEP, || Ok(serve_each(never_close)));
     let failed = report.failed();
     assert!(failed.contains(&SEQUENTIAL), "{report}");
     assert!(failed.contains(&echo::HALF_CLOSE), "{report}");
@@ -154,9 +128,7 @@ fn mangling_data_fails_the_line_check() {
             stream.write_all(&buf[..n].to_ascii_uppercase())?;
         }
     }
-    let report = echo::run(STEP, || {
-        Ok(serve(|l, stop| thread_per_connection(l, stop, shout)))
-    });
+    let report = echo::run(STEP, || Ok(serve_each(shout)));
     assert!(report.failed().contains(&LINE), "{report}");
     assert!(report.to_string().contains("\"HELLO, ECHO\""), "{report}");
 }

@@ -1,7 +1,6 @@
 //! epoll, level- and edge-triggered: conformance, the edge-triggered bug, fairness, and the
 //! `epoll_echo` example in one process and as `SO_REUSEPORT` workers.
 
-use std::fs;
 use std::io::{ErrorKind, Read};
 use std::path::Path;
 use std::sync::Arc;
@@ -176,34 +175,12 @@ fn epoll_workers_example_conforms_and_exits_cleanly() {
     example_conforms_and_exits_cleanly(&["--workers", "2"]);
 }
 
-/// The children of process `parent`, found by scanning `/proc` for their parent pid.
-fn children_of(parent: u32) -> Vec<u32> {
-    let mut children = Vec::new();
-    for entry in fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue; // it exited meanwhile
-        };
-        // "pid (comm) state ppid …": comm may hold spaces, so split after the last ')'.
-        let ppid = stat
-            .rfind(')')
-            .and_then(|i| stat[i + 1..].split_whitespace().nth(1))
-            .and_then(|p| p.parse::<u32>().ok());
-        if ppid == Some(parent) {
-            children.push(pid);
-        }
-    }
-    children
-}
-
 #[test]
 fn epoll_workers_share_the_port_and_are_reaped_on_ctrl_c() {
     let server =
         ExampleProcess::start("epoll_echo", &["--workers", "2", "--addr", "127.0.0.1:0"]).unwrap();
     let port = server.addr().port();
-    let workers = children_of(server.pid());
+    let workers = harness::leaks::children_of(server.pid()).unwrap();
     assert_eq!(workers.len(), 2, "worker processes of {}", server.pid());
     let mut clients = Vec::new();
     for i in 0..20 {

@@ -327,24 +327,6 @@ fn the_descriptor_limit_is_named_with_its_numbers() {
     }
 }
 
-/// The pids whose parent is `pid`.
-fn children_of(pid: u32) -> Vec<u32> {
-    let mut children = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
-            continue;
-        };
-        let after_comm = &stat[stat.rfind(')').unwrap() + 1..];
-        if after_comm.split_whitespace().nth(1) == Some(&pid.to_string()) {
-            children.push(child);
-        }
-    }
-    children
-}
-
 #[test]
 fn ctrl_c_ends_a_multi_process_run_with_a_report_and_no_workers_left() {
     let server = echo_target();
@@ -367,7 +349,7 @@ fn ctrl_c_ends_a_multi_process_run_with_a_report_and_no_workers_left() {
     Deadline::after(STEP, "the server to hold loadgen's 4 connections")
         .poll(|| (fd_count(server_pid).ok()? >= baseline + 4).then_some(()))
         .unwrap();
-    let workers = children_of(pid);
+    let workers = harness::leaks::children_of(pid).unwrap();
     assert_eq!(workers.len(), 2, "{workers:?}");
     kill(Pid::from_raw(pid as i32), Signal::SIGINT).unwrap();
     let out = output_of(child, "echo interrupted by SIGINT");

@@ -1,13 +1,10 @@
 //! `run_echo` in-process: exact counts, sane percentiles, and wrong echoes caught as errors.
 
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread;
+use std::net::TcpStream;
 use std::time::Duration;
 
-use harness::{InProcessServer, serve};
+use harness::{InProcessServer, serve, serve_each};
 use loadgen::{EchoConfig, Failure, Stop, run_echo};
 
 /// echo_target's event loop on a thread of this test.
@@ -90,23 +87,6 @@ fn idle_connections_are_held_during_the_run() {
     server.stop().unwrap();
 }
 
-/// Accepts until `stop`, running `handle` on a thread per connection.
-fn thread_per_connection(
-    listener: TcpListener,
-    stop: Arc<AtomicBool>,
-    handle: fn(TcpStream) -> io::Result<()>,
-) -> io::Result<()> {
-    for stream in listener.incoming() {
-        if stop.load(Ordering::SeqCst) {
-            break;
-        }
-        if let Ok(stream) = stream {
-            thread::spawn(move || handle(stream));
-        }
-    }
-    Ok(())
-}
-
 /// Echoes everything, but the 100th byte of the stream comes back flipped.
 fn corrupting_echo(mut stream: TcpStream) -> io::Result<()> {
     let mut buf = [0u8; 4096];
@@ -128,7 +108,7 @@ fn corrupting_echo(mut stream: TcpStream) -> io::Result<()> {
 
 #[test]
 fn a_wrong_echo_is_an_error_not_a_success() {
-    let server = serve(|l, stop| thread_per_connection(l, stop, corrupting_echo));
+    let server = serve_each(corrupting_echo);
     let config = EchoConfig {
         conns: 3,
         size: 64,
@@ -154,7 +134,7 @@ fn hang_up_early(mut stream: TcpStream) -> io::Result<()> {
 
 #[test]
 fn a_server_hanging_up_mid_request_is_counted_by_kind() {
-    let server = serve(|l, stop| thread_per_connection(l, stop, hang_up_early));
+    let server = serve_each(hang_up_early);
     let config = EchoConfig {
         conns: 2,
         size: 100,

@@ -24,29 +24,11 @@ fn two_worker_processes_pass_the_echo_conformance_suite() {
     echo::assert_conformance(start("2"));
 }
 
-/// The pids whose parent is `pid`.
-fn children_of(pid: u32) -> Vec<u32> {
-    let mut children = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
-            continue;
-        };
-        let after_comm = &stat[stat.rfind(')').unwrap() + 1..];
-        if after_comm.split_whitespace().nth(1) == Some(&pid.to_string()) {
-            children.push(child);
-        }
-    }
-    children
-}
-
 #[test]
 fn ctrl_c_stops_the_workers_and_exits_zero() {
     let server = start("3")().unwrap();
     // The supervisor prints `listening on` only once every worker listens, so all three exist.
-    let workers = children_of(server.pid());
+    let workers = harness::leaks::children_of(server.pid()).unwrap();
     assert_eq!(workers.len(), 3, "workers of echo_target: {workers:?}");
     server.interrupt_and_expect_clean_exit().unwrap();
     // The parent reaped them before it exited: none is left running or as a zombie.

@@ -1,15 +1,32 @@
-//! `Acceptor` sheds a connection instead of spinning when the process is out of descriptors.
+//! `Acceptor` out of descriptors: by default it sheds a connection instead of spinning;
+//! `keep_queued` reports `EMFILE` and leaves the client in the listen queue.
 //!
 //! Lowers this process's descriptor limit, so every test in this file holds the process lock
 //! (and this file holds only such tests).
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{ErrorKind, Read};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
-use netkit::accept::{Accepted, Acceptor};
+use netkit::accept::{Accepted, Acceptor, is_out_of_descriptors};
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
+
+/// Runs `f` with not one descriptor left to this process (the limit lowered to what is open
+/// plus a few, and those few taken by `/dev/null`), then gives them back.
+fn with_no_descriptors_left<T>(f: impl FnOnce() -> T) -> T {
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    let open_now = harness::leaks::fd_count(std::process::id()).unwrap() as u64;
+    setrlimit(Resource::RLIMIT_NOFILE, open_now + 16, hard).unwrap();
+    let mut filler = Vec::new();
+    while let Ok(file) = File::open("/dev/null") {
+        filler.push(file); // until EMFILE
+    }
+    let result = f();
+    drop(filler);
+    setrlimit(Resource::RLIMIT_NOFILE, soft, hard).unwrap();
+    result
+}
 
 #[test]
 fn out_of_descriptors_sheds_the_connection_then_recovers() {
@@ -20,17 +37,8 @@ fn out_of_descriptors_sheds_the_connection_then_recovers() {
     // The handshakes complete in the kernel: the connections wait in the listen queue.
     let shed_clients: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(addr).unwrap()).collect();
 
-    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
-    let open_now = harness::leaks::fd_count(std::process::id()).unwrap() as u64;
-    setrlimit(Resource::RLIMIT_NOFILE, open_now + 16, hard).unwrap();
-    let mut filler = Vec::new();
-    while let Ok(file) = File::open("/dev/null") {
-        filler.push(file); // until EMFILE: not one descriptor left
-    }
     // Both are shed: after the first, the reserve must be back in place for the second.
-    let outcomes = [acceptor.accept(), acceptor.accept()];
-    drop(filler);
-    setrlimit(Resource::RLIMIT_NOFILE, soft, hard).unwrap();
+    let outcomes = with_no_descriptors_left(|| [acceptor.accept(), acceptor.accept()]);
 
     for outcome in &outcomes {
         assert!(matches!(outcome, Ok(Accepted::Shed)), "{outcomes:?}");
@@ -52,4 +60,30 @@ fn out_of_descriptors_sheds_the_connection_then_recovers() {
         })
         .unwrap();
     assert!(accepted, "the next client was not accepted after recovery");
+}
+
+#[test]
+fn keep_queued_reports_emfile_and_leaves_the_client_queued() {
+    let _guard = harness::process_lock();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut acceptor = Acceptor::keep_queued(listener).unwrap();
+    let mut client = TcpStream::connect(addr).unwrap();
+
+    let error = with_no_descriptors_left(|| acceptor.accept()).expect_err("out of descriptors");
+    assert!(is_out_of_descriptors(&error), "{error}");
+    // Not closed: the client is still waiting, and is accepted now that descriptors are free.
+    client
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let read = client.read(&mut [0u8; 8]).unwrap_err();
+    assert_eq!(read.kind(), ErrorKind::WouldBlock, "{read}");
+    let accepted = harness::Deadline::after(Duration::from_secs(10), "the queued connection")
+        .poll(|| match acceptor.accept() {
+            Ok(Accepted::Connection(_, peer)) => Some(peer),
+            Ok(Accepted::Empty) => None,
+            other => panic!("{other:?}"),
+        })
+        .unwrap();
+    assert_eq!(accepted, client.local_addr().unwrap());
 }
