@@ -4,8 +4,9 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::AsFd;
 use std::sync::atomic::Ordering;
-use std::thread;
 use std::time::Duration;
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use harness::echo::{self, ABRUPT_CLOSE, BINARY, HUNDRED_CLIENTS, IDLE_CLIENT, LINE, SEQUENTIAL};
 use harness::{InProcessServer, serve, serve_each};
@@ -47,7 +48,11 @@ fn drop_partial_writes(mut stream: TcpStream) -> io::Result<()> {
             Ok(n) => {
                 let _ = stream.write(&buf[..n]); // the bug: the count is ignored
             }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => thread::sleep(Duration::from_millis(1)),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                // Wait for input like a real non-blocking server (the bug is elsewhere).
+                let mut fds = [PollFd::new(stream.as_fd(), PollFlags::POLLIN)];
+                poll(&mut fds, PollTimeout::NONE)?;
+            }
             Err(e) => return Err(e),
         }
     }
