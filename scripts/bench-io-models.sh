@@ -12,7 +12,9 @@ cargo build -q --release -p loadgen
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 banner=$(mktemp)
-trap 'rm -f "$banner"' EXIT
+pid=
+# Whatever happens, leave no server running.
+trap 'rm -f "$banner"; [ -n "$pid" ] && kill -INT "$pid" 2>/dev/null' EXIT
 for server in select_echo poll_echo epoll_echo "epoll_echo --edge" selectors_echo async_echo nonblocking_echo; do
     read -r example flag <<<"$server"
     target/release/examples/"$example" --addr 127.0.0.1:0 ${flag:+"$flag"} >"$banner" 2>/dev/null &
@@ -34,5 +36,6 @@ print(f"{rps:>10,.0f} req/s  p50 {p50:.0f} us  p99 {p99:.0f} us  max {top / 1000
 '
     kill -INT "$pid"
     wait "$pid" || true
+    pid=
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
