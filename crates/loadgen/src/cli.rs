@@ -263,12 +263,7 @@ fn echo(args: &EchoArgs) -> Result<ExitCode> {
         workers::run_fleet(&exe, &jobs, Duration::ZERO, &p.cancel, common.server_pid)?
     };
     let report = EchoReport::new(p.addr, args.size, p.procs, p.sources, tally, server);
-    let text = if common.json {
-        serde_json::to_string_pretty(&report)? + "\n"
-    } else {
-        report.to_string()
-    };
-    print_report(&text)?;
+    print_report(&report, common.json)?;
     let texts = report.explanations.values();
     Ok(conclude(
         report.interrupted,
@@ -302,12 +297,7 @@ fn idle(args: &IdleArgs) -> Result<ExitCode> {
     let held =
         (started.elapsed().as_secs_f64() - tally.connect_secs).clamp(0.0, args.hold.as_secs_f64());
     let report = IdleReport::new(p.addr, p.procs, p.sources, held, tally, server);
-    let text = if common.json {
-        serde_json::to_string_pretty(&report)? + "\n"
-    } else {
-        report.to_string()
-    };
-    print_report(&text)?;
+    print_report(&report, common.json)?;
     let texts = report.explanations.values();
     Ok(conclude(
         report.interrupted,
@@ -339,10 +329,15 @@ fn conclude<'a>(
     }
 }
 
-/// Writes the report to stdout. A reader that went away (`loadgen … | head`) is not an error
-/// worth a panic: `print!` would panic on `EPIPE`.
-fn print_report(text: &str) -> Result<()> {
+/// Writes the report to stdout, as JSON or as the human table. A reader that went away
+/// (`loadgen … | head`) is not an error worth a panic: `print!` would panic on `EPIPE`.
+fn print_report<R: serde::Serialize + std::fmt::Display>(report: &R, json: bool) -> Result<()> {
     use std::io::Write;
+    let text = if json {
+        serde_json::to_string_pretty(report)? + "\n"
+    } else {
+        report.to_string()
+    };
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
