@@ -100,10 +100,14 @@ pub fn children_of(pid: u32) -> io::Result<Vec<u32>> {
 
 /// Pids of this process's children that are zombies (exited, not yet reaped).
 pub fn zombie_children() -> io::Result<Vec<u32>> {
-    let me = std::process::id();
+    zombie_children_of(std::process::id())
+}
+
+/// Pids of process `pid`'s children that are zombies: a server that does not reap.
+pub fn zombie_children_of(pid: u32) -> io::Result<Vec<u32>> {
     Ok(processes()?
         .into_iter()
-        .filter(|(_, state, parent)| *parent == me && state == "Z")
+        .filter(|(_, state, parent)| *parent == pid && state == "Z")
         .map(|(child, _, _)| child)
         .collect())
 }
@@ -113,10 +117,15 @@ pub fn zombie_children() -> io::Result<Vec<u32>> {
 /// A child that just died is a zombie until its parent reaps it, so a brief zombie is normal;
 /// one that stays is a leak.
 pub fn expect_no_zombies(limit: Duration) -> Result<()> {
-    let deadline = Deadline::after(limit, "zombie children to be reaped");
+    expect_no_zombies_of(std::process::id(), limit)
+}
+
+/// Waits (up to `limit`, scaled) until process `pid` has no zombie children.
+pub fn expect_no_zombies_of(pid: u32, limit: Duration) -> Result<()> {
+    let deadline = Deadline::after(limit, format!("zombie children of {pid} to be reaped"));
     let mut last = Vec::new();
     deadline
-        .poll(|| match zombie_children() {
+        .poll(|| match zombie_children_of(pid) {
             Ok(zombies) if zombies.is_empty() => Some(()),
             Ok(zombies) => {
                 last = zombies;

@@ -1,0 +1,72 @@
+//! Copies a directory tree with a pool of worker processes and a progress bar fed by the
+//! workers through one pipe.
+//!
+//! Run:    cargo run -p multiprocess --example copy_dir -- SRC DST --workers 4
+//! Output: (a progress bar on the terminal: bytes, rate, ETA), then
+//!         copied 1203 files (412.0 MiB), 40 directories, 2 symlinks with 4 workers (4 did work)
+//! Errors: each file that cannot be copied is named on stderr; the rest are copied and the exit
+//!         status is 1. DST inside SRC, or an existing non-empty DST without --force, is refused.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+use multiprocess::copy_dir::{self, Options};
+
+/// Copies SRC to DST: files by a process pool, symlinks as symlinks, permissions kept.
+#[derive(Parser)]
+struct Args {
+    /// The directory to copy.
+    src: PathBuf,
+    /// Where to copy it (created if missing).
+    dst: PathBuf,
+    /// Worker processes.
+    #[arg(long, default_value_t = 4)]
+    workers: usize,
+    /// Copy into an existing, non-empty DST, overwriting files.
+    #[arg(long)]
+    force: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let bar = ProgressBar::new(copy_dir::total_bytes(&args.src));
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}")
+            .expect("a valid template"),
+    );
+    let shown = bar.clone();
+    let options = Options {
+        workers: args.workers,
+        force: args.force,
+    };
+    let summary = match copy_dir::copy_dir(&args.src, &args.dst, options, move |done| {
+        shown.set_position(done)
+    }) {
+        Ok(summary) => summary,
+        Err(refused) => {
+            bar.abandon();
+            eprintln!("copy_dir: {refused}");
+            return ExitCode::from(2);
+        }
+    };
+    bar.finish_and_clear();
+    println!(
+        "copied {} files ({:.1} MiB), {} directories, {} symlinks with {} workers ({} did work)",
+        summary.files,
+        summary.bytes as f64 / (1 << 20) as f64,
+        summary.dirs,
+        summary.symlinks,
+        args.workers,
+        summary.workers_used.len()
+    );
+    for error in &summary.errors {
+        eprintln!("error: {error}");
+    }
+    if summary.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

@@ -1,0 +1,30 @@
+//! A prefork echo server: N worker processes share one listening socket, each serving one
+//! client at a time; client N+1 waits in the listen queue until a worker is free.
+//!
+//! Run:    cargo run -p multiprocess --example prefork_echo -- --workers 2
+//! Client: nc 127.0.0.1 7102      (a third nc waits until one of the first two quits)
+//! Output: listening on 127.0.0.1:7102
+//! Stop:   Ctrl-C (the workers are stopped and reaped; exits with status 0)
+//! Try:    kill -9 one worker (`ps --ppid <server pid>`): the server starts another.
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+
+/// A prefork echo server.
+#[derive(Parser)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7102")]
+    addr: SocketAddr,
+    /// Worker processes (each serves one client at a time).
+    #[arg(long, default_value_t = 8)]
+    workers: usize,
+}
+
+fn main() -> Result<(), netkit::Failure> {
+    let args = Args::parse();
+    Ok(netkit::serve(args.addr, |listener, stop| {
+        multiprocess::per_process_server::prefork(listener, stop, args.workers)
+    })?)
+}

@@ -1,0 +1,185 @@
+//! Echo servers made of processes: one forked per connection, or a prefork pool.
+//!
+//! **Fork per connection** ([`fork_per_connection`], the course's multi-process server): the
+//! parent accepts; for each connection it forks a child that echoes that client and exits. The
+//! parent watches its listener *and* a [`Reaper`] with `poll(2)`, so children are reaped as they
+//! die and no zombie stays. Two descriptor rules make it work:
+//!
+//! - the parent closes its copy of the connection right after `fork` — otherwise the client
+//!   never sees the connection close, because the parent still holds it open;
+//! - the child closes its copy of the listener — otherwise a child still serving a client would
+//!   keep the port listening after the server stopped, queueing connections nobody accepts.
+//!
+//! **Prefork** ([`prefork`], Apache's prefork model): N workers forked up front share the one
+//! listening socket; each accepts a connection, echoes it to the end, and accepts the next. So
+//! N workers serve N clients at once, and client N+1 waits in the listen queue until one is
+//! free. The supervisor forks a new worker when one dies. Every worker waits in `poll` on the
+//! shared listener and every one is woken by each new connection — the *thundering herd* — but
+//! only one `accept` succeeds; the others get `EAGAIN` ([`netkit::accept::Accepted::Empty`]).
+//! The listener's `O_NONBLOCK` flag is shared too: `fork` shares the open file description.
+//!
+//! Both servers kill and reap their children when they stop, and give every child
+//! `PR_SET_PDEATHSIG`, so a killed server leaves no orphan holding a client.
+//! They fork from a process whose other thread only waits for Ctrl-C, and run only as examples
+//! (single-purpose processes); tests drive them as child processes.
+
+use std::collections::HashSet;
+use std::io;
+use std::net::TcpListener;
+use std::os::fd::{AsFd, AsRawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use netkit::accept::{Accepted, Acceptor};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::reaping::{Reaped, Reaper};
+use crate::spawn;
+
+/// How often the prefork supervisor looks at the stop flag while no worker dies.
+const SUPERVISOR_TICK_MS: u16 = 100;
+
+/// Fork-per-connection echo server; returns soon after `stop` is set.
+pub fn fork_per_connection(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
+    let reaper = Reaper::install()?;
+    let mut acceptor = Acceptor::new(listener)?;
+    let listener_fd = acceptor.listener().as_raw_fd();
+    let mut children: HashSet<Pid> = HashSet::new();
+    while !stop.load(Ordering::SeqCst) {
+        let (accept_ready, reap_ready) = {
+            let mut fds = [
+                PollFd::new(acceptor.listener().as_fd(), PollFlags::POLLIN),
+                PollFd::new(reaper.fd(), PollFlags::POLLIN),
+            ];
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) => {}
+                // SIGCHLD interrupts poll (poll is never restarted): look again.
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            (is_ready(&fds[0]), is_ready(&fds[1]))
+        };
+        if reap_ready {
+            forget(&mut children, reaper.reap()?);
+        }
+        // The wake-up connection of a stop must not get a child of its own.
+        if accept_ready && !stop.load(Ordering::SeqCst) {
+            acceptor.accept_all(|stream, _peer| {
+                let child = spawn::fork_run(|| {
+                    // SAFETY: the child closes its copy of the listener; the parent's
+                    // `Acceptor` still owns its own copy, and the child never touches it.
+                    unsafe { libc::close(listener_fd) };
+                    serve_one(stream)
+                })?;
+                // The child has its copy; the parent's is dropped (closed) here with `stream`.
+                children.insert(child);
+                Ok(())
+            })?;
+        }
+    }
+    stop_children(&mut children, &reaper)
+}
+
+/// Prefork echo server with `workers` processes; returns soon after `stop` is set.
+pub fn prefork(listener: TcpListener, stop: &AtomicBool, workers: usize) -> io::Result<()> {
+    let reaper = Reaper::install()?;
+    // Set once, here, for every worker: the flag lives in the shared open file description.
+    listener.set_nonblocking(true)?;
+    let mut children: HashSet<Pid> = HashSet::new();
+    for _ in 0..workers.max(1) {
+        children.insert(start_worker(&listener)?);
+    }
+    while !stop.load(Ordering::SeqCst) {
+        let mut fds = [PollFd::new(reaper.fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::from(SUPERVISOR_TICK_MS)) {
+            Ok(0) => continue,
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+        for (pid, outcome) in reaper.reap()? {
+            if children.remove(&pid) && !stop.load(Ordering::SeqCst) {
+                eprintln!("worker {pid} {outcome}; starting another");
+                children.insert(start_worker(&listener)?);
+            }
+        }
+    }
+    stop_children(&mut children, &reaper)
+}
+
+/// Forks one prefork worker: accept, echo to the end, repeat.
+fn start_worker(listener: &TcpListener) -> io::Result<Pid> {
+    spawn::fork_run(|| {
+        let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+        let Ok(shared) = listener.try_clone() else {
+            return 1;
+        };
+        let Ok(mut acceptor) = Acceptor::new(shared) else {
+            return 1;
+        };
+        loop {
+            let mut fds = [PollFd::new(acceptor.listener().as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Err(_) => return 1,
+            }
+            match acceptor.accept() {
+                // Serves this client to the end before accepting another.
+                Ok(Accepted::Connection(stream, _)) => {
+                    serve_one(stream);
+                }
+                // Another worker won the race for this connection (the herd), or it was shed.
+                Ok(Accepted::Empty | Accepted::Shed) => {}
+                Err(_) => return 1,
+            }
+        }
+    })
+}
+
+/// In a child: echo one client to the end; the child's exit status.
+fn serve_one(mut stream: std::net::TcpStream) -> i32 {
+    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+    if stream.set_nonblocking(false).is_err() {
+        return 1;
+    }
+    match netkit::echo::echo_blocking(&mut stream) {
+        Ok(()) => 0,
+        // A client that resets is the client's business, not a failure of the server.
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+            ) =>
+        {
+            0
+        }
+        Err(_) => 1,
+    }
+}
+
+fn is_ready(fd: &PollFd) -> bool {
+    fd.revents().is_some_and(|r| !r.is_empty())
+}
+
+fn forget(children: &mut HashSet<Pid>, reaped: Vec<Reaped>) {
+    for (pid, outcome) in reaped {
+        children.remove(&pid);
+        if !outcome.success() {
+            eprintln!("child {pid} {outcome}");
+        }
+    }
+}
+
+/// SIGTERM to every child, then reap them all: no zombie, no orphan.
+fn stop_children(children: &mut HashSet<Pid>, reaper: &Reaper) -> io::Result<()> {
+    for &pid in children.iter() {
+        let _ = kill(pid, Signal::SIGTERM);
+    }
+    for pid in children.drain() {
+        spawn::wait_for(pid)?;
+    }
+    // Any child reaped by nobody yet (there should be none) is collected here.
+    reaper.reap()?;
+    Ok(())
+}
