@@ -61,7 +61,7 @@ fn main() -> std::io::Result<()> {
             .map(|(_, _, times)| {
                 let thread = times[Method::ALL.len() - 1].as_secs_f64();
                 let t = times[row].as_secs_f64();
-                format!("{:.0} µs ({:.0}×)", t * 1e6, t / thread)
+                format!("{:.0} µs ({:.1}×)", t * 1e6, t / thread)
             })
             .collect();
         println!("| {method} | {} |", cells.join(" | "));

@@ -194,7 +194,7 @@ pub fn copy_dir(
 /// `on_progress` with the running total after each record; returns the total.
 pub fn read_progress(mut pipe: impl Read, mut on_progress: impl FnMut(u64)) -> io::Result<u64> {
     let mut total = 0u64;
-    // BEGIN SOLUTION
+    // BEGIN SOLUTION: mp-copy-progress
     let mut record = [0u8; RECORD];
     loop {
         // Records are written whole (8 bytes ≤ PIPE_BUF), but a read may still return part of
@@ -272,24 +272,7 @@ fn check_request(src: &Path, dst: &Path, force: bool) -> Result<(), Refused> {
         )));
     }
     let dst_real = match fs::canonicalize(dst) {
-        Ok(real) => {
-            if !real.is_dir() {
-                return Err(Refused(format!(
-                    "the destination {} exists and is not a directory",
-                    dst.display()
-                )));
-            }
-            let empty = fs::read_dir(&real)
-                .map(|mut d| d.next().is_none())
-                .unwrap_or(false);
-            if !empty && !force {
-                return Err(Refused(format!(
-                    "the destination {} exists and is not empty; pass --force to copy into it",
-                    dst.display()
-                )));
-            }
-            real
-        }
+        Ok(real) => real,
         Err(_) => {
             // It does not exist yet: its parent must, and decides where it would be.
             let parent = dst
@@ -310,6 +293,23 @@ fn check_request(src: &Path, dst: &Path, force: bool) -> Result<(), Refused> {
             dst.display(),
             src.display()
         )));
+    }
+    if dst_real.exists() {
+        if !dst_real.is_dir() {
+            return Err(Refused(format!(
+                "the destination {} exists and is not a directory",
+                dst.display()
+            )));
+        }
+        let empty = fs::read_dir(&dst_real)
+            .map(|mut entries| entries.next().is_none())
+            .unwrap_or(false);
+        if !empty && !force {
+            return Err(Refused(format!(
+                "the destination {} exists and is not empty; pass --force to copy into it",
+                dst.display()
+            )));
+        }
     }
     Ok(())
 }

@@ -178,7 +178,7 @@ where
         attempt: u32,
         queue: &mut VecDeque<(usize, u32)>,
     ) -> io::Result<Option<TaskError>> {
-        // BEGIN SOLUTION
+        // BEGIN SOLUTION: mp-pool-replace
         let outcome = self.replace(slot)?;
         if attempt <= self.retries {
             // First in line: a retried task should not wait behind the whole queue.

@@ -34,7 +34,7 @@ pub type Reaped = (Pid, Outcome);
 /// Reaps every child that has exited, without blocking; returns them.
 pub fn reap_exited() -> io::Result<Vec<Reaped>> {
     let mut reaped = Vec::new();
-    // BEGIN SOLUTION
+    // BEGIN SOLUTION: mp-reap-loop
     loop {
         match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
             // Children remain, and none of them has exited: done for now.

@@ -136,6 +136,7 @@ pub fn fork_exec_wait(program: &str, args: &[&str]) -> io::Result<Outcome> {
     let mut pointers: Vec<*const libc::c_char> = argv.iter().map(|s| s.as_ptr()).collect();
     pointers.push(std::ptr::null());
 
+    // BEGIN SOLUTION: mp-fork-exec
     // SAFETY: the child calls only execvp and _exit, both async-signal-safe, on memory that was
     // prepared before the fork; so forking in a multi-threaded process is sound here.
     match unsafe { fork() }? {
@@ -149,6 +150,7 @@ pub fn fork_exec_wait(program: &str, args: &[&str]) -> io::Result<Outcome> {
         }
         ForkResult::Parent { child } => wait_for(child),
     }
+    // END SOLUTION
 }
 
 /// Runs `program` with `posix_spawnp` and waits for it.

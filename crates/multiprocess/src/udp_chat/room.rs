@@ -58,7 +58,7 @@ impl Room {
         };
         let text = text.trim_end_matches(['\r', '\n']);
         let (command, rest) = text.split_once(' ').unwrap_or((text, ""));
-        // BEGIN SOLUTION
+        // BEGIN SOLUTION: mp-chat-dispatch
         if let Some(member) = self.members.get_mut(&from) {
             member.last_heard = now;
         }

@@ -1,0 +1,214 @@
+//! The copy_dir exercise: a generated tree copied byte-identical by more than one worker,
+//! symlinks as symlinks, permissions kept, and every refusal and per-file error.
+
+use std::fs;
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::Path;
+
+use harness::ExampleProcess;
+use multiprocess::copy_dir::{self, Options};
+use walkdir::WalkDir;
+
+const OPTIONS: Options = Options {
+    workers: 4,
+    force: false,
+};
+
+/// 200 small files over nested directories, three large ones, an empty one, a symlink (and a
+/// dangling one), and modes worth keeping.
+fn make_tree(root: &Path) -> u64 {
+    let mut bytes = 0;
+    for i in 0..200u64 {
+        let dir = root.join(format!("d{}/e{}", i % 5, i % 3));
+        fs::create_dir_all(&dir).unwrap();
+        let content: Vec<u8> = (0..(i * 37 % 3000)).map(|b| (b * 7 + i) as u8).collect();
+        bytes += content.len() as u64;
+        fs::write(dir.join(format!("small{i}.bin")), content).unwrap();
+    }
+    for i in 0..3u64 {
+        let content: Vec<u8> = (0..(2 << 20) + i * 4097).map(|b| (b % 251) as u8).collect();
+        bytes += content.len() as u64;
+        fs::write(root.join(format!("large{i}.bin")), content).unwrap();
+    }
+    fs::create_dir_all(root.join("empty-dir")).unwrap();
+    fs::write(root.join("empty.txt"), b"").unwrap();
+    let script = b"#!/bin/sh\necho hi\n";
+    bytes += script.len() as u64;
+    fs::write(root.join("script.sh"), script).unwrap();
+    fs::set_permissions(root.join("script.sh"), fs::Permissions::from_mode(0o750)).unwrap();
+    fs::set_permissions(root.join("d1"), fs::Permissions::from_mode(0o700)).unwrap();
+    symlink("large0.bin", root.join("link-to-large")).unwrap();
+    symlink("nowhere", root.join("dangling")).unwrap();
+    bytes
+}
+
+/// Every entry of `a` is in `b` with the same kind, contents, link target and mode.
+fn assert_same_tree(a: &Path, b: &Path) {
+    let entries: Vec<_> = WalkDir::new(a)
+        .sort_by_file_name()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let copies = WalkDir::new(b).into_iter().count();
+    assert_eq!(entries.len(), copies, "same number of entries");
+    for entry in entries {
+        let relative = entry.path().strip_prefix(a).unwrap();
+        let copy = b.join(relative);
+        let (m1, m2) = (
+            fs::symlink_metadata(entry.path()).unwrap(),
+            fs::symlink_metadata(&copy).unwrap(),
+        );
+        assert_eq!(m1.file_type(), m2.file_type(), "{}", relative.display());
+        if m1.file_type().is_symlink() {
+            assert_eq!(
+                fs::read_link(entry.path()).unwrap(),
+                fs::read_link(&copy).unwrap()
+            );
+            continue;
+        }
+        assert_eq!(
+            m1.permissions().mode(),
+            m2.permissions().mode(),
+            "mode of {}",
+            relative.display()
+        );
+        if m1.is_file() {
+            assert!(
+                fs::read(entry.path()).unwrap() == fs::read(&copy).unwrap(),
+                "{} differs",
+                relative.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_generated_tree_is_copied_byte_identical_by_several_workers() {
+    let _lock = harness::process_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    let bytes = make_tree(&src);
+    let progress = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seen = progress.clone();
+    let summary = copy_dir::copy_dir(&src, &dst, OPTIONS, move |done| {
+        seen.store(done, std::sync::atomic::Ordering::SeqCst)
+    })
+    .unwrap();
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    assert_eq!(
+        (summary.files, summary.bytes, summary.symlinks),
+        (205, bytes, 2)
+    );
+    assert_eq!(
+        summary.progress_bytes, bytes,
+        "the progress records add up to every byte"
+    );
+    assert_eq!(
+        progress.load(std::sync::atomic::Ordering::SeqCst),
+        bytes,
+        "the last report was the total"
+    );
+    assert!(
+        summary.workers_used.len() > 1,
+        "the pool was used: {:?}",
+        summary.workers_used
+    );
+    assert!(!summary.workers_used.contains(&(std::process::id() as i32)));
+    assert_same_tree(&src, &dst);
+    harness::leaks::expect_no_zombies(std::time::Duration::from_secs(5)).unwrap();
+}
+
+#[test]
+fn a_destination_inside_the_source_is_refused() {
+    let _lock = harness::process_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    fs::create_dir_all(src.join("sub")).unwrap();
+    for dst in [src.join("copy"), src.join("sub"), src.clone()] {
+        let refused = copy_dir::copy_dir(&src, &dst, OPTIONS, |_| {}).unwrap_err();
+        assert!(refused.0.contains("inside the source"), "{refused}");
+    }
+    assert!(!src.join("copy").exists(), "nothing was created");
+}
+
+#[test]
+fn an_existing_non_empty_destination_needs_force() {
+    let _lock = harness::process_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    fs::create_dir_all(&src).unwrap();
+    fs::write(src.join("a.txt"), b"new").unwrap();
+    fs::create_dir_all(&dst).unwrap();
+    fs::write(dst.join("a.txt"), b"old").unwrap();
+    let refused = copy_dir::copy_dir(&src, &dst, OPTIONS, |_| {}).unwrap_err();
+    assert!(refused.0.contains("--force"), "{refused}");
+    assert_eq!(
+        fs::read(dst.join("a.txt")).unwrap(),
+        b"old",
+        "untouched without --force"
+    );
+    let forced = Options {
+        force: true,
+        ..OPTIONS
+    };
+    let summary = copy_dir::copy_dir(&src, &dst, forced, |_| {}).unwrap();
+    assert!(summary.errors.is_empty());
+    assert_eq!(fs::read(dst.join("a.txt")).unwrap(), b"new");
+}
+
+#[test]
+fn a_missing_source_is_refused() {
+    let _lock = harness::process_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let refused = copy_dir::copy_dir(
+        &tmp.path().join("nope"),
+        &tmp.path().join("dst"),
+        OPTIONS,
+        |_| {},
+    )
+    .unwrap_err();
+    assert!(refused.0.contains("cannot read the source"), "{refused}");
+}
+
+#[test]
+fn copy_dir_example_reports_an_uncopyable_file_copies_the_rest_and_exits_1() {
+    let _lock = harness::process_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    fs::create_dir_all(src.join("inner")).unwrap();
+    fs::write(src.join("inner/kept.txt"), b"kept").unwrap();
+    fs::write(src.join("also.txt"), b"also").unwrap();
+    // Root reads any file, so the uncopyable entry is a FIFO: opening it would block forever.
+    nix::unistd::mkfifo(
+        &src.join("pipe"),
+        nix::sys::stat::Mode::from_bits_truncate(0o644),
+    )
+    .unwrap();
+    let (s, d) = (src.to_str().unwrap(), dst.to_str().unwrap());
+    let mut run = ExampleProcess::spawn("copy_dir", &[s, d, "--workers", "2"]).unwrap();
+    let summary = run.read_line().unwrap();
+    let status = run.wait_within(std::time::Duration::from_secs(10)).unwrap();
+    assert_eq!(status.code(), Some(1), "{}", run.stderr_text());
+    assert!(summary.starts_with("copied 2 files"), "{summary}");
+    let stderr = run.stderr_text();
+    assert!(stderr.contains("pipe: not a regular file"), "{stderr}");
+    assert_eq!(fs::read(dst.join("inner/kept.txt")).unwrap(), b"kept");
+    assert_eq!(fs::read(dst.join("also.txt")).unwrap(), b"also");
+}
+
+#[test]
+fn copy_dir_example_refuses_to_copy_into_itself_with_status_2() {
+    let _lock = harness::process_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    fs::create_dir_all(&src).unwrap();
+    let (s, d) = (src.to_str().unwrap(), src.join("inside"));
+    let mut run = ExampleProcess::spawn("copy_dir", &[s, d.to_str().unwrap()]).unwrap();
+    let status = run.wait_within(std::time::Duration::from_secs(10)).unwrap();
+    assert_eq!(status.code(), Some(2));
+    assert!(
+        run.stderr_text().contains("inside the source"),
+        "{}",
+        run.stderr_text()
+    );
+}
