@@ -193,8 +193,8 @@ pub fn copy_dir(
 /// Sums the workers' progress records until every writer has closed the pipe, calling
 /// `on_progress` with the running total after each record; returns the total.
 pub fn read_progress(mut pipe: impl Read, mut on_progress: impl FnMut(u64)) -> io::Result<u64> {
-    let mut total = 0u64;
     // BEGIN SOLUTION: mp-copy-progress
+    let mut total = 0u64;
     let mut record = [0u8; RECORD];
     loop {
         // Records are written whole (8 bytes ≤ PIPE_BUF), but a read may still return part of
@@ -209,8 +209,8 @@ pub fn read_progress(mut pipe: impl Read, mut on_progress: impl FnMut(u64)) -> i
             Err(e) => return Err(e),
         }
     }
-    // END SOLUTION
     Ok(total)
+    // END SOLUTION
 }
 
 /// In a worker: copies one regular file (contents and permissions), reporting progress.

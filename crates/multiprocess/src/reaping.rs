@@ -33,8 +33,8 @@ pub type Reaped = (Pid, Outcome);
 
 /// Reaps every child that has exited, without blocking; returns them.
 pub fn reap_exited() -> io::Result<Vec<Reaped>> {
-    let mut reaped = Vec::new();
     // BEGIN SOLUTION: mp-reap-loop
+    let mut reaped = Vec::new();
     loop {
         match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
             // Children remain, and none of them has exited: done for now.
@@ -52,8 +52,8 @@ pub fn reap_exited() -> io::Result<Vec<Reaped>> {
             Err(e) => return Err(e.into()),
         }
     }
-    // END SOLUTION
     Ok(reaped)
+    // END SOLUTION
 }
 
 /// SIGCHLD turned into a readable descriptor, for an event loop.

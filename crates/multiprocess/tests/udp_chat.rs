@@ -122,7 +122,11 @@ fn three_members_chat_and_nobody_can_speak_or_quit_as_someone_else() {
 #[test]
 fn a_member_that_vanishes_without_quitting_times_out() {
     let _lock = harness::process_lock();
-    let server = start_server("500");
+    // Erin's heartbeats (every 100 ms) must stay well inside the timeout on a loaded machine.
+    let timeout = harness::time::scaled(Duration::from_millis(2000))
+        .as_millis()
+        .to_string();
+    let server = start_server(&timeout);
     let dave = Peer::joined(server.addr(), "dave");
     let erin = Peer::joined(server.addr(), "erin");
     drop(dave); // gone without a Q: no more datagrams from that address
