@@ -236,7 +236,9 @@ fn copy_file(task: &Task, mut progress: &File) -> io::Result<Copied> {
         }
         bytes += n as u64;
         // One write(2) of 8 bytes: atomic on a pipe, never mixed with another worker's.
-        progress.write_all(&(n as u64).to_le_bytes())?;
+        if let Err(e) = progress.write_all(&(n as u64).to_le_bytes()) {
+            break Err(e);
+        }
     };
     if let Err(e) = copied {
         drop(output);

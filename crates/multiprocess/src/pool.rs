@@ -325,9 +325,7 @@ where
     T: DeserializeOwned,
     R: Serialize,
 {
-    // Panics are reported to the parent; a silent hook keeps the worker off the stderr lock,
-    // which another thread of the parent may have held when it forked.
-    std::panic::set_hook(Box::new(|_| {}));
+    // Panics are reported to the parent, not printed (see `spawn::fork_run`).
     loop {
         let bytes = match frame::read_frame(&mut tasks) {
             Ok(Some(bytes)) => bytes,

@@ -67,9 +67,7 @@ impl<T: Serialize + DeserializeOwned> Process<T> {
         let results = ParentEnd::new(read_end);
         let pid = spawn::fork_run(move || {
             let mut out = File::from(write_end);
-            // A silent hook: the message goes to the parent, not to a stderr lock that another
-            // thread of the parent may have held when it forked.
-            std::panic::set_hook(Box::new(|_| {}));
+            // The panic message goes to the parent (the hook is silent in children).
             let reply: Reply<T> = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
                 .map_err(|payload| panic_message(payload.as_ref()));
             let code = if reply.is_ok() { 0 } else { PANICKED };

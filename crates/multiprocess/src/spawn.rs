@@ -29,7 +29,8 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::panic::{self, AssertUnwindSafe};
 use std::process::Command;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, Once};
 
 use nix::errno::Errno;
 use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, signal, sigprocmask};
@@ -191,6 +192,7 @@ pub fn command_wait(program: &str, args: &[&str]) -> io::Result<Outcome> {
 pub fn fork_run(child: impl FnOnce() -> i32) -> io::Result<Pid> {
     // Read before the fork: the child must not touch the registry's lock.
     let parent_only = parent_only_fds();
+    quiet_panics_in_children();
     // SAFETY: the child runs `child` and exits without returning into the caller's stack; what
     // `child` may safely do in a multi-threaded parent is documented above and at every caller.
     match unsafe { fork() }? {
@@ -200,6 +202,7 @@ pub fn fork_run(child: impl FnOnce() -> i32) -> io::Result<Pid> {
                 // closes its copies and never uses those handles (it exits without returning).
                 unsafe { libc::close(fd) };
             }
+            IN_CHILD.store(true, Ordering::Relaxed);
             reset_signals();
             let code = panic::catch_unwind(AssertUnwindSafe(child)).unwrap_or(101);
             // SAFETY: _exit ends the child without running atexit handlers or destructors of
@@ -208,6 +211,30 @@ pub fn fork_run(child: impl FnOnce() -> i32) -> io::Result<Pid> {
         }
         ForkResult::Parent { child } => Ok(child),
     }
+}
+
+/// Set in every child of [`fork_run`]: the panic hook then stays silent.
+static IN_CHILD: AtomicBool = AtomicBool::new(false);
+
+/// Installs (once, in the parent, before the first fork) a panic hook that is silent in
+/// children and defers to the previous hook everywhere else.
+///
+/// A child reports its panics to its parent (through a pipe), not on stderr: the default hook
+/// takes std's stderr lock, which another thread may have held when the parent forked. Nor may
+/// the child *install* a hook: `set_hook` takes the hook's write lock, and a thread of the
+/// parent that was panicking at the moment of the fork holds it for reading — forever, in the
+/// child. (That deadlock was found by a test: a worker hung in `set_hook` while another
+/// thread's panic was being printed.) So the hook goes in here, in the parent, once.
+fn quiet_panics_in_children() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !IN_CHILD.load(Ordering::Relaxed) {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// The descriptors of every live [`ParentEnd`].

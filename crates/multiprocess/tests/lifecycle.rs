@@ -37,6 +37,7 @@ fn a_zombie_shows_as_z_in_proc_until_it_is_reaped() {
 #[test]
 fn an_orphan_is_re_parented_to_the_subreaper() {
     let _lock = harness::process_lock();
+    let fds = harness::leaks::FdSnapshot::of_self().unwrap();
     let subreaper = Subreaper::become_one().unwrap();
     let orphan = lifecycle::make_orphan(&subreaper).unwrap();
     assert_eq!(orphan.first_parent_outcome, Outcome::Exited(0));
@@ -46,11 +47,13 @@ fn an_orphan_is_re_parented_to_the_subreaper() {
     assert_eq!(orphan.release().unwrap(), Outcome::Exited(0));
     drop(subreaper);
     harness::leaks::expect_no_zombies(SETTLE).unwrap();
+    fds.expect_no_growth(0, SETTLE).unwrap();
 }
 
 #[test]
 fn a_child_with_pdeathsig_dies_when_its_parent_is_killed() {
     let _lock = harness::process_lock();
+    let fds = harness::leaks::FdSnapshot::of_self().unwrap();
     let subreaper = Subreaper::become_one().unwrap();
     let death = lifecycle::parent_death_signal(&subreaper).unwrap();
     let by = |signal| Outcome::Signaled {
@@ -65,6 +68,7 @@ fn a_child_with_pdeathsig_dies_when_its_parent_is_killed() {
     );
     drop(subreaper);
     harness::leaks::expect_no_zombies(SETTLE).unwrap();
+    fds.expect_no_growth(0, SETTLE).unwrap();
 }
 
 #[test]

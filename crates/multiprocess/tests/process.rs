@@ -73,8 +73,9 @@ fn a_result_bigger_than_the_pipe_does_not_deadlock_join() {
 }
 
 #[test]
-fn a_dropped_handle_leaves_no_zombie_and_no_running_child() {
+fn a_dropped_handle_leaves_no_zombie_no_running_child_and_no_descriptor() {
     let _lock = harness::process_lock();
+    let fds = harness::leaks::FdSnapshot::of_self().unwrap();
     let child = Process::<()>::start(|| {
         loop {
             nix::unistd::pause();
@@ -88,4 +89,5 @@ fn a_dropped_handle_leaves_no_zombie_and_no_running_child() {
         "{pid} is gone: stopped and reaped"
     );
     harness::leaks::expect_no_zombies(SETTLE).unwrap();
+    fds.expect_no_growth(0, SETTLE).unwrap();
 }
