@@ -22,7 +22,7 @@ struct Args {
     /// Where to copy it (created if missing).
     dst: PathBuf,
     /// Worker processes.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     workers: usize,
     /// Copy into an existing, non-empty DST, overwriting files.
     #[arg(long)]
@@ -53,12 +53,12 @@ fn main() -> ExitCode {
     };
     bar.finish_and_clear();
     println!(
-        "copied {} files ({:.1} MiB), {} directories, {} symlinks with {} workers ({} did work)",
-        summary.files,
+        "copied {} ({:.1} MiB), {}, {} with {} ({} did work)",
+        count(summary.files, "file"),
         summary.bytes as f64 / (1 << 20) as f64,
-        summary.dirs,
-        summary.symlinks,
-        args.workers,
+        count(summary.dirs, "directory"),
+        count(summary.symlinks, "symlink"),
+        count(args.workers, "worker"),
         summary.workers_used.len()
     );
     for error in &summary.errors {
@@ -68,5 +68,14 @@ fn main() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// `1 file`, `2 files`; `1 directory`, `2 directories`.
+fn count(n: usize, noun: &str) -> String {
+    match (n, noun.strip_suffix('y')) {
+        (1, _) => format!("1 {noun}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        (_, None) => format!("{n} {noun}s"),
     }
 }

@@ -15,8 +15,13 @@ use multiprocess::spawn;
 /// Runs PROGRAM [ARGS...] three ways and prints how each run ended.
 #[derive(Parser)]
 struct Args {
-    /// The program and its arguments (default: `true`).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    /// The program and its arguments (default: `true`); everything after the first word goes to
+    /// the program, flags included.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "PROGRAM [ARGS]"
+    )]
     command: Vec<String>,
 }
 

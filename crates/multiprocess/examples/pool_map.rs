@@ -15,7 +15,7 @@ use multiprocess::pool::Pool;
 #[derive(Parser)]
 struct Args {
     /// Worker processes.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     workers: usize,
     /// The end of the range (exclusive).
     #[arg(long, default_value_t = 10)]

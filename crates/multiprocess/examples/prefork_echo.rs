@@ -3,7 +3,7 @@
 //!
 //! Run:    cargo run -p multiprocess --example prefork_echo -- --workers 2
 //! Client: nc 127.0.0.1 7102      (a third nc waits until one of the first two quits)
-//! Output: listening on 127.0.0.1:7102
+//! Output: listening on 127.0.0.1:7102   (and, on stderr, the server's pid)
 //! Stop:   Ctrl-C (the workers are stopped and reaped; exits with status 0)
 //! Try:    kill -9 one worker (`ps --ppid <server pid>`): the server starts another.
 
@@ -18,12 +18,15 @@ struct Args {
     #[arg(long, default_value = "127.0.0.1:7102")]
     addr: SocketAddr,
     /// Worker processes (each serves one client at a time).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     workers: usize,
 }
 
 fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
+    // On stderr, so `listening on` stays the first line of stdout.
+    let pid = std::process::id();
+    eprintln!("server pid {pid}: see its children with `ps -o pid,stat,cmd --ppid {pid}`");
     Ok(netkit::serve(args.addr, |listener, stop| {
         multiprocess::per_process_server::prefork(listener, stop, args.workers)
     })?)

@@ -41,7 +41,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> std::io::Result<()> {
-    let socket = UdpSocket::bind("127.0.0.1:0")?;
+    let socket = UdpSocket::bind(client::local_address_for(args.server))?;
     let name = match &args.name {
         Some(name) => {
             if let Err(reason) = client::join(&socket, args.server, name)? {

@@ -5,12 +5,13 @@
 //!           /proc/4242/stat: 4242 (zombie_orphan) Z 4241
 //!         zombie: reaped (exited with status 7); /proc/4242 is gone
 //!         orphan: 4244 was born to 4243, which exited with status 0
-//!           /proc/4244/stat: 4244 (zombie_orphan) S 4241
+//!           /proc/4244/stat: 4244 (zombie_orphan) S 4241   (S sleeping, or R if just running)
 //!         orphan: re-parented to this process (4241), a subreaper
 //!         orphan: released and reaped (exited with status 0)
 //!         pdeathsig: parent killed by SIGKILL; its child killed by SIGTERM
-//! (pids differ). Add `--pause` to stop after each step until Enter, and look with
-//! `ps -o pid,ppid,stat,cmd --ppid <pid>` in another terminal.
+//! (pids differ). Add `--pause` to stop after the zombie and the orphan steps until Enter, and
+//! look with `ps -o pid,ppid,stat,cmd --ppid <pid>` in another terminal (the pdeathsig step
+//! kills and reaps at once, so there is nothing to see between).
 
 use std::io::{self, BufRead};
 use std::path::Path;

@@ -13,7 +13,9 @@
 //!    atomic, so records from different workers never interleave; the parent's reader thread
 //!    sums them ([`read_progress`]) and moves the progress bar;
 //! 4. a file that cannot be copied (unreadable, a FIFO or device) is reported and the others are
-//!    copied anyway; the caller exits non-zero if anything failed.
+//!    copied anyway; the caller exits non-zero if anything failed. Each file is written under a
+//!    temporary name (`.name.copy-tmp`) and renamed when complete, so an interrupted copy
+//!    (Ctrl-C) never leaves a truncated file under the real name.
 //!
 //! Pitfall: the parent's copy of the pipe's write end lives inside the pool's job, so the reader
 //! sees EOF only when the pool is dropped — the moment the last worker has exited.
@@ -221,7 +223,10 @@ fn copy_file(task: &Task, mut progress: &File) -> io::Result<Copied> {
         return Err(io::Error::other("no longer a regular file"));
     }
     let mut input = File::open(&task.from)?;
-    let mut output = File::create(&task.to)?;
+    // Written under a temporary name and renamed when complete, so an interrupted copy never
+    // leaves a file that looks whole: only a `.copy-tmp` file to delete.
+    let partial = partial_name(&task.to);
+    let mut output = File::create(&partial)?;
     let mut buf = vec![0u8; 64 * 1024];
     let mut bytes = 0u64;
     let copied = loop {
@@ -240,16 +245,29 @@ fn copy_file(task: &Task, mut progress: &File) -> io::Result<Copied> {
             break Err(e);
         }
     };
-    if let Err(e) = copied {
+    let finished = copied
+        .and_then(|()| {
+            output.set_permissions(fs::Permissions::from_mode(meta.permissions().mode()))
+        })
+        .and_then(|()| fs::rename(&partial, &task.to));
+    if let Err(e) = finished {
         drop(output);
-        let _ = fs::remove_file(&task.to); // no half file left looking complete
+        let _ = fs::remove_file(&partial);
         return Err(e);
     }
-    output.set_permissions(fs::Permissions::from_mode(meta.permissions().mode()))?;
     Ok(Copied {
         bytes,
         pid: std::process::id() as i32,
     })
+}
+
+/// `dir/name` → `dir/.name.copy-tmp`.
+fn partial_name(to: &Path) -> PathBuf {
+    let name = to
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    to.with_file_name(format!(".{name}.copy-tmp"))
 }
 
 fn copy_symlink(from: &Path, to: &Path) -> io::Result<()> {
@@ -273,22 +291,7 @@ fn check_request(src: &Path, dst: &Path, force: bool) -> Result<(), Refused> {
             src.display()
         )));
     }
-    let dst_real = match fs::canonicalize(dst) {
-        Ok(real) => real,
-        Err(_) => {
-            // It does not exist yet: its parent must, and decides where it would be.
-            let parent = dst
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let name = dst
-                .file_name()
-                .ok_or_else(|| Refused(format!("{} is not a directory name", dst.display())))?;
-            fs::canonicalize(parent)
-                .map_err(|e| Refused(format!("cannot create {}: {e}", dst.display())))?
-                .join(name)
-        }
-    };
+    let dst_real = where_it_would_be(dst)?;
     if dst_real.starts_with(&src_real) {
         return Err(Refused(format!(
             "the destination {} is inside the source {}: the copy would copy itself",
@@ -314,6 +317,32 @@ fn check_request(src: &Path, dst: &Path, force: bool) -> Result<(), Refused> {
         }
     }
     Ok(())
+}
+
+/// The real path `dst` names, or would name once created: its nearest existing ancestor,
+/// canonicalized (symlinks and `..` resolved), joined with the parts still to be created.
+fn where_it_would_be(dst: &Path) -> Result<PathBuf, Refused> {
+    let absolute = std::path::absolute(dst)
+        .map_err(|e| Refused(format!("cannot resolve {}: {e}", dst.display())))?;
+    let mut existing = absolute.as_path();
+    let mut missing = Vec::new();
+    loop {
+        match fs::canonicalize(existing) {
+            Ok(real) => {
+                return Ok(missing
+                    .iter()
+                    .rev()
+                    .fold(real, |path, part| path.join(part)));
+            }
+            Err(_) => match (existing.parent(), existing.file_name()) {
+                (Some(parent), Some(name)) => {
+                    missing.push(name.to_owned());
+                    existing = parent;
+                }
+                _ => return Err(Refused(format!("cannot create {}", dst.display()))),
+            },
+        }
+    }
 }
 
 fn path_of(error: &walkdir::Error) -> String {

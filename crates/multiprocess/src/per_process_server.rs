@@ -35,7 +35,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::reaping::{Reaped, Reaper};
-use crate::spawn;
+use crate::spawn::{self, Outcome};
 
 /// How often the prefork supervisor looks at the stop flag while no worker dies.
 const SUPERVISOR_TICK_MS: u16 = 100;
@@ -65,15 +65,22 @@ pub fn fork_per_connection(listener: TcpListener, stop: &AtomicBool) -> io::Resu
         }
         // The wake-up connection of a stop must not get a child of its own.
         if accept_ready && !stop.load(Ordering::SeqCst) {
-            acceptor.accept_all(|stream, _peer| {
+            acceptor.accept_all(|stream, peer| {
                 let child = spawn::fork_run(|| {
                     // SAFETY: the child closes its copy of the listener; the parent's
                     // `Acceptor` still owns its own copy, and the child never touches it.
                     unsafe { libc::close(listener_fd) };
                     serve_one(stream)
-                })?;
+                });
                 // The child has its copy; the parent's is dropped (closed) here with `stream`.
-                children.insert(child);
+                match child {
+                    Ok(child) => {
+                        children.insert(child);
+                    }
+                    // Out of processes (EAGAIN: RLIMIT_NPROC, pid_max) or memory: this client
+                    // is turned away (its connection closes), the server carries on.
+                    Err(e) => eprintln!("cannot fork a child for {peer}: {e}; connection closed"),
+                }
                 Ok(())
             })?;
         }
@@ -86,22 +93,36 @@ pub fn prefork(listener: TcpListener, stop: &AtomicBool, workers: usize) -> io::
     let reaper = Reaper::install()?;
     // Set once, here, for every worker: the flag lives in the shared open file description.
     listener.set_nonblocking(true)?;
+    let workers = workers.max(1);
     let mut children: HashSet<Pid> = HashSet::new();
-    for _ in 0..workers.max(1) {
+    for _ in 0..workers {
         children.insert(start_worker(&listener)?);
     }
     while !stop.load(Ordering::SeqCst) {
         let mut fds = [PollFd::new(reaper.fd(), PollFlags::POLLIN)];
         match poll(&mut fds, PollTimeout::from(SUPERVISOR_TICK_MS)) {
-            Ok(0) => continue,
             Ok(_) => {}
             Err(nix::errno::Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),
         }
-        for (pid, outcome) in reaper.reap()? {
-            if children.remove(&pid) && !stop.load(Ordering::SeqCst) {
-                eprintln!("worker {pid} {outcome}; starting another");
-                children.insert(start_worker(&listener)?);
+        if is_ready(&fds[0]) {
+            for (pid, outcome) in reaper.reap()? {
+                if children.remove(&pid) {
+                    eprintln!("worker {pid} {outcome}; starting another");
+                }
+            }
+        }
+        // Back to full strength. A fork that fails (out of processes or memory) is tried again
+        // on the next tick; the workers that remain go on serving meanwhile.
+        while children.len() < workers && !stop.load(Ordering::SeqCst) {
+            match start_worker(&listener) {
+                Ok(pid) => {
+                    children.insert(pid);
+                }
+                Err(e) => {
+                    eprintln!("cannot fork a worker: {e}; trying again shortly");
+                    break;
+                }
             }
         }
     }
@@ -165,7 +186,16 @@ fn is_ready(fd: &PollFd) -> bool {
 fn forget(children: &mut HashSet<Pid>, reaped: Vec<Reaped>) {
     for (pid, outcome) in reaped {
         children.remove(&pid);
-        if !outcome.success() {
+        // Ctrl-C in a terminal reaches the whole foreground process group, children included,
+        // so SIGINT/SIGTERM deaths are normal stops; anything else is worth a line.
+        let stopped = matches!(
+            outcome,
+            Outcome::Signaled {
+                signal: Signal::SIGINT | Signal::SIGTERM,
+                ..
+            }
+        );
+        if !outcome.success() && !stopped {
             eprintln!("child {pid} {outcome}");
         }
     }

@@ -212,3 +212,20 @@ fn copy_dir_example_refuses_to_copy_into_itself_with_status_2() {
         run.stderr_text()
     );
 }
+
+#[test]
+fn missing_parents_of_the_destination_are_created_but_never_inside_the_source() {
+    let _lock = harness::process_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    fs::create_dir_all(&src).unwrap();
+    fs::write(src.join("a.txt"), b"a").unwrap();
+    let deep = tmp.path().join("new/deeper/dst");
+    let summary = copy_dir::copy_dir(&src, &deep, OPTIONS, |_| {}).unwrap();
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    assert_eq!(fs::read(deep.join("a.txt")).unwrap(), b"a");
+    // Not created yet, but it would be inside the source: refused for that reason.
+    let refused = copy_dir::copy_dir(&src, &src.join("x/y"), OPTIONS, |_| {}).unwrap_err();
+    assert!(refused.0.contains("inside the source"), "{refused}");
+    assert!(!src.join("x").exists());
+}

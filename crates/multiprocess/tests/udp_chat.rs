@@ -50,7 +50,12 @@ impl Peer {
         loop {
             match self.socket.recv_from(&mut buf) {
                 Ok((n, from)) if from == self.server => {
-                    return String::from_utf8_lossy(&buf[..n]).into_owned();
+                    let text = String::from_utf8_lossy(&buf[..n]);
+                    assert!(
+                        text.ends_with('\n'),
+                        "every reply ends with a newline: {text:?}"
+                    );
+                    return text.trim_end_matches('\n').to_string();
                 }
                 Ok(_) => {}
                 Err(_) => {

@@ -10,7 +10,7 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, ErrorKind};
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
@@ -21,10 +21,22 @@ use nix::unistd::Pid;
 use signal_hook::consts::{SIGINT, SIGTERM};
 
 use crate::reaping::Reaper;
-use crate::spawn;
+use crate::spawn::{self, Outcome};
 
 /// Times `L` is sent before giving up.
 const JOIN_TRIES: u32 = 3;
+
+/// The address a client binds to reach `server`: loopback for a server on this machine,
+/// otherwise any local address of the same family (the kernel picks the route).
+pub fn local_address_for(server: SocketAddr) -> SocketAddr {
+    let ip: IpAddr = match (server.ip().is_loopback(), server) {
+        (true, SocketAddr::V4(_)) => Ipv4Addr::LOCALHOST.into(),
+        (true, SocketAddr::V6(_)) => Ipv6Addr::LOCALHOST.into(),
+        (false, SocketAddr::V4(_)) => Ipv4Addr::UNSPECIFIED.into(),
+        (false, SocketAddr::V6(_)) => Ipv6Addr::UNSPECIFIED.into(),
+    };
+    SocketAddr::new(ip, 0)
+}
 
 /// Sends `L name` until the server answers; `Ok(Err(reason))` when it refuses the name.
 pub fn join(socket: &UdpSocket, server: SocketAddr, name: &str) -> io::Result<Result<(), String>> {
@@ -35,7 +47,7 @@ pub fn join(socket: &UdpSocket, server: SocketAddr, name: &str) -> io::Result<Re
         loop {
             match socket.recv_from(&mut buf) {
                 Ok((n, from)) if from == server => {
-                    let reply = String::from_utf8_lossy(&buf[..n]).to_string();
+                    let reply = String::from_utf8_lossy(&buf[..n]).trim_end().to_string();
                     if reply.starts_with("OK ") {
                         socket.set_read_timeout(None)?;
                         return Ok(Ok(()));
@@ -82,18 +94,23 @@ pub fn chat(
         reaper: &reaper,
         child,
     };
-    let outcome = parent.type_and_send(heartbeat, &ctrl_c);
-    // Whatever happened, the child does not outlive us.
-    if !matches!(outcome, Ok(ChildEnded::Reaped)) {
-        let _ = kill(child, Signal::SIGTERM);
-        let _ = spawn::wait_for(child);
+    match parent.type_and_send(heartbeat, &ctrl_c) {
+        Ok(ChildEnded::Reaped(outcome)) if outcome.success() => Ok(()),
+        Ok(ChildEnded::Reaped(outcome)) => Err(io::Error::other(format!(
+            "the receiving process {outcome}; leaving"
+        ))),
+        // Whatever happened, the child does not outlive us.
+        other => {
+            let _ = kill(child, Signal::SIGTERM);
+            let _ = spawn::wait_for(child);
+            other.map(|_| ())
+        }
     }
-    outcome.map(|_| ())
 }
 
 /// Whether the parent has reaped the child when it stops typing.
 enum ChildEnded {
-    Reaped,
+    Reaped(Outcome),
     StillRunning,
 }
 
@@ -132,8 +149,11 @@ impl Parent<'_> {
                     Err(e) => return Err(e.into()),
                 }
                 let ready = |i: usize| fds[i].revents().is_some_and(|r| !r.is_empty());
-                if ready(1) && self.child_reaped()? {
-                    return Ok(ChildEnded::Reaped); // the server said BYE: we are done too
+                // The child ended: the server said BYE (or forgot us), so we are done too.
+                if ready(1)
+                    && let Some(outcome) = self.child_reaped()?
+                {
+                    return Ok(ChildEnded::Reaped(outcome));
                 }
                 if ready(2) {
                     return self.quit();
@@ -167,20 +187,25 @@ impl Parent<'_> {
             let wait = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
             match poll(&mut fds, wait) {
                 Ok(0) => break,
-                Ok(_) if self.child_reaped()? => return Ok(ChildEnded::Reaped),
-                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Ok(_) => {
+                    if let Some(outcome) = self.child_reaped()? {
+                        return Ok(ChildEnded::Reaped(outcome));
+                    }
+                }
+                Err(nix::errno::Errno::EINTR) => {}
                 Err(e) => return Err(e.into()),
             }
         }
         Ok(ChildEnded::StillRunning)
     }
 
-    fn child_reaped(&self) -> io::Result<bool> {
-        Ok(self
-            .reaper
-            .reap()?
-            .iter()
-            .any(|(pid, _)| *pid == self.child))
+    /// How the child ended, if it has (reaping it).
+    fn child_reaped(&self) -> io::Result<Option<Outcome>> {
+        let reaped = self.reaper.reap()?;
+        Ok(reaped
+            .into_iter()
+            .find(|(pid, _)| *pid == self.child)
+            .map(|(_, outcome)| outcome))
     }
 }
 
@@ -193,8 +218,15 @@ fn print_incoming(socket: &UdpSocket, server: SocketAddr) -> i32 {
         match socket.recv_from(&mut buf) {
             Ok((n, from)) if from == server => {
                 let text = String::from_utf8_lossy(&buf[..n]);
+                let text = text.trim_end();
                 println!("{text}");
                 if text.starts_with("BYE") {
+                    return 0;
+                }
+                // The server has forgotten us (it restarted, or timed us out while we were
+                // stopped): nothing we send will be relayed, so leave rather than talk to no one.
+                if text.starts_with("ERR join first") {
+                    println!("(the server no longer knows this client; leaving: join again)");
                     return 0;
                 }
             }

@@ -69,6 +69,12 @@ impl Room {
                 match self.speaker(from, name) {
                     Err(refusal) => refusal,
                     Ok(_) if message.trim().is_empty() => error(from, "empty message"),
+                    // A newline or an escape code would let a member forge lines that look
+                    // like someone else's, or recolour other members' terminals.
+                    Ok(_) if message.chars().any(char::is_control) => error(
+                        from,
+                        "a message is one line of text, without control characters",
+                    ),
                     Ok(me) => self.to_others(from, &format!("{me}: {message}")),
                 }
             }
@@ -281,6 +287,19 @@ mod tests {
         assert_eq!(
             room.handle(addr(1), b"C alice   ", now),
             [(addr(1), "ERR empty message".into())]
+        );
+        let forged = room.handle(addr(1), b"C alice hi\nbob: send me your password", now);
+        assert_eq!(
+            forged,
+            [(
+                addr(1),
+                "ERR a message is one line of text, without control characters".into()
+            )]
+        );
+        assert!(
+            room.handle(addr(1), b"C alice \x1b[31mred", now)[0]
+                .1
+                .starts_with("ERR ")
         );
     }
 

@@ -138,9 +138,11 @@ fn send_all(socket: &UdpSocket, out: Outgoing) {
     }
 }
 
+/// Sends one reply. Each ends with a newline — clients strip it; `nc -u` shows one per line.
 fn send(socket: &UdpSocket, to: SocketAddr, text: &str) -> io::Result<()> {
+    let datagram = format!("{text}\n");
     loop {
-        match socket.send_to(text.as_bytes(), to) {
+        match socket.send_to(datagram.as_bytes(), to) {
             Ok(_) => return Ok(()),
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
