@@ -10,6 +10,7 @@
 //! | [`server`] | [`serve`]: a server on a thread of the test, bound to `127.0.0.1:0`, stopped on drop; [`serve_each`]: a thread per connection running a handler of the test's |
 //! | [`process`] | [`ExampleProcess`]: an example binary as a black box (`listening on <addr>`, SIGINT, clean exit) |
 //! | [`leaks`] | descriptors, child processes and zombie children, read from `/proc` |
+//! | [`ClosedPort`] | a port that refuses connections and that no other test can take meanwhile |
 //! | [`echo`] | the echo conformance suite every echo server in the workspace must pass |
 //!
 //! Tests that touch process-wide state (fork, signal dispositions, rlimits, the current
@@ -19,6 +20,7 @@ pub mod conn;
 pub mod echo;
 mod error;
 pub mod leaks;
+mod port;
 pub mod process;
 pub mod server;
 pub mod time;
@@ -27,6 +29,7 @@ use std::sync::{Mutex, MutexGuard};
 
 pub use conn::Conn;
 pub use error::{Error, Result};
+pub use port::ClosedPort;
 pub use process::{ExampleProcess, example_path};
 pub use server::{InProcessServer, ServerUnderTest, serve, serve_each};
 pub use time::Deadline;

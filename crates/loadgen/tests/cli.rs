@@ -1,6 +1,5 @@
 //! The `loadgen` binary: help, JSON, worker processes, clear failures, Ctrl-C.
 
-use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -57,11 +56,6 @@ fn json(output: &Output) -> Value {
 
 fn echo_target() -> ExampleProcess {
     ExampleProcess::start("echo_target", &["--addr", "127.0.0.1:0", "--procs", "1"]).unwrap()
-}
-
-fn closed_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
 }
 
 #[test]
@@ -262,7 +256,8 @@ fn two_worker_processes_split_the_run_and_merge_exactly() {
 
 #[test]
 fn a_closed_port_says_connection_refused_and_names_the_address() {
-    let addr = closed_port().to_string();
+    let closed = harness::ClosedPort::new().unwrap();
+    let addr = closed.addr().to_string();
     let out = loadgen(&["echo", "--addr", &addr, "--conns", "2", "--requests", "10"]);
     assert!(!out.status.success());
     let stderr = text(&out.stderr);

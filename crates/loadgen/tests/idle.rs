@@ -1,7 +1,6 @@
 //! Idle connections: held against echo_target, visible in the server's descriptor count, and
 //! failures explained.
 
-use std::net::TcpListener;
 use std::time::Duration;
 
 use harness::leaks::{FdSnapshot, fd_count};
@@ -64,10 +63,9 @@ fn run_idle_reports_connects_per_second() {
 
 #[test]
 fn a_closed_port_is_refused_and_explained() {
-    let addr = {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap()
-    }; // closed again: nothing listens there now
+    // Bound but not listening: refused, and no other test can take the port meanwhile.
+    let closed = harness::ClosedPort::new().unwrap();
+    let addr = closed.addr();
     let report = run_idle(&IdleConfig::new(addr, 5)).unwrap();
     assert_eq!(report.established, 0, "{report}");
     assert_eq!(
