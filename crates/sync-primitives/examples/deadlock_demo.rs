@@ -28,6 +28,9 @@ struct Args {
     detect_secs: u64,
 }
 
+/// A fix's name and one transfer with it (returning the retries it needed).
+type Fix = (&'static str, fn(&Account, &Account) -> u32);
+
 fn main() -> Result<(), String> {
     let args = Args::parse();
     let parties = make_deadlock();
@@ -42,7 +45,7 @@ fn main() -> Result<(), String> {
         println!("  {} ({:?}) blocked in {innermost}", party.name, party.id);
     }
 
-    let fixes: [(&str, fn(&Account, &Account) -> u32); 2] = [
+    let fixes: [Fix; 2] = [
         ("lock ordering", |from, to| {
             transfer_ordered(from, to, 1);
             0

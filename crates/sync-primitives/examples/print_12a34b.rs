@@ -16,9 +16,12 @@ struct Args {
     only: Option<String>,
 }
 
+/// A solution's name and the function that runs it.
+type Solution = (&'static str, fn() -> String);
+
 fn main() -> Result<(), String> {
     let args = Args::parse();
-    let solutions: [(&str, fn() -> String); 3] = [
+    let solutions: [Solution; 3] = [
         ("condvar", with_condvar),
         ("semaphores", with_semaphores),
         ("park", with_park),
