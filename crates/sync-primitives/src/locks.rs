@@ -11,8 +11,12 @@ pub trait CounterLock: Sync + Send {
     const NAME: &'static str;
     /// A lock around `value`.
     fn new(value: u64) -> Self;
+    /// Locks, runs `f` on the counter, unlocks.
+    fn update(&self, f: impl FnOnce(&mut u64));
     /// Locks, adds one with a plain (non-atomic) read-modify-write, unlocks.
-    fn increment(&self);
+    fn increment(&self) {
+        self.update(|count| *count += 1);
+    }
     /// The value (locks to read it).
     fn get(&self) -> u64;
 }
@@ -22,8 +26,8 @@ impl CounterLock for std::sync::Mutex<u64> {
     fn new(value: u64) -> Self {
         std::sync::Mutex::new(value)
     }
-    fn increment(&self) {
-        *self.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+    fn update(&self, f: impl FnOnce(&mut u64)) {
+        f(&mut self.lock().unwrap_or_else(|p| p.into_inner()));
     }
     fn get(&self) -> u64 {
         *self.lock().unwrap_or_else(|p| p.into_inner())
@@ -35,8 +39,8 @@ impl CounterLock for parking_lot::Mutex<u64> {
     fn new(value: u64) -> Self {
         parking_lot::Mutex::new(value)
     }
-    fn increment(&self) {
-        *self.lock() += 1;
+    fn update(&self, f: impl FnOnce(&mut u64)) {
+        f(&mut self.lock());
     }
     fn get(&self) -> u64 {
         *self.lock()
@@ -48,8 +52,8 @@ impl CounterLock for crate::futex_mutex::Mutex<u64> {
     fn new(value: u64) -> Self {
         crate::futex_mutex::Mutex::new(value)
     }
-    fn increment(&self) {
-        *self.lock() += 1;
+    fn update(&self, f: impl FnOnce(&mut u64)) {
+        f(&mut self.lock());
     }
     fn get(&self) -> u64 {
         *self.lock()
@@ -61,8 +65,8 @@ impl CounterLock for crate::spinlock::SpinLock<u64> {
     fn new(value: u64) -> Self {
         crate::spinlock::SpinLock::new(value)
     }
-    fn increment(&self) {
-        *self.lock() += 1;
+    fn update(&self, f: impl FnOnce(&mut u64)) {
+        f(&mut self.lock());
     }
     fn get(&self) -> u64 {
         *self.lock()
@@ -72,16 +76,42 @@ impl CounterLock for crate::spinlock::SpinLock<u64> {
 /// Runs `per_thread` increments on each of `threads` threads (started together) against one
 /// lock and returns the final count: `threads × per_thread` for any correct lock.
 pub fn hammer<L: CounterLock>(lock: &L, threads: usize, per_thread: u64) -> u64 {
+    hammer_with_work(lock, threads, per_thread, 0)
+}
+
+/// [`hammer`], with `work` steps of busy work inside each critical section (a longer hold, so
+/// a holder is more often preempted while holding the lock).
+pub fn hammer_with_work<L: CounterLock>(
+    lock: &L,
+    threads: usize,
+    per_thread: u64,
+    work: u32,
+) -> u64 {
     let start = std::sync::Barrier::new(threads);
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
                 start.wait();
                 for _ in 0..per_thread {
-                    lock.increment();
+                    lock.update(|count| {
+                        *count += 1;
+                        busy_work(work);
+                    });
                 }
             });
         }
     });
     lock.get()
+}
+
+/// `steps` dependent multiply-adds the optimiser cannot remove (about a nanosecond each).
+pub fn busy_work(steps: u32) {
+    let mut x = 1u64;
+    for i in 0..steps {
+        x = std::hint::black_box(
+            x.wrapping_mul(6364136223846793005)
+                .wrapping_add(u64::from(i)),
+        );
+    }
+    std::hint::black_box(x);
 }

@@ -136,6 +136,19 @@ impl ReadWriteLock for std::sync::RwLock<()> {
     }
 }
 
+/// A plain mutex as a "read-write" lock (readers exclude each other too): the baseline.
+impl ReadWriteLock for std::sync::Mutex<()> {
+    const NAME: &'static str = "std::sync::Mutex (baseline)";
+    fn read_with(&self, f: impl FnOnce()) {
+        let _guard = self.lock().unwrap_or_else(|p| p.into_inner());
+        f()
+    }
+    fn write_with(&self, f: impl FnOnce()) {
+        let _guard = self.lock().unwrap_or_else(|p| p.into_inner());
+        f()
+    }
+}
+
 impl ReadWriteLock for parking_lot::RwLock<()> {
     const NAME: &'static str = "parking_lot::RwLock";
     fn read_with(&self, f: impl FnOnce()) {

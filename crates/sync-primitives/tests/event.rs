@@ -6,7 +6,7 @@ mod support;
 use harness::ExampleProcess;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -99,12 +99,21 @@ fn event_wait_timeout_wakes_on_set_before_the_timeout() {
     assert!(set);
 }
 
+/// Sets its flag when dropped, so a helper thread stops even if the test panics.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
 #[test]
 fn event_wait_timeout_keeps_its_deadline_across_spurious_wake_ups() {
     let event = Arc::new(Event::new());
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
     let waker = {
-        let (event, stop) = (Arc::clone(&event), Arc::clone(&stop));
+        let (event, stop) = (Arc::clone(&event), Arc::clone(&stop.0));
         thread::spawn(move || {
             while !stop.load(Ordering::SeqCst) {
                 event.wake_spuriously();
@@ -122,7 +131,7 @@ fn event_wait_timeout_keeps_its_deadline_across_spurious_wake_ups() {
         },
     );
     let waited = start.elapsed();
-    stop.store(true, Ordering::SeqCst);
+    drop(stop);
     waker.join().unwrap();
     assert!(!set, "nobody set the event");
     assert!(

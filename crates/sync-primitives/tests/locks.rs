@@ -178,23 +178,22 @@ fn futex_mutex_example_walks_through_the_states() {
 fn futex_and_spinlock_vs_mutex_example_counts_exactly_with_every_lock() {
     let lines = support::output_of(ExampleProcess::spawn(
         "spinlock_vs_mutex",
-        &["--threads", "3", "--increments", "5000"],
+        &["--threads", "3", "--increments", "5000", "--work", "10"],
     ));
     assert!(
-        lines[0].starts_with("3 threads x 5000 increments on "),
+        lines[0].starts_with("3 threads x 5000 increments, 10 steps of work inside the lock, on "),
         "{lines:?}"
     );
+    assert!(lines[1].starts_with("lock "), "{lines:?}");
     let names = [
         "std::sync::Mutex",
         "parking_lot::Mutex",
         "futex mutex (lesson)",
         "spinlock (lesson)",
     ];
-    assert_eq!(lines.len(), 1 + names.len(), "{lines:?}");
-    for (line, name) in lines[1..].iter().zip(names) {
-        assert!(
-            line.starts_with(name) && line.contains("count 15000 "),
-            "{line:?}"
-        );
+    assert_eq!(lines.len(), 2 + names.len(), "{lines:?}");
+    for (line, name) in lines[2..].iter().zip(names) {
+        let columns: Vec<&str> = line[name.len()..].split_whitespace().collect();
+        assert!(line.starts_with(name) && columns[0] == "15000", "{line:?}");
     }
 }
