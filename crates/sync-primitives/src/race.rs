@@ -169,21 +169,3 @@ fn tally(threads: usize, per_thread: u64, actual: u64) -> Tally {
         actual,
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_forced_interleaving_loses_exactly_one_update() {
-        for _ in 0..100 {
-            assert_eq!(forced_lost_update(), 1);
-        }
-    }
-
-    #[test]
-    fn the_fixes_count_exactly() {
-        assert_eq!(mutex_increments(4, 10_000).lost(), 0);
-        assert_eq!(atomic_increments(4, 10_000).lost(), 0);
-    }
-}
