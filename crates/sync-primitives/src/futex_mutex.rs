@@ -100,7 +100,9 @@ impl<T> Mutex<T> {
         self.state
             .compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
-            .then_some(MutexGuard { mutex: self })
+            // `then`, not `then_some`: a guard built eagerly and dropped on failure would unlock
+            // somebody else's lock.
+            .then(|| MutexGuard { mutex: self })
     }
 
     /// Unlocks; wakes one sleeper if the lock was contended. Called by the guard's `drop`.
@@ -211,6 +213,11 @@ mod tests {
             assert_eq!(mutex.state(), LOCKED, "locked, nobody waiting");
             *guard += 1;
             assert!(mutex.try_lock().is_none(), "a second lock must fail");
+            assert_eq!(
+                mutex.state(),
+                LOCKED,
+                "a failed try_lock must leave the lock held"
+            );
         }
         assert_eq!(mutex.state(), UNLOCKED);
         assert_eq!(mutex.into_inner(), 6);

@@ -58,7 +58,8 @@ impl<T> SpinLock<T> {
 
     /// The lock if it is free now.
     pub fn try_lock(&self) -> Option<SpinGuard<'_, T>> {
-        (!self.locked.swap(true, Ordering::Acquire)).then_some(SpinGuard { lock: self })
+        // `then`, not `then_some`: a guard built eagerly and dropped on failure would unlock.
+        (!self.locked.swap(true, Ordering::Acquire)).then(|| SpinGuard { lock: self })
     }
 
     /// The value, once nobody shares the lock.

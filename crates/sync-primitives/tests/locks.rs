@@ -58,6 +58,10 @@ fn spinlock_try_lock_fails_while_held() {
     let lock = SpinLock::new(1);
     let guard = lock.lock();
     assert!(lock.try_lock().is_none());
+    assert!(
+        lock.try_lock().is_none(),
+        "a failed try_lock must leave the lock held"
+    );
     drop(guard);
     *lock.try_lock().expect("free again") += 1;
     assert_eq!(lock.into_inner(), 2);
