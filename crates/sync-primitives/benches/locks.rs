@@ -3,7 +3,7 @@
 //!
 //! `cargo bench -p sync-primitives --bench locks`. Contended numbers are the total time divided
 //! by the total operations of all threads (throughput, in ns per lock/unlock pair); the last
-//! group holds the lock for about 2 µs of busy work each time, so holders get preempted while
+//! group holds the lock for about 3 µs of busy work each time, so holders get preempted while
 //! holding it.
 //!
 //! Built with the crate feature `deadlock-detection`, every parking_lot lock would carry the
@@ -23,7 +23,7 @@ use sync_primitives::locks::{CounterLock, busy_work, hammer_with_work};
 use sync_primitives::rwlock::ReadWriteLock;
 use sync_primitives::spinlock::SpinLock;
 
-/// Steps of busy work (`locks::busy_work`, about 1 ns each) in the long critical sections.
+/// Steps of busy work (`locks::busy_work`, about 1.5 ns each here) in the long critical sections.
 const WORK: u32 = 2_000;
 
 fn uncontended<L: CounterLock>(group: &mut BenchmarkGroup<'_, WallTime>) {
@@ -52,7 +52,7 @@ fn locks(c: &mut Criterion) {
     uncontended::<SpinLock<u64>>(&mut group);
     group.finish();
     // Empty critical sections on 2 and 4 threads; then 4 threads holding the lock for about
-    // 2 µs of work each time, where a holder is often preempted while holding it.
+    // 3 µs of work each time, where a holder is often preempted while holding it.
     for (threads, work) in [(2, 0), (4, 0), (4, WORK)] {
         let name = match work {
             0 => format!("lock_unlock/contended_{threads}_threads"),

@@ -27,7 +27,7 @@ struct Args {
     /// Increments per thread.
     #[arg(long, default_value_t = 5_000)]
     increments: u64,
-    /// Steps of busy work (about 1 ns each) inside every critical section.
+    /// Steps of busy work (about 1.5 ns each) inside every critical section.
     #[arg(long, default_value_t = 2_000)]
     work: u32,
 }
