@@ -10,8 +10,8 @@
 //!
 //! On x86-64 the hardware keeps stores in order (TSO), so the Relaxed version usually *works*
 //! there — which is what makes the bug dangerous: tests pass on a laptop, and the program breaks
-//! on a phone or after a compiler upgrade. A test cannot prove Relaxed wrong on this machine; the
-//! memory model says it is.
+//! on a phone or after a compiler upgrade. No run on this machine proves Relaxed wrong; the model
+//! checker loom does (`tests/loom_message_passing.rs` models this protocol and finds the run).
 //!
 //! The spinlock lives in [`crate::spinlock`].
 
