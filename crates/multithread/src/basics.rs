@@ -57,6 +57,7 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// Sums `data` with `threads` scoped threads, each summing one contiguous chunk it *borrows*.
 pub fn scoped_sum(data: &[u64], threads: usize) -> u64 {
+    // BEGIN SOLUTION: mt-scoped-sum
     let threads = threads.max(1);
     let chunk = data.len().div_ceil(threads).max(1);
     thread::scope(|scope| {
@@ -67,6 +68,7 @@ pub fn scoped_sum(data: &[u64], threads: usize) -> u64 {
         // Every thread is joined here; the scope would join them anyway before returning.
         partial.into_iter().map(|h| h.join().unwrap()).sum()
     })
+    // END SOLUTION
 }
 
 /// Runs `work` on a thread called `name` with a `stack_bytes` stack; returns the name the
@@ -106,7 +108,7 @@ fn bump() -> u64 {
 pub fn thread_local_counts(threads: usize, per_thread: u64) -> (Vec<u64>, u64) {
     let finals = thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
-            .map(|_| scope.spawn(move || (0..per_thread).map(|_| bump()).last().unwrap_or(0)))
+            .map(|_| scope.spawn(move || (0..per_thread).fold(0, |_, _| bump())))
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });

@@ -59,8 +59,17 @@ pub struct Session<'a> {
 
 /// Serves one control connection to its end.
 pub fn serve(control: TcpStream, config: &Config, connections: &Arc<Connections>) {
-    if let Err(e) = run(control, config, connections) {
-        eprintln!("ftp: session ended: {e}");
+    match run(control, config, connections) {
+        Ok(()) => {}
+        // A client that hangs up without QUIT is the client's business.
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::NotConnected
+            ) => {}
+        Err(e) => eprintln!("ftp: session ended: {e}"),
     }
 }
 
