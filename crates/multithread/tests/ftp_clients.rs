@@ -148,7 +148,7 @@ fn lftp_session_lists_retr_downloads_uploads_and_mirrors() {
     fs::write(local.join("up.txt"), "from lftp\n").unwrap();
     let script = format!(
         "set cmd:fail-exit yes; set ftp:ssl-allow no; set net:max-retries 1; \
-         set net:timeout 10; set xfer:clobber yes; lcd {local}; \
+         set net:timeout 10; set net:reconnect-interval-base 1; set xfer:clobber yes; lcd {local}; \
          open -u anonymous,lftp@ -p {port} {ip}; \
          cls -1; get a.txt; put up.txt; mkdir made; rmdir made; \
          cd sub; pwd; cd ..; mirror sub mirrored",
@@ -235,15 +235,20 @@ fn curl_retr_and_stor_round_trip_a_large_file_byte_identical() {
     );
 }
 
+/// The `ftp_server` example serving `root` on a free port.
+fn ftp_server_example(root: &std::path::Path) -> ExampleProcess {
+    ExampleProcess::start(
+        "ftp_server",
+        &["--root", root.to_str().unwrap(), "--addr", "127.0.0.1:0"],
+    )
+    .unwrap()
+}
+
 #[test]
 fn ftp_server_example_serves_and_ends_sessions_on_ctrl_c() {
     let tree = Tree::new();
     let root = tree.root();
-    let server = ExampleProcess::start(
-        "ftp_server",
-        &["--root", root.to_str().unwrap(), "--addr", "127.0.0.1:0"],
-    )
-    .unwrap();
+    let server = ftp_server_example(&root);
     let mut ftp = Ftp::login(server.addr());
     let (names, done) = ftp.listing("NLST");
     assert!(done.starts_with("226 "), "{done}");
@@ -274,11 +279,7 @@ fn ftp_server_example_refuses_a_missing_root() {
 fn ftp_client_example_lists_retr_gets_and_puts() {
     let tree = Tree::new();
     let root = tree.root();
-    let server = ExampleProcess::start(
-        "ftp_server",
-        &["--root", root.to_str().unwrap(), "--addr", "127.0.0.1:0"],
-    )
-    .unwrap();
+    let server = ftp_server_example(&root);
     let downloads = tree.dir.path().join("downloads");
     fs::create_dir(&downloads).unwrap();
     let upload = tree.dir.path().join("mine.txt");

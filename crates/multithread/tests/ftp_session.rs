@@ -32,6 +32,11 @@ fn login_sequence_and_the_simple_commands() {
     );
     assert_eq!(ftp.code("USER anonymous"), 331);
     assert_eq!(ftp.code("PASS guest@"), 230);
+    assert_eq!(
+        ftp.code("PASS again"),
+        503,
+        "already logged in, and still so"
+    );
     assert_eq!(ftp.cmd("SYST"), "215 UNIX Type: L8");
     assert_eq!(ftp.code("NOOP"), 200);
     assert_eq!(ftp.cmd("PWD"), "257 \"/\" is the current directory");

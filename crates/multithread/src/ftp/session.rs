@@ -201,9 +201,12 @@ impl Session<'_> {
     }
 
     fn pass(&mut self, password: &str) -> io::Result<()> {
-        let Login::Named(name) = std::mem::replace(&mut self.login, Login::Start) else {
-            return self.reply(503, "Login with USER first");
+        let name = match &self.login {
+            Login::Named(name) => name.clone(),
+            Login::LoggedIn => return self.reply(503, "Already logged in"),
+            Login::Start => return self.reply(503, "Login with USER first"),
         };
+        self.login = Login::Start;
         if self.config.accepts(&name, password) {
             self.login = Login::LoggedIn;
             self.reply(230, &format!("User {name} logged in"))
