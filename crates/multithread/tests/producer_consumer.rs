@@ -29,9 +29,9 @@ fn every_item_is_consumed_exactly_once_in_each_producers_order() {
 }
 
 #[test]
-fn producer_consumer_example_checks_its_run() {
+fn channel_producer_consumer_example_checks_its_run() {
     let mut example = ExampleProcess::spawn(
-        "producer_consumer",
+        "channel_producer_consumer",
         &[
             "--producers",
             "2",

@@ -38,7 +38,7 @@ fn pool_echo_with_enough_workers_conforms() {
 }
 
 #[test]
-fn pool_echo_example_conforms() {
+fn pooled_echo_example_conforms() {
     echo::assert_conformance(|| {
         ExampleProcess::start("pool_echo", &["--addr", "127.0.0.1:0", "--workers", "110"])
     });

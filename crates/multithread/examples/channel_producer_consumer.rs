@@ -1,7 +1,7 @@
 //! Producers and consumers over a bounded channel: every item consumed exactly once, each
 //! producer's items in order, producers held back when the queue is full.
 //!
-//! Run:    cargo run -p multithread --example producer_consumer -- --producers 3 --consumers 2 --items 10000 --capacity 4
+//! Run:    cargo run -p multithread --example channel_producer_consumer -- --producers 3 --consumers 2 --items 10000 --capacity 4
 //! Output: 30000 items from 3 producers consumed by 2 consumers: [15211, 14789]
 //!         every item exactly once, in each producer's order; producers waited 9721 times for room
 
