@@ -1,0 +1,33 @@
+//! An echo server on a fixed pool of worker threads: `--workers` clients are served at once;
+//! the next `--queue` wait accepted in the pool's queue, later ones in the kernel's backlog,
+//! each served in order as a worker is freed.
+//!
+//! Run:    cargo run -p multithread --example pool_echo -- --workers 2 --queue 1
+//! Client: nc 127.0.0.1 7202      (open three: the third is answered only when one leaves)
+//! Output: listening on 127.0.0.1:7202
+//! Stop:   Ctrl-C (exits with status 0)
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+
+/// A thread-pool echo server.
+#[derive(Parser)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7202")]
+    addr: SocketAddr,
+    /// Worker threads: how many clients are served at once.
+    #[arg(long, default_value_t = 1000)]
+    workers: usize,
+    /// Accepted connections that may wait for a worker.
+    #[arg(long, default_value_t = 64)]
+    queue: usize,
+}
+
+fn main() -> Result<(), netkit::Failure> {
+    let args = Args::parse();
+    Ok(netkit::serve(args.addr, |listener, stop| {
+        multithread::per_thread_server::pooled(listener, stop, args.workers, args.queue)
+    })?)
+}

@@ -1,0 +1,160 @@
+//! The data connection: set up by PASV/EPSV (the client connects to us) or PORT/EPRT (we
+//! connect to the client), opened for one transfer, closed after it.
+//!
+//! In stream mode the end of a transfer *is* the close of the data connection — so an upload
+//! that ends in a reset is an aborted upload, and a download's receiver knows it has everything
+//! only when the server closes cleanly (then answers 226 on the control connection).
+//!
+//! Two rules keep it safe: a passive listener accepts only a connection from the same IP as the
+//! control connection (no one else can steal the data), and PORT/EPRT may only point at a
+//! loopback address (no bounce attack: this server will not connect anywhere on a client's
+//! behalf). Every wait is bounded: accepting by [`DATA_TIMEOUT`], each read and write by
+//! [`IDLE_TIMEOUT`].
+
+use std::io;
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsFd;
+use std::time::Duration;
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+/// How long the server waits for a client to open (or accept) the data connection.
+pub const DATA_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long one read or write on a data or control connection may wait.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How the next transfer's data connection will be made.
+#[derive(Debug, Default)]
+pub enum DataPlan {
+    /// No PASV/EPSV/PORT/EPRT yet: a transfer now is a wrong sequence (503).
+    #[default]
+    None,
+    /// The client will connect to this listener.
+    Passive(TcpListener),
+    /// We connect to the client here.
+    Active(SocketAddr),
+}
+
+/// Opens a passive listener on the control connection's local address, any port.
+pub fn passive(local: IpAddr) -> io::Result<TcpListener> {
+    TcpListener::bind(SocketAddr::new(local, 0))
+}
+
+/// `227` text for a passive listener: `h1,h2,h3,h4,p1,p2`.
+pub fn pasv_reply(addr: SocketAddr) -> Option<String> {
+    let IpAddr::V4(ip) = addr.ip() else {
+        return None;
+    };
+    let [a, b, c, d] = ip.octets();
+    let port = addr.port();
+    Some(format!(
+        "227 Entering Passive Mode ({a},{b},{c},{d},{},{}).",
+        port >> 8,
+        port & 0xFF
+    ))
+}
+
+/// Parses PORT's `h1,h2,h3,h4,p1,p2`.
+pub fn parse_port(arg: &str) -> Option<SocketAddr> {
+    let numbers: Vec<u8> = arg
+        .split(',')
+        .map(|n| n.trim().parse().ok())
+        .collect::<Option<_>>()?;
+    let [a, b, c, d, hi, lo] = numbers[..] else {
+        return None;
+    };
+    Some(SocketAddr::new(
+        IpAddr::from([a, b, c, d]),
+        u16::from(hi) << 8 | u16::from(lo),
+    ))
+}
+
+/// Parses EPRT's `|1|127.0.0.1|port|` or `|2|::1|port|` (any delimiter, RFC 2428).
+pub fn parse_eprt(arg: &str) -> Option<SocketAddr> {
+    let delimiter = arg.chars().next()?;
+    let fields: Vec<&str> = arg.split(delimiter).collect();
+    let [_, proto, host, port, _] = fields[..] else {
+        return None;
+    };
+    let ip: IpAddr = host.parse().ok()?;
+    let matches = matches!((proto, ip), ("1", IpAddr::V4(_)) | ("2", IpAddr::V6(_)));
+    let port: u16 = port.parse().ok()?;
+    (matches && port != 0).then_some(SocketAddr::new(ip, port))
+}
+
+/// Makes the data connection the plan says; `peer` is the control connection's peer.
+pub fn open(plan: DataPlan, peer: IpAddr) -> io::Result<TcpStream> {
+    let stream = match plan {
+        DataPlan::None => return Err(io::Error::other("no data connection was set up")),
+        DataPlan::Passive(listener) => accept_from(&listener, peer)?,
+        DataPlan::Active(addr) => TcpStream::connect_timeout(&addr, DATA_TIMEOUT)?,
+    };
+    stream.set_read_timeout(Some(IDLE_TIMEOUT))?;
+    stream.set_write_timeout(Some(IDLE_TIMEOUT))?;
+    Ok(stream)
+}
+
+/// Accepts the first connection from `peer`'s IP within [`DATA_TIMEOUT`]; others are closed.
+fn accept_from(listener: &TcpListener, peer: IpAddr) -> io::Result<TcpStream> {
+    listener.set_nonblocking(true)?;
+    let deadline = std::time::Instant::now() + DATA_TIMEOUT;
+    loop {
+        match listener.accept() {
+            Ok((stream, from)) if from.ip() == peer => {
+                stream.set_nonblocking(false)?;
+                return Ok(stream);
+            }
+            Ok((stranger, from)) => {
+                eprintln!("ftp: data connection from {from}, not the client {peer}: closed");
+                drop(stranger);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the client did not open the data connection",
+                    ));
+                }
+                let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+                let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+                match poll(&mut fds, PollTimeout::from(ms)) {
+                    Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_and_eprt_arguments() {
+        assert_eq!(
+            parse_port("127,0,0,1,4,1"),
+            Some("127.0.0.1:1025".parse().unwrap())
+        );
+        assert_eq!(parse_port("127,0,0,1,4"), None);
+        assert_eq!(parse_port("127,0,0,1,4,256"), None);
+        assert_eq!(
+            parse_eprt("|1|127.0.0.1|2121|"),
+            Some("127.0.0.1:2121".parse().unwrap())
+        );
+        assert_eq!(
+            parse_eprt("!2!::1!2121!"),
+            Some("[::1]:2121".parse().unwrap())
+        );
+        assert_eq!(parse_eprt("|2|127.0.0.1|2121|"), None);
+        assert_eq!(parse_eprt("|1|127.0.0.1|0|"), None);
+        assert_eq!(
+            pasv_reply("127.0.0.1:1025".parse().unwrap()).unwrap(),
+            "227 Entering Passive Mode (127,0,0,1,4,1)."
+        );
+    }
+}

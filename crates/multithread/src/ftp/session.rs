@@ -1,0 +1,359 @@
+//! One control connection: login, then commands, one reply each, until QUIT or the end.
+//!
+//! The session is a small state machine — who is logged in, the current virtual directory,
+//! the transfer type, and how the next data connection will be made — driven by one command
+//! line at a time. Every command gets exactly one reply (a transfer two: `150` before, `226`
+//! or an error after), and nothing a client sends ends the server: a bad line is answered and
+//! the next one read.
+//!
+//! | reply | when |
+//! | --- | --- |
+//! | `502` | a command this server does not implement |
+//! | `501` | a missing or malformed argument |
+//! | `503` | the wrong sequence (PASS before USER, a transfer before PASV/EPSV/PORT/EPRT) |
+//! | `530` | anything but USER/PASS/QUIT/NOOP/SYST/FEAT before logging in |
+//! | `550` | a path that does not exist or is outside the root |
+//! | `500` | a line over the length limit |
+
+use std::io::{self, BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+
+use super::Config;
+use super::data::{self, DataPlan, IDLE_TIMEOUT};
+use super::line::{Line, LineReader};
+use super::path::{Denied, Resolved};
+use crate::per_thread_server::Connections;
+
+/// Login progress.
+#[derive(Debug)]
+enum Login {
+    Start,
+    /// USER was given; PASS must follow.
+    Named(String),
+    LoggedIn,
+}
+
+/// Whether to keep reading commands.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Flow {
+    Continue,
+    Quit,
+}
+
+/// The state of one client's session.
+#[derive(Debug)]
+pub struct Session<'a> {
+    pub(super) config: &'a Config,
+    pub(super) connections: &'a Arc<Connections>,
+    pub(super) control: TcpStream,
+    pub(super) peer: SocketAddr,
+    /// The current directory, as the client sees it (`/` is the root).
+    pub(super) cwd: String,
+    login: Login,
+    /// How the next transfer's data connection will be made; taken by each transfer.
+    pub(super) data: DataPlan,
+    /// TYPE I (true) or TYPE A. Bytes are sent unchanged in both, as most servers do.
+    binary: bool,
+}
+
+/// Serves one control connection to its end.
+pub fn serve(control: TcpStream, config: &Config, connections: &Arc<Connections>) {
+    match run(control, config, connections) {
+        Ok(()) => {}
+        // A client that hangs up without QUIT is the client's business.
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::NotConnected
+            ) => {}
+        Err(e) => eprintln!("ftp: session ended: {e}"),
+    }
+}
+
+fn run(control: TcpStream, config: &Config, connections: &Arc<Connections>) -> io::Result<()> {
+    control.set_read_timeout(Some(IDLE_TIMEOUT))?;
+    control.set_write_timeout(Some(IDLE_TIMEOUT))?;
+    let mut lines = LineReader::new(BufReader::new(control.try_clone()?));
+    let mut session = Session {
+        config,
+        connections,
+        peer: control.peer_addr()?,
+        control,
+        cwd: "/".to_string(),
+        login: Login::Start,
+        data: DataPlan::None,
+        binary: false,
+    };
+    session.reply(220, "multithread FTP server ready")?;
+    loop {
+        let line = match lines.next_line() {
+            Ok(Line::Eof) => return Ok(()),
+            Ok(Line::TooLong) => {
+                session.reply(500, "Line too long")?;
+                continue;
+            }
+            Ok(Line::Text(bytes)) => bytes,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                let _ = session.reply(421, "Idle too long; closing the connection");
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        let Ok(text) = String::from_utf8(line) else {
+            session.reply(501, "Commands must be UTF-8")?;
+            continue;
+        };
+        let (command, arg) = match text.split_once(' ') {
+            Some((command, arg)) => (command.to_ascii_uppercase(), arg.trim()),
+            None => (text.trim().to_ascii_uppercase(), ""),
+        };
+        if session.dispatch(&command, arg)? == Flow::Quit {
+            return Ok(());
+        }
+    }
+}
+
+/// Commands that need a login first.
+const AFTER_LOGIN: &[&str] = &[
+    "PWD", "XPWD", "CWD", "XCWD", "CDUP", "XCUP", "TYPE", "MODE", "STRU", "PASV", "EPSV", "PORT",
+    "EPRT", "LIST", "NLST", "RETR", "STOR", "DELE", "MKD", "XMKD", "RMD", "XRMD", "SIZE", "ABOR",
+];
+
+impl Session<'_> {
+    /// Writes one reply line: `code text\r\n`.
+    pub(super) fn reply(&mut self, code: u16, text: &str) -> io::Result<()> {
+        self.control
+            .write_all(format!("{code} {text}\r\n").as_bytes())
+    }
+
+    fn dispatch(&mut self, command: &str, arg: &str) -> io::Result<Flow> {
+        match command {
+            "USER" => self.user(arg)?,
+            "PASS" => self.pass(arg)?,
+            "QUIT" => {
+                self.reply(221, "Goodbye")?;
+                return Ok(Flow::Quit);
+            }
+            "NOOP" => self.reply(200, "NOOP ok")?,
+            "SYST" => self.reply(215, "UNIX Type: L8")?,
+            "FEAT" => self
+                .control
+                .write_all(b"211-Features:\r\n EPSV\r\n EPRT\r\n PASV\r\n SIZE\r\n211 End\r\n")?,
+            _ if AFTER_LOGIN.contains(&command) && !matches!(self.login, Login::LoggedIn) => {
+                self.reply(530, "Please log in with USER and PASS")?
+            }
+            _ if AFTER_LOGIN.contains(&command) => return self.logged_in(command, arg),
+            _ => self.reply(502, &format!("{command} not implemented"))?,
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn logged_in(&mut self, command: &str, arg: &str) -> io::Result<Flow> {
+        let needs_arg = !matches!(
+            command,
+            "PWD" | "XPWD" | "CDUP" | "XCUP" | "PASV" | "EPSV" | "LIST" | "NLST" | "ABOR"
+        );
+        if needs_arg && arg.is_empty() {
+            self.reply(501, &format!("{command} needs an argument"))?;
+            return Ok(Flow::Continue);
+        }
+        match command {
+            "PWD" | "XPWD" => {
+                let quoted = self.cwd.replace('"', "\"\"");
+                self.reply(257, &format!("\"{quoted}\" is the current directory"))?
+            }
+            "CWD" | "XCWD" => self.cwd(arg)?,
+            "CDUP" | "XCUP" => self.cwd("..")?,
+            "TYPE" => self.type_(arg)?,
+            "MODE" => self.only(arg, "S", &["B", "C"], "Mode")?,
+            "STRU" => self.only(arg, "F", &["R", "P"], "Structure")?,
+            "PASV" | "EPSV" => self.passive(command, arg)?,
+            "PORT" | "EPRT" => self.active(command, arg)?,
+            "LIST" | "NLST" => return self.list(command == "LIST", arg),
+            "RETR" => return self.retr(arg),
+            "STOR" => return self.stor(arg),
+            "DELE" => self.dele(arg)?,
+            "MKD" | "XMKD" => self.mkd(arg)?,
+            "RMD" | "XRMD" => self.rmd(arg)?,
+            "SIZE" => self.size(arg)?,
+            // Transfers run to completion before the next command is read, so by the time an
+            // ABOR (often after IAC IP IAC DM) is read, there is nothing left to abort.
+            _ => self.reply(226, "No transfer to abort")?,
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn user(&mut self, name: &str) -> io::Result<()> {
+        if name.is_empty() {
+            return self.reply(501, "USER needs a name");
+        }
+        self.login = Login::Named(name.to_string());
+        // The same answer for every name: whether a user exists is not told before PASS.
+        self.reply(331, &format!("Password required for {name}"))
+    }
+
+    fn pass(&mut self, password: &str) -> io::Result<()> {
+        let name = match &self.login {
+            Login::Named(name) => name.clone(),
+            Login::LoggedIn => return self.reply(503, "Already logged in"),
+            Login::Start => return self.reply(503, "Login with USER first"),
+        };
+        self.login = Login::Start;
+        if self.config.accepts(&name, password) {
+            self.login = Login::LoggedIn;
+            self.reply(230, &format!("User {name} logged in"))
+        } else {
+            self.reply(530, "Login incorrect")
+        }
+    }
+
+    /// Answers 550 for a refused path, naming why.
+    pub(super) fn refuse(&mut self, arg: &str, denied: Denied) -> io::Result<()> {
+        let why = match denied {
+            Denied::Outside => "is outside the served root",
+            Denied::Missing => "does not exist",
+            Denied::Invalid => "is not a usable name",
+        };
+        self.reply(550, &format!("{arg}: {why}"))
+    }
+
+    pub(super) fn existing(&self, arg: &str) -> Result<Resolved, Denied> {
+        self.config.root.existing(&self.cwd, arg)
+    }
+
+    fn cwd(&mut self, arg: &str) -> io::Result<()> {
+        match self.existing(arg) {
+            Ok(dir) if dir.real.is_dir() => {
+                self.cwd = dir.virtual_path;
+                let text = format!("Directory changed to {}", self.cwd);
+                self.reply(250, &text)
+            }
+            Ok(_) => self.reply(550, &format!("{arg}: not a directory")),
+            Err(denied) => self.refuse(arg, denied),
+        }
+    }
+
+    fn type_(&mut self, arg: &str) -> io::Result<()> {
+        let mut words = arg.split_whitespace();
+        match (
+            words.next().map(|w| w.to_ascii_uppercase()).as_deref(),
+            words.next(),
+        ) {
+            (Some("I"), None) | (Some("L"), Some("8")) => {
+                self.binary = true;
+                self.reply(200, "Type set to I")
+            }
+            (Some("A"), None | Some("N" | "n")) => {
+                self.binary = false;
+                self.reply(200, "Type set to A")
+            }
+            (Some("E" | "L"), _) => self.reply(504, &format!("TYPE {arg} not supported")),
+            _ => self.reply(501, &format!("TYPE {arg}: unknown type")),
+        }
+    }
+
+    /// MODE and STRU: `supported` is accepted, the `known` others get 504, the rest 501.
+    fn only(&mut self, arg: &str, supported: &str, known: &[&str], what: &str) -> io::Result<()> {
+        let arg = arg.to_ascii_uppercase();
+        if arg == supported {
+            self.reply(200, &format!("{what} set to {supported}"))
+        } else if known.contains(&arg.as_str()) {
+            self.reply(504, &format!("{what} {arg} not supported"))
+        } else {
+            self.reply(501, &format!("{what} {arg}: unknown"))
+        }
+    }
+
+    fn passive(&mut self, command: &str, arg: &str) -> io::Result<()> {
+        if command == "EPSV" && arg.eq_ignore_ascii_case("ALL") {
+            return self.reply(200, "EPSV ALL ok");
+        }
+        let local = self.control.local_addr()?.ip();
+        let listener = match data::passive(local) {
+            Ok(listener) => listener,
+            Err(e) => return self.reply(425, &format!("Cannot open a passive port: {e}")),
+        };
+        let addr = listener.local_addr()?;
+        let text = if command == "PASV" {
+            match data::pasv_reply(addr) {
+                Some(text) => text,
+                None => return self.reply(522, "PASV is IPv4 only; use EPSV"),
+            }
+        } else {
+            format!("229 Entering Extended Passive Mode (|||{}|)", addr.port())
+        };
+        self.data = DataPlan::Passive(listener);
+        self.control.write_all(format!("{text}\r\n").as_bytes())
+    }
+
+    fn active(&mut self, command: &str, arg: &str) -> io::Result<()> {
+        let addr = if command == "PORT" {
+            data::parse_port(arg)
+        } else {
+            data::parse_eprt(arg)
+        };
+        match addr {
+            None => self.reply(501, &format!("{command} {arg}: malformed address")),
+            // No bounce attacks: this server connects only back to this machine.
+            Some(addr) if !addr.ip().is_loopback() => self.reply(
+                501,
+                &format!("{command}: only loopback addresses are allowed"),
+            ),
+            Some(addr) => {
+                self.data = DataPlan::Active(addr);
+                self.reply(200, &format!("{command} command successful"))
+            }
+        }
+    }
+
+    fn dele(&mut self, arg: &str) -> io::Result<()> {
+        match self.existing(arg) {
+            Ok(file) if file.real.is_dir() => self.reply(550, &format!("{arg}: is a directory")),
+            Ok(file) => match std::fs::remove_file(&file.real) {
+                Ok(()) => self.reply(250, &format!("{} deleted", file.virtual_path)),
+                Err(e) => self.reply(550, &format!("{arg}: {e}")),
+            },
+            Err(denied) => self.refuse(arg, denied),
+        }
+    }
+
+    fn mkd(&mut self, arg: &str) -> io::Result<()> {
+        match self.config.root.new_name(&self.cwd, arg) {
+            Ok(dir) => match std::fs::create_dir(&dir.real) {
+                Ok(()) => {
+                    let quoted = dir.virtual_path.replace('"', "\"\"");
+                    self.reply(257, &format!("\"{quoted}\" created"))
+                }
+                Err(e) => self.reply(550, &format!("{arg}: {e}")),
+            },
+            Err(denied) => self.refuse(arg, denied),
+        }
+    }
+
+    fn rmd(&mut self, arg: &str) -> io::Result<()> {
+        match self.existing(arg) {
+            Ok(dir) if dir.virtual_path == "/" => self.reply(550, "the root cannot be removed"),
+            Ok(dir) => match std::fs::remove_dir(&dir.real) {
+                Ok(()) => self.reply(250, &format!("{} removed", dir.virtual_path)),
+                Err(e) => self.reply(550, &format!("{arg}: {e}")),
+            },
+            Err(denied) => self.refuse(arg, denied),
+        }
+    }
+
+    fn size(&mut self, arg: &str) -> io::Result<()> {
+        match self.existing(arg).map(|f| std::fs::metadata(&f.real)) {
+            Ok(Ok(meta)) if meta.is_file() => self.reply(213, &meta.len().to_string()),
+            Ok(_) => self.reply(550, &format!("{arg}: not a plain file")),
+            Err(denied) => self.refuse(arg, denied),
+        }
+    }
+}
