@@ -33,7 +33,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 
 use nix::errno::Errno;
-use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, signal, sigprocmask};
+use nix::sys::signal::{
+    SigHandler, SigSet, SigmaskHow, Signal, pthread_sigmask, signal, sigprocmask,
+};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork};
 
@@ -188,14 +190,28 @@ pub fn command_wait(program: &str, args: &[&str]) -> io::Result<Outcome> {
 /// In the child, SIGINT, SIGTERM and SIGCHLD go back to their default actions and no signal is
 /// blocked: handlers installed by the parent (signal-hook's, say) would write to a self-pipe
 /// that no thread in the child reads, and a Ctrl-C would then leave the child running.
+/// Those signals are blocked across the fork, so one sent to the new child before its reset
+/// waits (pending) and then takes the default action, instead of reaching the parent's handler
+/// in the child and being lost — a server stopping its workers the instant it forked one would
+/// otherwise wait forever for a worker that swallowed its SIGTERM.
 /// See the module docs for when running Rust code after `fork` is sound.
 pub fn fork_run(child: impl FnOnce() -> i32) -> io::Result<Pid> {
     // Read before the fork: the child must not touch the registry's lock.
     let parent_only = parent_only_fds();
     quiet_panics_in_children();
+    let mut parent_mask = SigSet::empty();
+    pthread_sigmask(
+        SigmaskHow::SIG_BLOCK,
+        Some(&reset_set()),
+        Some(&mut parent_mask),
+    )?;
     // SAFETY: the child runs `child` and exits without returning into the caller's stack; what
     // `child` may safely do in a multi-threaded parent is documented above and at every caller.
-    match unsafe { fork() }? {
+    let forked = unsafe { fork() };
+    if !matches!(forked, Ok(ForkResult::Child)) {
+        pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&parent_mask), None)?;
+    }
+    match forked? {
         ForkResult::Child => {
             for fd in parent_only {
                 // SAFETY: these descriptors belong to the parent's `ParentEnd`s; the child
@@ -305,9 +321,19 @@ impl Write for ParentEnd {
     }
 }
 
-/// Default actions for the signals a parent commonly handles, and an empty signal mask.
-fn reset_signals() {
+/// The signals whose handlers a child must not inherit.
+fn reset_set() -> SigSet {
+    let mut set = SigSet::empty();
     for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGCHLD] {
+        set.add(sig);
+    }
+    set
+}
+
+/// Default actions for the signals a parent commonly handles, then an empty signal mask (which
+/// delivers any of them that arrived since the fork, now with the default action).
+fn reset_signals() {
+    for sig in reset_set().iter() {
         // SAFETY: SIG_DFL is not a handler function, so no handler safety rules apply.
         let _ = unsafe { signal(sig, SigHandler::SigDfl) };
     }
