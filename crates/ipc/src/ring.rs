@@ -212,7 +212,9 @@ impl Idle {
             return Ok(());
         }
         self.spins += 1;
-        if self.spins < 100 {
+        // Spin a while first (a peer on another CPU usually answers within microseconds), then
+        // give the CPU away on every round.
+        if self.spins < 1024 {
             std::hint::spin_loop();
             return Ok(());
         }

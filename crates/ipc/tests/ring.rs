@@ -34,9 +34,9 @@ fn ring_push_and_pop_respect_empty_full_and_wrap_around() {
 #[test]
 fn ring_carries_a_stream_between_processes_in_order() {
     let _lock = harness::process_lock();
-    // A small ring and odd write sizes: the producer waits for room and wraps thousands of
+    // A small ring and odd write sizes: the producer waits for room and wraps hundreds of
     // times, while the consumer reads in other sizes.
-    let ring = Ring::new(4096).unwrap();
+    let ring = Ring::new(16 << 10).unwrap();
     let total: usize = 4 << 20;
     let byte = |i: usize| (i * 31 + i / 251) as u8;
     let child = spawn::fork_run(|| {

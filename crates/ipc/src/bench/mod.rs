@@ -8,6 +8,8 @@
 //! - **Latency**: the parent sends a message, the child sends it back; the mean round trip over
 //!   many.
 //!
+//! Each is run [`Plan::repeats`] times (a fresh child each time) and the median reported.
+//!
 //! Each mechanism is an [`Endpoint`] pair made before the fork: the child takes one end. Stream
 //! mechanisms (pipe, FIFO, Unix stream, socketpair, TCP, the shm ring) move a message with
 //! `write_all`/`read_exact`; message mechanisms (POSIX queue, Unix datagram) send it as one
@@ -25,6 +27,8 @@ use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 use std::time::{Duration, Instant};
 
 use multiprocess::spawn;
+use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
+use nix::unistd::Pid;
 
 use crate::fifo::{Fifo, open_reader, open_writer};
 use crate::mqueue::{Limits, MessageQueue};
@@ -97,17 +101,27 @@ pub struct Plan {
     pub ping_bytes: usize,
     /// Fewest messages or round trips per run.
     pub min: usize,
-    /// Most messages or round trips per run.
-    pub max: usize,
+    /// Most messages per throughput run.
+    pub max_messages: usize,
+    /// Most round trips per latency run.
+    pub max_round_trips: usize,
+    /// Runs per measurement; the median is reported (the machine is shared and noisy).
+    pub repeats: usize,
+    /// memcpy repeats its copies until at least this long has passed (it is too fast to time
+    /// with the other mechanisms' counts).
+    pub memcpy_time: Duration,
 }
 
 impl Plan {
-    /// The plan of the table in the docs.
+    /// The plan of the table in the docs: a few tenths of a second per cell.
     pub const FULL: Plan = Plan {
-        bytes: 128 << 20,
-        ping_bytes: 32 << 20,
-        min: 50,
-        max: 200_000,
+        bytes: 1 << 30,
+        ping_bytes: 256 << 20,
+        min: 100,
+        max_messages: 300_000,
+        max_round_trips: 20_000,
+        repeats: 5,
+        memcpy_time: Duration::from_millis(200),
     };
 
     /// A few messages per cell: checks that everything runs, measures nothing.
@@ -115,11 +129,18 @@ impl Plan {
         bytes: 256 << 10,
         ping_bytes: 64 << 10,
         min: 2,
-        max: 50,
+        max_messages: 50,
+        max_round_trips: 20,
+        repeats: 1,
+        memcpy_time: Duration::ZERO,
     };
 
-    fn count(&self, bytes: usize, size: usize) -> usize {
-        (bytes / size).clamp(self.min, self.max)
+    fn messages(&self, size: usize) -> usize {
+        (self.bytes / size).clamp(self.min, self.max_messages)
+    }
+
+    fn round_trips(&self, size: usize) -> usize {
+        (self.ping_bytes / size).clamp(self.min, self.max_round_trips)
     }
 }
 
@@ -158,18 +179,26 @@ pub fn measure(mechanism: Mechanism, size: usize, plan: Plan) -> io::Result<Cell
         cell.note = Some(why);
         return Ok(cell);
     }
-    let messages = plan.count(plan.bytes, size);
-    let round_trips = plan.count(plan.ping_bytes, size);
-    if mechanism == Mechanism::Memcpy {
-        let (throughput, round_trip) = memcpy(size, messages, round_trips);
-        cell.bytes_per_sec = Some(throughput);
-        cell.round_trip = Some(round_trip);
-        return Ok(cell);
+    let messages = plan.messages(size);
+    let round_trips = plan.round_trips(size);
+    let mut throughputs = Vec::new();
+    let mut round_trip_times = Vec::new();
+    for _ in 0..plan.repeats.max(1) {
+        if mechanism == Mechanism::Memcpy {
+            let (throughput, round_trip) = memcpy(size, messages, round_trips, plan.memcpy_time);
+            throughputs.push(throughput);
+            round_trip_times.push(round_trip);
+            continue;
+        }
+        let elapsed = between_processes(mechanism, size, messages, Mode::Throughput)?;
+        throughputs.push((messages * size) as f64 / elapsed.as_secs_f64());
+        let elapsed = between_processes(mechanism, size, round_trips, Mode::PingPong)?;
+        round_trip_times.push(elapsed / round_trips as u32);
     }
-    let elapsed = between_processes(mechanism, size, messages, Mode::Throughput)?;
-    cell.bytes_per_sec = Some((messages * size) as f64 / elapsed.as_secs_f64());
-    let elapsed = between_processes(mechanism, size, round_trips, Mode::PingPong)?;
-    cell.round_trip = Some(elapsed / round_trips as u32);
+    throughputs.sort_by(f64::total_cmp);
+    round_trip_times.sort();
+    cell.bytes_per_sec = Some(throughputs[throughputs.len() / 2]);
+    cell.round_trip = Some(round_trip_times[round_trip_times.len() / 2]);
     Ok(cell)
 }
 
@@ -197,24 +226,33 @@ fn cannot_carry(mechanism: Mechanism, size: usize) -> io::Result<Option<String>>
     })
 }
 
-/// `memcpy` of `size` bytes, `messages` times (bytes/s), and two copies per "round trip".
-fn memcpy(size: usize, messages: usize, round_trips: usize) -> (f64, Duration) {
+/// `memcpy` of `size` bytes, in batches of `messages` until `at_least` has passed (bytes/s),
+/// and two copies per "round trip".
+fn memcpy(size: usize, messages: usize, round_trips: usize, at_least: Duration) -> (f64, Duration) {
     let source = vec![0x5au8; size];
-    let mut target = vec![0u8; size];
-    let start = Instant::now();
-    for _ in 0..messages {
-        target.copy_from_slice(std::hint::black_box(&source));
-        std::hint::black_box(&mut target);
+    let mut target = vec![0x00u8; size];
+    let mut back = vec![0x00u8; size];
+    target.copy_from_slice(&source); // touch every page before timing
+    back.copy_from_slice(&source);
+    let (mut copies, start) = (0, Instant::now());
+    while copies == 0 || start.elapsed() < at_least {
+        for _ in 0..messages {
+            target.copy_from_slice(std::hint::black_box(&source));
+            std::hint::black_box(&mut target);
+        }
+        copies += messages;
     }
-    let throughput = (messages * size) as f64 / start.elapsed().as_secs_f64();
-    let mut back = vec![0u8; size];
-    let start = Instant::now();
-    for _ in 0..round_trips {
-        target.copy_from_slice(std::hint::black_box(&source));
-        back.copy_from_slice(std::hint::black_box(&target));
-        std::hint::black_box(&mut back);
+    let throughput = (copies * size) as f64 / start.elapsed().as_secs_f64();
+    let (mut trips, start) = (0, Instant::now());
+    while trips == 0 || start.elapsed() < at_least {
+        for _ in 0..round_trips {
+            target.copy_from_slice(std::hint::black_box(&source));
+            back.copy_from_slice(std::hint::black_box(&target));
+            std::hint::black_box(&mut back);
+        }
+        trips += round_trips;
     }
-    (throughput, start.elapsed() / round_trips as u32)
+    (throughput, start.elapsed() / trips as u32)
 }
 
 /// What the parent and child do.
@@ -225,6 +263,11 @@ enum Mode {
 }
 
 /// Runs one measurement with a forked child; returns the parent's timed span.
+///
+/// Parent and child are pinned to CPUs 0 and 1 (when there are two): where the scheduler puts
+/// them changes the numbers more than most mechanisms differ — on one CPU a writer runs until
+/// the pipe is full, on two every message may cost a wake-up — so the table fixes the
+/// placement every mechanism is measured with.
 fn between_processes(
     mechanism: Mechanism,
     size: usize,
@@ -232,14 +275,17 @@ fn between_processes(
     mode: Mode,
 ) -> io::Result<Duration> {
     let (mut parent, mut child_end) = endpoints(mechanism, size)?;
-    let child = spawn::fork_run(
-        move || match child_side(child_end.as_mut(), size, count, mode) {
+    let pinned = Pinned::to(0);
+    let child = spawn::fork_run(move || {
+        let _pinned = Pinned::to(1);
+        match child_side(child_end.as_mut(), size, count, mode) {
             Ok(()) => 0,
             Err(_) => 1,
-        },
-    )?;
+        }
+    })?;
     let timed = parent_side(parent.as_mut(), size, count, mode);
     let outcome = spawn::wait_for(child)?;
+    drop(pinned);
     if !outcome.success() {
         return Err(io::Error::other(format!(
             "{} at {size} B: the child {outcome}",
@@ -247,6 +293,36 @@ fn between_processes(
         )));
     }
     timed
+}
+
+/// This thread pinned to one CPU until dropped (then its old affinity is back); does nothing
+/// on a machine with fewer than two CPUs the thread may use.
+struct Pinned(Option<CpuSet>);
+
+impl Pinned {
+    fn to(cpu: usize) -> Pinned {
+        let me = Pid::from_raw(0);
+        let Ok(before) = sched_getaffinity(me) else {
+            return Pinned(None);
+        };
+        let usable = (0..CpuSet::count()).filter(|&c| before.is_set(c).unwrap_or(false));
+        if usable.count() < 2 {
+            return Pinned(None);
+        }
+        let mut only = CpuSet::new();
+        if only.set(cpu).is_err() || sched_setaffinity(me, &only).is_err() {
+            return Pinned(None);
+        }
+        Pinned(Some(before))
+    }
+}
+
+impl Drop for Pinned {
+    fn drop(&mut self) {
+        if let Some(before) = &self.0 {
+            let _ = sched_setaffinity(Pid::from_raw(0), before);
+        }
+    }
 }
 
 fn parent_side(

@@ -109,15 +109,30 @@ fn count(n: f64) -> String {
 
 /// Two log-log panels, throughput and round trip against message size, one line per mechanism.
 pub fn plot(cells: &[Cell], path: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let root = SVGBackend::new(path, (1100, 480)).into_drawing_area();
+    let root = SVGBackend::new(path, (1100, 540)).into_drawing_area();
     root.fill(&WHITE)?;
-    let (left, right) = root.split_horizontally(550);
+    let (panels, legend) = root.split_vertically(470);
+    let (left, right) = panels.split_horizontally(550);
     let throughput: Vec<(Mechanism, Vec<(f64, f64)>)> =
         series(cells, |c| c.bytes_per_sec.map(|b| b / 1e6));
     let latency: Vec<(Mechanism, Vec<(f64, f64)>)> =
         series(cells, |c| c.round_trip.map(|d| d.as_secs_f64() * 1e6));
     panel(&left, "Throughput, one way", "MB/s (log)", &throughput)?;
     panel(&right, "Ping-pong round trip", "µs (log)", &latency)?;
+    // One legend for both panels, below them, so no line hides behind it.
+    for (index, mechanism) in Mechanism::ALL.iter().enumerate() {
+        let (x, y) = (60 + (index % 5) as i32 * 210, 20 + (index / 5) as i32 * 25);
+        let color = COLORS[index % COLORS.len()];
+        legend.draw(&PathElement::new(
+            vec![(x, y), (x + 24, y)],
+            color.stroke_width(3),
+        ))?;
+        legend.draw(&Text::new(
+            mechanism.name(),
+            (x + 30, y - 7),
+            ("sans-serif", 14),
+        ))?;
+    }
     root.present()?;
     Ok(())
 }
@@ -139,6 +154,19 @@ fn series(
         .collect()
 }
 
+/// One color per mechanism, in `Mechanism::ALL` order.
+const COLORS: [RGBColor; 9] = [
+    BLACK,
+    RED,
+    BLUE,
+    RGBColor(0, 160, 160),
+    RGBColor(230, 140, 0),
+    GREEN,
+    MAGENTA,
+    RGBColor(120, 60, 160),
+    RGBColor(120, 120, 120),
+];
+
 fn panel(
     area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
     caption: &str,
@@ -158,7 +186,9 @@ fn panel(
         .x_label_area_size(40)
         .y_label_area_size(60)
         .build_cartesian_2d(
-            (40.0..2.0 * (1 << 20) as f64).log_scale(),
+            (40.0..2.0 * (1 << 20) as f64)
+                .log_scale()
+                .with_key_points(SIZES.iter().map(|&s| s as f64).collect::<Vec<_>>()),
             (low / 2.0..high * 2.0).log_scale(),
         )?;
     chart
@@ -166,35 +196,18 @@ fn panel(
         .x_desc("message size (log)")
         .y_desc(y_desc)
         .x_label_formatter(&|x| size_name(*x as usize))
-        .y_label_formatter(&|y| format!("{y:.0}"))
+        .y_label_formatter(&|y| {
+            if *y >= 1.0 {
+                format!("{y:.0}")
+            } else {
+                format!("{y}")
+            }
+        })
         .draw()?;
-    let colors = [
-        BLACK,
-        RED,
-        BLUE,
-        RGBColor(0, 160, 160),
-        RGBColor(230, 140, 0),
-        GREEN,
-        MAGENTA,
-        RGBColor(120, 60, 160),
-        RGBColor(120, 120, 120),
-    ];
-    for (index, (mechanism, points)) in series.iter().enumerate() {
-        let color = colors[index % colors.len()];
-        chart
-            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
-            .label(mechanism.name())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
+    for (index, (_, points)) in series.iter().enumerate() {
+        let color = COLORS[index % COLORS.len()];
+        chart.draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?;
         chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 12))
-        .draw()?;
     Ok(())
 }
