@@ -34,7 +34,8 @@ pub mod shm;
 pub mod signals;
 pub mod unix_socket;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A name no other object of this run, of another run, or of another process has:
@@ -57,4 +58,14 @@ pub fn retry_eintr<T>(mut f: impl FnMut() -> nix::Result<T>) -> nix::Result<T> {
             other => return other,
         }
     }
+}
+
+/// A flag that SIGINT (Ctrl-C) and SIGTERM set, for examples that wait on a named object: they
+/// check it between timed waits and return normally, so the object's guard unlinks it.
+pub fn stop_on_ctrl_c() -> std::io::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))?;
+    }
+    Ok(stop)
 }
