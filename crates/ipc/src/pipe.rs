@@ -135,8 +135,10 @@ pub fn concurrent_writers(
     drop(write);
     let mut bytes = Vec::new();
     read.read_to_end(&mut bytes)?;
-    for child in children {
-        let outcome = spawn::wait_for(child)?;
+    // Reap every child before looking at any outcome: returning early would leave zombies.
+    let outcomes: Vec<_> = children.into_iter().map(spawn::wait_for).collect();
+    for outcome in outcomes {
+        let outcome = outcome?;
         if !outcome.success() {
             return Err(io::Error::other(format!("a writer {outcome}")));
         }

@@ -315,8 +315,10 @@ pub fn run_increments(
             0
         })?);
     }
-    for child in children {
-        let outcome = spawn::wait_for(child)?;
+    // Reap every child before looking at any outcome: returning early would leave zombies.
+    let outcomes: Vec<_> = children.into_iter().map(spawn::wait_for).collect();
+    for outcome in outcomes {
+        let outcome = outcome?;
         if !outcome.success() {
             return Err(io::Error::other(format!("an incrementer {outcome}")));
         }
