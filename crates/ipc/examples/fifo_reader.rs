@@ -33,10 +33,12 @@ fn main() -> std::io::Result<()> {
         Some(path) => Fifo::create_at(path)?,
         None => Fifo::create()?,
     };
+    // Open the read end before announcing the path: a writer that comes at once must find a
+    // reader, or its non-blocking open fails with ENXIO.
+    let mut reader = fifo::open_reader(fifo.path())?;
     println!("fifo at {}", fifo.path().display());
     std::io::stdout().flush()?;
     let mut pending = Vec::new();
-    let mut reader = fifo::open_reader(fifo.path())?;
     loop {
         let ended = fifo::pump(&reader, &stop, Duration::from_millis(100), |bytes| {
             pending.extend_from_slice(bytes);

@@ -117,7 +117,13 @@ fn the_writer_reads_stdin_and_the_reader_survives_writers_with_keep() {
     let (mut reader, path) = start_reader(&["--keep"]);
     for word in ["first", "second"] {
         let mut writer = ExampleProcess::spawn("fifo_writer", &[&path]).unwrap();
-        writeln!(writer.stdin(), "{word}").unwrap();
+        if let Err(e) = writeln!(writer.stdin(), "{word}") {
+            let _ = writer.wait_within(SETTLE);
+            panic!(
+                "writing {word} to fifo_writer: {e}\n{}",
+                writer.stderr_text()
+            );
+        }
         writer.close_stdin();
         writer.expect_success().unwrap();
         assert_eq!(reader.read_line().unwrap(), format!("got: {word}"));
