@@ -6,7 +6,7 @@
 //! cores together read as fast as DRAM delivers, more threads add nothing. The chapter's
 //! docs page shows the measured bandwidth (bytes / second) at each `p` against that ceiling.
 //!
-//! The array (`64 Mi` elements = 512 MiB by default) is far larger than any cache, and it is
+//! The array (`128 Mi` elements = 1 GiB by default) is far larger than any cache, and it is
 //! built once before timing starts, so the runs measure reading, not page faults. This
 //! workload runs on threads only: worker processes would each have to build or map their own
 //! copy of the array (sharing memory between processes is the ipc chapter's lesson).

@@ -70,7 +70,7 @@ impl Workload {
             Workload::Primes => 2_000_000,
             Workload::MandelbrotStatic | Workload::MandelbrotDynamic => 400,
             Workload::Serial | Workload::Scaled => 200_000,
-            Workload::Memsum => 64 << 20,
+            Workload::Memsum => 128 << 20,
             Workload::Io => 64,
         }
     }
