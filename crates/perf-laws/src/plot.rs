@@ -2,7 +2,8 @@
 //!
 //! One picture says what the table says less quickly: the ideal line `S = p`, the two laws with
 //! the fitted serial fraction, the measured points, and a vertical line at the core count —
-//! right of it there are more workers than processors, and a CPU-bound curve goes flat.
+//! right of it there are more workers than processors, and a CPU-bound curve goes flat, as
+//! Amdahl's law on `min(p, cores)` processors (the orange curve) says it must.
 
 use std::path::Path;
 
@@ -58,13 +59,20 @@ fn draw(report: &Report, path: &Path) -> Result<(), Box<dyn std::error::Error>> 
     let cores = report.cores as f64;
     if cores < p_max {
         let top = s_max * 1.1;
+        let line = BLACK.mix(0.6).stroke_width(2);
+        chart
+            .draw_series(LineSeries::new(vec![(cores, 0.0), (cores, top)], line))?
+            .label(format!("{} cores", report.cores))
+            .legend(move |(x, y)| PathElement::new(vec![(x + 10, y - 6), (x + 10, y + 6)], line));
+        // What a fixed-size program can really get: Amdahl on the processors that exist.
+        let orange = RGBColor(230, 130, 0).stroke_width(3);
         chart
             .draw_series(LineSeries::new(
-                vec![(cores, 0.0), (cores, top)],
-                gray.mix(0.6),
+                curve(&|p| laws::amdahl(f, p.min(cores))),
+                orange,
             ))?
-            .label(format!("{} cores", report.cores))
-            .legend(move |(x, y)| PathElement::new(vec![(x + 10, y - 6), (x + 10, y + 6)], gray));
+            .label(format!("Amdahl on min(p, {}) processors", report.cores))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], orange));
     }
     chart
         .draw_series(LineSeries::new(
