@@ -7,7 +7,7 @@
 //! cargo run -p perf-laws -- --help            # lists the workloads
 //! ```
 
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,10 +19,18 @@ use perf_laws::measure::Plan;
 use perf_laws::processes::{self, Role};
 use perf_laws::workloads::{Problem, Workload};
 
+/// The workload list for the top-level `--help` (`run --help` describes each one).
+const WORKLOADS: &str =
+    "Workloads (--workload, see `perf-laws run --help`): primes, mandelbrot-static, \
+mandelbrot-dynamic, serial, scaled, memsum, io
+
+Example: perf-laws run --workload primes --p 1,2,4,8 --plot primes.svg";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "perf-laws",
-    about = "Measure speedup, efficiency and Karp-Flatt on real workloads, and compare them with Amdahl's and Gustafson's laws."
+    about = "Measure speedup, efficiency and Karp-Flatt on real workloads, and compare them with Amdahl's and Gustafson's laws.",
+    after_help = WORKLOADS
 )]
 struct Cli {
     #[command(subcommand)]
@@ -113,11 +121,15 @@ fn run(args: RunArgs) -> Result<()> {
         worker_exe: Some(std::env::current_exe().context("locating this program")?),
     };
     let report = experiment.run()?;
-    if args.json {
-        serde_json::to_writer_pretty(io::stdout().lock(), &report)?;
-        println!();
+    let text = if args.json {
+        serde_json::to_string_pretty(&report)? + "\n"
     } else {
-        print!("{}", report.table());
+        report.table()
+    };
+    // `perf-laws run … | head` closes the pipe early: that is not an error worth a panic.
+    match io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(e.into()),
+        _ => {}
     }
     if let Some(path) = &args.plot {
         perf_laws::plot::write_svg(&report, path)?;

@@ -121,8 +121,37 @@ fn cli_usage_help_lists_every_workload() {
         );
     }
     assert!(help.contains("--json") && help.contains("--plot") && help.contains("--mode"));
+    let top = cli_stdout(&["--help"]);
+    for workload in perf_laws::workloads::Workload::ALL {
+        assert!(
+            top.contains(workload.name()),
+            "`--help` does not list {}:\n{top}",
+            workload.name()
+        );
+    }
 }
 
+#[test]
+fn cli_usage_survives_a_reader_that_hangs_up() {
+    // `perf-laws run | head -0`: the reader is gone before the report is written, so the write
+    // fails with EPIPE. That must end the program quietly, not with a panic.
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(common::CLI)
+        .args([
+            "run", "--size", "1000", "--p", "1,2", "--reps", "1", "--warmup", "0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = common::within("perf-laws to exit with no reader", move || {
+        child.wait_with_output().unwrap()
+    });
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{}: {stderr}", output.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
 #[test]
 fn cli_usage_refuses_bad_input_with_a_clear_error() {
     let cases: [(&[&str], &str); 4] = [

@@ -51,6 +51,17 @@ pub enum Workload {
 pub const IO_WAIT: Duration = Duration::from_millis(10);
 
 impl Workload {
+    /// Every workload, in the order of the chapter.
+    pub const ALL: [Workload; 7] = [
+        Workload::Primes,
+        Workload::MandelbrotStatic,
+        Workload::MandelbrotDynamic,
+        Workload::Serial,
+        Workload::Scaled,
+        Workload::Memsum,
+        Workload::Io,
+    ];
+
     /// The CLI's name for this workload.
     pub fn name(self) -> &'static str {
         match self {
