@@ -132,7 +132,7 @@ fn cli_usage_help_lists_every_workload() {
 }
 
 #[test]
-fn cli_usage_survives_a_reader_that_hangs_up() {
+fn cli_report_survives_a_reader_that_hangs_up() {
     // `perf-laws run | head -0`: the reader is gone before the report is written, so the write
     // fails with EPIPE. That must end the program quietly, not with a panic.
     use std::process::{Command, Stdio};
