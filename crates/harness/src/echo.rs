@@ -128,6 +128,26 @@ pub fn assert_conformance<S: ServerUnderTest>(start: impl Fn() -> Result<S>) {
 /// One check: given a running server and the step deadline, `Ok` or why not.
 type Check<S> = fn(&S, Duration) -> Result<()>;
 
+/// Connects `count` clients to the echo server at `addr` and checks each is being served (its
+/// own numbered line comes back), leaving every connection open: the clients a test holds while
+/// it looks at the server (its children, its Ctrl-C) or at what happens to open connections.
+pub fn served_clients(addr: std::net::SocketAddr, count: usize) -> Result<Vec<Conn>> {
+    let mut clients = (0..count)
+        .map(|_| Conn::connect(addr))
+        .collect::<Result<Vec<Conn>>>()?;
+    for (i, client) in clients.iter_mut().enumerate() {
+        client.write_all(format!("client {i}\n").as_bytes())?;
+        let line = client.read_line()?;
+        if line != format!("client {i}") {
+            return Err(Error::new(
+                format!("client {i} of {count} on {addr}"),
+                format!("echoed {line:?}"),
+            ));
+        }
+    }
+    Ok(clients)
+}
+
 /// Runs every check, each against a fresh server from `start`, with `step` as the deadline of
 /// each blocking step.
 pub fn run<S: ServerUnderTest>(step: Duration, start: impl Fn() -> Result<S>) -> Report {

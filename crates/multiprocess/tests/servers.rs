@@ -47,15 +47,7 @@ fn fork_echo_conforms_and_leaves_no_zombie() {
 fn fork_echo_serves_each_client_from_its_own_process_and_stops_them_on_ctrl_c() {
     let _lock = harness::process_lock();
     let server = ExampleProcess::start("fork_echo", &["--addr", "127.0.0.1:0"]).unwrap();
-    let mut clients: Vec<Conn> = (0..3)
-        .map(|_| Conn::connect(server.addr()).unwrap())
-        .collect();
-    for (i, client) in clients.iter_mut().enumerate() {
-        client
-            .write_all(format!("client {i}\n").as_bytes())
-            .unwrap();
-        assert_eq!(client.read_line().unwrap(), format!("client {i}"));
-    }
+    let mut clients = echo::served_clients(server.addr(), 3).unwrap();
     let children = wait_for_children(&server, 3);
     assert!(!children.contains(&server.pid()));
     server.interrupt_and_expect_clean_exit().unwrap();

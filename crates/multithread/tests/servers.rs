@@ -16,15 +16,7 @@ fn thread_echo_conforms() {
 fn thread_echo_example_conforms_and_ctrl_c_ends_open_clients() {
     echo::assert_conformance(|| ExampleProcess::start("thread_echo", &["--addr", "127.0.0.1:0"]));
     let server = ExampleProcess::start("thread_echo", &["--addr", "127.0.0.1:0"]).unwrap();
-    let mut clients: Vec<Conn> = (0..3)
-        .map(|_| Conn::connect(server.addr()).unwrap())
-        .collect();
-    for (i, client) in clients.iter_mut().enumerate() {
-        client
-            .write_all(format!("client {i}\n").as_bytes())
-            .unwrap();
-        assert_eq!(client.read_line().unwrap(), format!("client {i}"));
-    }
+    let mut clients = echo::served_clients(server.addr(), 3).unwrap();
     server.interrupt_and_expect_clean_exit().unwrap();
     for client in &mut clients {
         client.expect_eof().unwrap();
