@@ -9,6 +9,8 @@ use std::fs;
 use std::io;
 use std::time::Duration;
 
+use labkit::proc;
+
 use crate::time::Deadline;
 use crate::{Error, Result};
 
@@ -62,39 +64,11 @@ pub fn sockets_on_port(pid: u32, port: u16) -> io::Result<usize> {
         .count())
 }
 
-/// Every process as `(pid, state, parent pid)`, read from `/proc/<pid>/stat`; processes that
-/// exit while being read are skipped.
-fn processes() -> io::Result<Vec<(u32, String, u32)>> {
-    let mut found = Vec::new();
-    for entry in fs::read_dir("/proc")? {
-        let entry = entry?;
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue; // it exited meanwhile
-        };
-        // "pid (comm) state ppid ..." — comm may hold spaces and parentheses: split after the last ')'.
-        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-            continue;
-        };
-        let mut fields = rest.split_whitespace();
-        let (Some(state), Some(ppid)) = (fields.next(), fields.next()) else {
-            continue;
-        };
-        if let Ok(ppid) = ppid.parse::<u32>() {
-            found.push((pid, state.to_string(), ppid));
-        }
-    }
-    Ok(found)
-}
-
 /// Pids of the children of process `pid` (a forking server's workers, say).
 pub fn children_of(pid: u32) -> io::Result<Vec<u32>> {
-    Ok(processes()?
+    Ok(proc::children_of(pid)?
         .into_iter()
-        .filter(|(_, _, parent)| *parent == pid)
-        .map(|(child, _, _)| child)
+        .map(|child| child.pid)
         .collect())
 }
 
@@ -105,10 +79,10 @@ pub fn zombie_children() -> io::Result<Vec<u32>> {
 
 /// Pids of process `pid`'s children that are zombies: a server that does not reap.
 pub fn zombie_children_of(pid: u32) -> io::Result<Vec<u32>> {
-    Ok(processes()?
+    Ok(proc::children_of(pid)?
         .into_iter()
-        .filter(|(_, state, parent)| *parent == pid && state == "Z")
-        .map(|(child, _, _)| child)
+        .filter(|child| child.state == 'Z')
+        .map(|child| child.pid)
         .collect())
 }
 

@@ -177,6 +177,17 @@ impl ExampleProcess {
         }
     }
 
+    /// The next stdout line, or `None` once the child has closed its stdout (it exited): for
+    /// reading an example's whole output.
+    pub fn next_line(&mut self) -> Result<Option<String>> {
+        let deadline = Deadline::after(STEP, format!("a stdout line from example `{}`", self.name));
+        match self.stdout.recv_timeout(deadline.remaining()?) {
+            Ok(line) => Ok(Some(line)),
+            Err(RecvTimeoutError::Timeout) => Err(self.with_stderr(deadline.expired())),
+            Err(RecvTimeoutError::Disconnected) => Ok(None),
+        }
+    }
+
     /// Everything the child wrote to stderr so far (all of it, once a wait saw it exit).
     pub fn stderr_text(&self) -> String {
         let bytes = self.stderr.lock().unwrap_or_else(|p| p.into_inner());

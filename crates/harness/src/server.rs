@@ -65,7 +65,7 @@ where
         .name(format!("server {addr}"))
         .spawn(move || {
             let outcome = catch_unwind(AssertUnwindSafe(|| run(listener, flag)))
-                .map_err(|panic| panic_message(&*panic));
+                .map_err(|panic| labkit::panic::message(&*panic));
             let _ = tx.send(outcome);
         })
         .expect("spawning the server thread");
@@ -149,15 +149,5 @@ impl ServerUnderTest for InProcessServer {
     }
     fn shut_down(self) -> Result<()> {
         self.stop()
-    }
-}
-
-pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = panic.downcast_ref::<&str>() {
-        (*text).to_string()
-    } else if let Some(text) = panic.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "non-string panic payload".to_string()
     }
 }

@@ -4,7 +4,9 @@
 //! loaded 2-core machine; on a slower one, set `LABS_TIMEOUT_SCALE` (e.g. `3`) to multiply every
 //! harness deadline at once instead of editing tests.
 
-use std::sync::OnceLock;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{OnceLock, mpsc};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::{Error, Result};
@@ -27,6 +29,28 @@ pub fn scale() -> f64 {
 /// `duration` multiplied by the global time scale.
 pub fn scaled(duration: Duration) -> Duration {
     duration.mul_f64(scale())
+}
+
+/// Runs `f` on a new thread and returns its result, or panics naming `what` if it has not
+/// finished within `limit` (scaled); a panic in `f` is passed on. For a library call that may
+/// block forever when broken (a lock, a queue): the test fails with a message instead of hanging.
+/// A step that never finishes is left behind; the test process still exits when the tests end.
+pub fn within<T: Send + 'static>(
+    limit: Duration,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let deadline = Deadline::after(limit, what);
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(panic::catch_unwind(AssertUnwindSafe(f)));
+    });
+    let left = deadline.remaining().unwrap_or_else(|e| panic!("{e}"));
+    match rx.recv_timeout(left) {
+        Ok(Ok(value)) => value,
+        Ok(Err(payload)) => panic::resume_unwind(payload),
+        Err(_) => panic!("{}", deadline.expired()),
+    }
 }
 
 /// A point in time by which something must have happened, and a description of that something.

@@ -8,7 +8,7 @@
 //!     socket writable → send what is queued
 //! ```
 //!
-//! The seed's client does `input()` and then `recv()`: while it waits for the keyboard it
+//! The Python course's client does `input()` and then `recv()`: while it waits for the keyboard it
 //! cannot print what others say, and while it waits for the server it cannot read the
 //! keyboard. A client has two sources of input, so it is a small event loop too — the same
 //! idea as the server, on the other side of the wire.

@@ -1,7 +1,7 @@
 //! A portable event loop on the `polling` crate — the Rust counterpart of Python's `selectors`.
 //!
 //! ```text
-//!   Python (seed 000)                                  Rust (this module)
+//!   Python (the course this workspace re-teaches)      Rust (this module)
 //!   sel = selectors.DefaultSelector()                  poller = Poller::new()            epoll, kqueue, IOCP…
 //!   sel.register(conn, EVENT_READ, callback)           poller.add(&conn, Event::readable(key))
 //!   for key, mask in sel.select():                     poller.wait(&mut events, None)

@@ -9,10 +9,10 @@
 //! Pitfall: summing RSS over forked processes counts pages they share (the binary, copy-on-write
 //! memory not yet written) once per process, so the total is an upper bound.
 
-use std::collections::HashMap;
 use std::fs;
 use std::io;
 
+use labkit::proc;
 use serde::{Deserialize, Serialize};
 
 /// A process tree's resources at one moment.
@@ -31,7 +31,7 @@ pub struct ServerStats {
 /// The resources of process `pid` and all its descendants.
 pub fn server_stats(pid: u32) -> io::Result<ServerStats> {
     let mut total = process_stats(pid)?;
-    for child in descendants(pid) {
+    for child in proc::descendants(pid).unwrap_or_default() {
         // A child may exit between listing and reading; skip it then.
         if let Ok(stats) = process_stats(child) {
             total.rss_kib += stats.rss_kib;
@@ -53,15 +53,8 @@ pub fn process_stats(pid: u32) -> io::Result<ServerStats> {
         .and_then(|kib| kib.parse().ok())
         .unwrap_or(0); // a zombie has no VmRSS line
     let fds = fs::read_dir(format!("/proc/{pid}/fd"))?.count() as u64;
-    let cpu_secs = stat_fields(pid)
-        .map(|fields| {
-            let ticks: u64 = [11, 12] // utime, stime: fields 14 and 15 of stat, counted after comm
-                .iter()
-                .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
-                .sum();
-            ticks as f64 / clock_ticks_per_sec()
-        })
-        .unwrap_or(0.0);
+    let cpu_secs =
+        proc::Stat::of(pid).map_or(0.0, |stat| stat.cpu_ticks() as f64 / clock_ticks_per_sec());
     Ok(ServerStats {
         rss_kib,
         fds,
@@ -70,44 +63,11 @@ pub fn process_stats(pid: u32) -> io::Result<ServerStats> {
     })
 }
 
-/// The fields of `/proc/<pid>/stat` after `(comm)`: state, ppid, … (comm may hold spaces and
-/// parentheses, so split after the last `)`).
-fn stat_fields(pid: u32) -> Option<Vec<String>> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 1..];
-    Some(rest.split_whitespace().map(str::to_string).collect())
-}
-
 fn clock_ticks_per_sec() -> f64 {
     nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
         .ok()
         .flatten()
         .map_or(100.0, |ticks| ticks as f64)
-}
-
-/// Every process whose parent chain leads to `pid`.
-fn descendants(pid: u32) -> Vec<u32> {
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    for entry in entries.flatten() {
-        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        if let Some(ppid) = stat_fields(child).and_then(|f| f.get(1)?.parse::<u32>().ok()) {
-            children.entry(ppid).or_default().push(child);
-        }
-    }
-    let mut found = Vec::new();
-    let mut queue = vec![pid];
-    while let Some(parent) = queue.pop() {
-        for &child in children.get(&parent).into_iter().flatten() {
-            found.push(child);
-            queue.push(child);
-        }
-    }
-    found
 }
 
 /// The calling thread's CPU time (user + system), seconds: what one engine's event loop cost.

@@ -40,7 +40,7 @@ fn main() -> io::Result<()> {
     let zombie = lifecycle::make_zombie(7)?;
     let pid = zombie.pid();
     println!("zombie: child {pid} has exited and is not reaped yet");
-    println!("  /proc/{pid}/stat: {}", Stat::of(pid)?);
+    println!("  /proc/{pid}/stat: {}", Stat::of(pid.as_raw() as u32)?);
     step()?;
     let outcome = zombie.reap()?;
     let gone = !Path::new(&format!("/proc/{pid}")).exists();
@@ -55,7 +55,7 @@ fn main() -> io::Result<()> {
         "orphan: {} was born to {}, which {}",
         orphan.pid, orphan.first_parent, orphan.first_parent_outcome
     );
-    let stat = Stat::of(orphan.pid)?;
+    let stat = Stat::of(orphan.pid.as_raw() as u32)?;
     println!("  /proc/{}/stat: {stat}", orphan.pid);
     println!(
         "orphan: re-parented to this process ({}), a subreaper",

@@ -18,7 +18,7 @@
 //!
 //! Every demonstration forks; tests hold `harness::process_lock()`.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Read, Write};
 
 use nix::fcntl::OFlag;
@@ -29,54 +29,9 @@ use nix::unistd::{Pid, getpid, getppid, pause, pipe2};
 
 use crate::spawn::{self, Outcome, ParentEnd};
 
-/// The start of `/proc/<pid>/stat`: pid, command, state, parent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stat {
-    /// The process.
-    pub pid: Pid,
-    /// The command name, as the kernel shows it between parentheses.
-    pub command: String,
-    /// `R` running, `S` sleeping, `Z` zombie, `T` stopped, …
-    pub state: char,
-    /// The parent's pid.
-    pub ppid: Pid,
-}
-
-impl Stat {
-    /// Reads `/proc/<pid>/stat`.
-    pub fn of(pid: Pid) -> io::Result<Stat> {
-        Stat::parse(&fs::read_to_string(format!("/proc/{pid}/stat"))?)
-    }
-
-    /// Parses a `/proc/<pid>/stat` line. The command may contain spaces and parentheses,
-    /// so it runs to the *last* `)`.
-    pub fn parse(line: &str) -> io::Result<Stat> {
-        let bad = || io::Error::new(io::ErrorKind::InvalidData, format!("bad stat line: {line}"));
-        let open = line.find('(').ok_or_else(bad)?;
-        let close = line.rfind(')').ok_or_else(bad)?;
-        let pid = line[..open].trim().parse().map_err(|_| bad())?;
-        let mut rest = line[close + 1..].split_whitespace();
-        let state = rest.next().and_then(|s| s.chars().next()).ok_or_else(bad)?;
-        let ppid = rest.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
-        Ok(Stat {
-            pid: Pid::from_raw(pid),
-            command: line[open + 1..close].to_string(),
-            state,
-            ppid: Pid::from_raw(ppid),
-        })
-    }
-}
-
-impl std::fmt::Display for Stat {
-    /// The line as `/proc` shows it, up to the parent.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} ({}) {} {}",
-            self.pid, self.command, self.state, self.ppid
-        )
-    }
-}
+/// A process's `/proc/<pid>/stat` line: the state (`Z` for a zombie) and the parent (1, or a
+/// subreaper, for an orphan) are what this lesson shows.
+pub use labkit::proc::Stat;
 
 /// A child that has exited and has not been reaped.
 #[derive(Debug)]
@@ -253,19 +208,4 @@ pub fn parent_death_signal(_subreaper: &Subreaper) -> io::Result<ParentDeath> {
         parent: parent_outcome,
         child: spawn::wait_for(child)?,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stat_lines_with_awkward_command_names_parse() {
-        let stat = Stat::parse("4242 (a (weird) name) Z 17 4242 4242 0 -1").unwrap();
-        assert_eq!(stat.pid, Pid::from_raw(4242));
-        assert_eq!(stat.command, "a (weird) name");
-        assert_eq!(stat.state, 'Z');
-        assert_eq!(stat.ppid, Pid::from_raw(17));
-        assert!(Stat::parse("garbage").is_err());
-    }
 }

@@ -33,7 +33,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::frame;
-use crate::process::panic_message;
 use crate::spawn::{self, Outcome, ParentEnd};
 
 /// What a worker sends back for one task: the job's value, or its panic message.
@@ -334,7 +333,7 @@ where
         };
         let reply: Reply<R> = match serde_json::from_slice::<T>(&bytes) {
             Ok(task) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(task)))
-                .map_err(|payload| panic_message(payload.as_ref())),
+                .map_err(|payload| labkit::panic::message(payload.as_ref())),
             Err(e) => Err(format!("the task did not decode: {e}")),
         };
         if frame::send(&mut results, &reply).is_err() {

@@ -69,7 +69,7 @@ impl<T: Serialize + DeserializeOwned> Process<T> {
             let mut out = File::from(write_end);
             // The panic message goes to the parent (the hook is silent in children).
             let reply: Reply<T> = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-                .map_err(|payload| panic_message(payload.as_ref()));
+                .map_err(|payload| labkit::panic::message(payload.as_ref()));
             let code = if reply.is_ok() { 0 } else { PANICKED };
             match frame::send(&mut out, &reply) {
                 Ok(()) => code,
@@ -174,16 +174,5 @@ impl<T> Drop for Process<T> {
             drop(self.results.take()); // a child blocked writing its result gets EPIPE
             let _ = spawn::wait_for(self.pid);
         }
-    }
-}
-
-/// The text of a panic payload (`panic!("...")` carries a `&str` or a `String`).
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        text.to_string()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "panicked with a non-string payload".to_string()
     }
 }

@@ -19,8 +19,8 @@ fn a_zombie_shows_as_z_in_proc_until_it_is_reaped() {
     let _lock = harness::process_lock();
     let zombie = lifecycle::make_zombie(7).unwrap();
     let pid = zombie.pid();
-    let stat = Stat::of(pid).unwrap();
-    assert_eq!((stat.state, stat.ppid), ('Z', getpid()), "{stat}");
+    let stat = Stat::of(pid.as_raw() as u32).unwrap();
+    assert_eq!((stat.state, stat.ppid), ('Z', std::process::id()), "{stat}");
     assert!(
         harness::leaks::zombie_children()
             .unwrap()
@@ -42,8 +42,8 @@ fn an_orphan_is_re_parented_to_the_subreaper() {
     let orphan = lifecycle::make_orphan(&subreaper).unwrap();
     assert_eq!(orphan.first_parent_outcome, Outcome::Exited(0));
     assert_ne!(orphan.first_parent, getpid());
-    let stat = Stat::of(orphan.pid).unwrap();
-    assert_eq!(stat.ppid, getpid(), "re-parented to us: {stat}");
+    let stat = Stat::of(orphan.pid.as_raw() as u32).unwrap();
+    assert_eq!(stat.ppid, std::process::id(), "re-parented to us: {stat}");
     assert_eq!(orphan.release().unwrap(), Outcome::Exited(0));
     drop(subreaper);
     harness::leaks::expect_no_zombies(SETTLE).unwrap();

@@ -40,19 +40,12 @@ pub fn spawn_and_join(count: usize, panic_at: Option<usize>) -> Vec<Result<usize
         .collect();
     handles
         .into_iter()
-        .map(|handle| handle.join().map_err(|payload| panic_message(&*payload)))
+        .map(|handle| {
+            handle
+                .join()
+                .map_err(|payload| labkit::panic::message(&*payload))
+        })
         .collect()
-}
-
-/// The text of a panic payload (`panic!` with a literal gives `&str`, with a format `String`).
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_string()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "a panic with a non-text payload".to_string()
-    }
 }
 
 /// Sums `data` with `threads` scoped threads, each summing one contiguous chunk it *borrows*.
@@ -87,7 +80,7 @@ pub fn named_thread<T: Send + 'static>(
         })?;
     handle
         .join()
-        .map_err(|payload| std::io::Error::other(panic_message(&*payload)))
+        .map_err(|payload| std::io::Error::other(labkit::panic::message(&*payload)))
 }
 
 thread_local! {

@@ -32,8 +32,6 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
-use crate::basics::panic_message;
-
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
 /// A fixed-size pool of worker threads fed through a bounded queue.
@@ -135,7 +133,7 @@ impl ThreadPool {
                 let _ = tx.send(Ok(value));
             }
             Err(payload) => {
-                let message = panic_message(&*payload);
+                let message = labkit::panic::message(&*payload);
                 let _ = tx.send(Err(JobError::Panicked(message.clone())));
                 // Let the worker see the panic too, so it is counted and the worker replaced.
                 resume_unwind(Box::new(message));

@@ -22,7 +22,7 @@
 //! The logic is a plain state machine, [`Room`] (in `room.rs`), that takes bytes in and queues
 //! bytes out and never touches a socket, so its unit tests need no network; [`LineBuffer`]
 //! (`line.rs`) cuts bytes into bounded lines; [`run`] (this file) is the `select` loop around
-//! them. Two pitfalls of the naive version (the seed's) are designed out:
+//! them. Two pitfalls of the naive version (the Python course's) are designed out:
 //!
 //! - **A slow reader must not block the room.** A blocking `send` to a client that stopped
 //!   reading would stall everyone. Here every client has an output queue, written only when its

@@ -12,7 +12,7 @@
 //!   poll again: read() → n  ◀──── pop task, poll it
 //! ```
 //!
-//! Seed 000's asynchronous model and seed 004's event loop, taken apart. An `async fn` compiles
+//! The Python course's asynchronous model and its hand-made event loop, taken apart. An `async fn` compiles
 //! to a state machine (a [`Future`]) that runs until it would block, and then returns
 //! `Poll::Pending` after handing its [`Waker`](std::task::Waker) — "call me back" — to whoever
 //! will know when to try again. Three small pieces, one file each, read in this order:

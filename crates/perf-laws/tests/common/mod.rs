@@ -17,16 +17,9 @@ pub const CLI: &str = env!("CARGO_BIN_EXE_perf-laws");
 /// Every step here is small (tiny workloads); 30 s (scaled) is generous on a loaded machine.
 pub const LIMIT: Duration = Duration::from_secs(30);
 
-/// Runs `f` on a thread and returns its result, or panics naming `what` after the deadline.
+/// Runs `f` on a thread and returns its result, or panics naming `what` after [`LIMIT`].
 pub fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let deadline = harness::Deadline::after(LIMIT, what);
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    let left = deadline.remaining().unwrap_or_else(|e| panic!("{e}"));
-    rx.recv_timeout(left)
-        .unwrap_or_else(|_| panic!("{}", deadline.expired()))
+    harness::time::within(LIMIT, what, f)
 }
 
 /// Runs the CLI with `args` and returns its output; a run past the deadline is killed (its
