@@ -28,6 +28,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use netkit::Slab;
 use polling::{Event, Events, PollMode, Poller};
 
 use crate::failure::{self, Failure};
@@ -123,8 +124,7 @@ pub struct Engine {
     /// `(key, readable, writable)` of the events being handled.
     ready: Vec<(usize, bool, bool)>,
     /// Slab of connections; a connection's slot number is its poller key.
-    slots: Vec<Option<Conn>>,
-    free: Vec<usize>,
+    slots: Slab<Conn>,
     /// Connections started so far (successfully or not), of `active + idle`.
     started: u64,
     in_flight: usize,
@@ -155,8 +155,7 @@ impl Engine {
             poller: Arc::new(Poller::new()?),
             events: Events::with_capacity(NonZeroUsize::new(4096).expect("non-zero")),
             ready: Vec::new(),
-            slots: Vec::new(),
-            free: Vec::new(),
+            slots: Slab::new(),
             started: 0,
             in_flight: 0,
             connect_deadlines: VecDeque::new(),
@@ -253,6 +252,7 @@ impl Engine {
             timeout = timeout.min(deadline.saturating_duration_since(Instant::now()));
         }
         self.events.clear();
+        self.slots.next_turn();
         self.poller.wait(&mut self.events, Some(timeout))?;
         // Copied out (into a reused buffer) because handling an event needs `&mut self`.
         let mut ready = std::mem::take(&mut self.ready);
@@ -266,7 +266,7 @@ impl Engine {
     }
 
     fn on_event(&mut self, slot: usize, readable: bool, writable: bool) {
-        let Some(conn) = self.slots.get(slot).and_then(Option::as_ref) else {
+        let Some(conn) = self.slots.get(slot) else {
             return; // closed earlier in this batch of events
         };
         match conn.state {
@@ -304,10 +304,7 @@ impl Engine {
             Role::Active => payload_for(index, self.settings.size),
             Role::Idle => Vec::new(),
         };
-        let slot = self.free.pop().unwrap_or_else(|| {
-            self.slots.push(None);
-            self.slots.len() - 1
-        });
+        let slot = self.slots.vacant_key();
         // Writable = the handshake finished (either way).
         let interest = (false, true);
         // SAFETY: the socket is owned by the connection stored in `slots[slot]`, and
@@ -320,11 +317,10 @@ impl Engine {
             )
         };
         if let Err(e) = added {
-            self.free.push(slot);
             self.record_connect_failure(Failure::of(&e), Some(&e), source);
             return;
         }
-        self.slots[slot] = Some(Conn {
+        self.slots.insert(Conn {
             stream,
             index,
             role,
@@ -348,8 +344,9 @@ impl Engine {
 
     fn on_connected(&mut self, slot: usize) {
         self.in_flight -= 1;
-        let conn = self.slots[slot]
-            .as_mut()
+        let conn = self
+            .slots
+            .get_mut(slot)
             .expect("connected slot holds a connection");
         conn.state = State::Open;
         match conn.role {
@@ -371,7 +368,7 @@ impl Engine {
             }
             self.connect_deadlines.pop_front();
             let still_connecting = matches!(
-                &self.slots[slot],
+                self.slots.get(slot),
                 Some(c) if c.index == index && matches!(c.state, State::Connecting)
             );
             if still_connecting {
@@ -381,7 +378,7 @@ impl Engine {
     }
 
     fn set_interest(&mut self, slot: usize, interest: (bool, bool)) {
-        let conn = self.slots[slot].as_mut().expect("slot holds a connection");
+        let conn = self.slots.get_mut(slot).expect("slot holds a connection");
         if conn.interest == interest {
             return;
         }
@@ -398,8 +395,9 @@ impl Engine {
     /// Counts a failure of the connection in `slot` (under connect errors while it was still
     /// connecting), explains it if it is the first of its kind, and closes the connection.
     fn fail(&mut self, slot: usize, failure: Failure, error: Option<&io::Error>) {
-        let conn = self.slots[slot]
-            .as_ref()
+        let conn = self
+            .slots
+            .get(slot)
             .expect("failing slot holds a connection");
         let source = socket::source_for(conn.index, self.settings.sources);
         if matches!(conn.state, State::Connecting) {
@@ -448,7 +446,7 @@ impl Engine {
     }
 
     fn close(&mut self, slot: usize) {
-        let Some(conn) = self.slots[slot].take() else {
+        let Some(conn) = self.slots.remove(slot) else {
             return;
         };
         let _ = self.poller.delete(&conn.stream);
@@ -464,14 +462,13 @@ impl Engine {
             }
         }
         self.open -= 1;
-        self.free.push(slot);
     }
 }
 
 impl Drop for Engine {
     fn drop(&mut self) {
         // The poller's contract: every source is deleted before it is closed.
-        for conn in self.slots.iter_mut().filter_map(Option::take) {
+        for (_, conn) in self.slots.iter() {
             let _ = self.poller.delete(&conn.stream);
         }
     }

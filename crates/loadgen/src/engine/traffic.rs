@@ -31,10 +31,11 @@ impl Engine {
             Stop::Requests(n) => (n, None),
             Stop::Duration(d) => (u64::MAX, Some(began + d)),
         };
-        let ready: Vec<usize> = (0..self.slots.len())
-            .filter(|&slot| {
-                matches!(&self.slots[slot], Some(c) if c.role == Role::Active && matches!(c.state, State::Open))
-            })
+        let ready: Vec<usize> = self
+            .slots
+            .iter()
+            .filter(|(_, c)| c.role == Role::Active && matches!(c.state, State::Open))
+            .map(|(slot, _)| slot)
             .collect();
         for slot in ready {
             self.exchange(slot, true, false);
@@ -69,9 +70,9 @@ impl Engine {
     }
 
     fn expire_requests(&mut self, now: Instant) {
-        for slot in 0..self.slots.len() {
+        for slot in self.slots.keys() {
             let late = matches!(
-                &self.slots[slot],
+                self.slots.get(slot),
                 Some(Conn { state: State::Exchanging { started, .. }, .. })
                     if now.duration_since(*started) >= self.settings.request_timeout
             );
@@ -84,7 +85,7 @@ impl Engine {
     /// An open connection with no request in flight became readable: the server closed it, or
     /// sent bytes nobody asked for. Either way the connection is no longer usable.
     pub(super) fn on_unexpected_input(&mut self, slot: usize) {
-        let conn = self.slots[slot].as_mut().expect("slot holds a connection");
+        let conn = self.slots.get_mut(slot).expect("slot holds a connection");
         let mut byte = [0u8; 1];
         match conn.stream.read(&mut byte) {
             Ok(0) => self.fail(slot, Failure::ClosedByServer, None),
@@ -104,7 +105,7 @@ impl Engine {
         let size = self.settings.size;
         let mut may_read = readable;
         loop {
-            let conn = self.slots[slot].as_mut().expect("slot holds a connection");
+            let conn = self.slots.get_mut(slot).expect("slot holds a connection");
             let State::Exchanging {
                 started,
                 mut written,
@@ -175,7 +176,7 @@ impl Engine {
         }
         self.issued += 1;
         self.exchanging += 1;
-        let conn = self.slots[slot].as_mut().expect("slot holds a connection");
+        let conn = self.slots.get_mut(slot).expect("slot holds a connection");
         conn.sequence += 1;
         let header = conn.sequence.to_le_bytes();
         let n = header.len().min(conn.payload.len());
