@@ -104,16 +104,21 @@ fn ring_read_gives_up_when_the_producer_is_silent() {
 #[test]
 fn ring_shm_ring_example() {
     let _lock = harness::process_lock();
-    let mut demo =
-        ExampleProcess::spawn("shm_ring", &["--mib", "4", "--capacity", "8192"]).unwrap();
-    let first = demo.read_line().unwrap();
-    let second = demo.read_line().unwrap();
-    demo.expect_success().unwrap();
-    assert!(first.starts_with("ring of 8192 bytes;"), "{first}");
-    assert!(
-        second.starts_with("received 4194304 bytes in order, checksum ok"),
-        "{second}"
-    );
+    for step in [&[][..], &["--spin-yield"][..]] {
+        let args = [&["--mib", "4", "--capacity", "8192"][..], step].concat();
+        let mut demo = ExampleProcess::spawn("shm_ring", &args).unwrap();
+        let first = demo.read_line().unwrap();
+        let second = demo.read_line().unwrap();
+        demo.expect_success().unwrap();
+        assert!(
+            first.starts_with("ring of 8192 bytes;"),
+            "{args:?}: {first}"
+        );
+        assert!(
+            second.starts_with("received 4194304 bytes in order, checksum ok"),
+            "{args:?}: {second}"
+        );
+    }
 }
 
 #[test]
