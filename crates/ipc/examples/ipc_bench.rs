@@ -4,16 +4,19 @@
 //!
 //! Run:    cargo run -p ipc --release --example ipc_bench -- --plot docs/src/ipc-bench.svg
 //! Output: | throughput: MB/s (messages/s) [× memcpy] | 64 B | 4 KiB | 64 KiB | 1 MiB |
-//!         | shm ring | 700 (11M) [9%] | … |
+//!         | shm ring, futex | 700 (11M) [9%] | … |
 //!         …
 //!         | ping-pong round trip, µs | 64 B | … |
-//!         64 B messages/s: shm ring 11M > … > TCP loopback 120k
+//!         64 B messages/s: shm ring, futex 11M > … > TCP loopback 120k
+//!         idle consumer, producer silent for 1000 ms: shm ring, spin+yield 97.5% of a CPU, …
 //! Quick:  --quick (a few messages per cell: checks that everything runs, measures nothing)
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
 use ipc::bench::{self, Mechanism, Plan, SIZES, report};
+use ipc::ring::WaitStrategy;
 
 /// Throughput and latency of every IPC mechanism, side by side.
 #[derive(Parser)]
@@ -43,6 +46,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", report::throughput_table(&cells));
     println!("{}", report::latency_table(&cells));
     println!("{}", report::ranking(&cells, 64));
+    let window = Duration::from_millis(if args.quick { 100 } else { 1000 });
+    let mut idle = Vec::new();
+    for (mechanism, strategy) in [
+        (Mechanism::ShmRingSpin, WaitStrategy::SpinYield),
+        (Mechanism::ShmRing, WaitStrategy::Futex),
+    ] {
+        let share = bench::idle_consumer_cpu(strategy, window)?;
+        idle.push(format!(
+            "{} {:.1}% of a CPU",
+            mechanism.name(),
+            100.0 * share
+        ));
+    }
+    println!(
+        "idle consumer, producer silent for {} ms: {}",
+        window.as_millis(),
+        idle.join(", ")
+    );
     if let Some(path) = &args.plot {
         report::plot(&cells, path)?;
         println!("\nplot written to {}", path.display());

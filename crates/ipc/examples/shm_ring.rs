@@ -1,16 +1,18 @@
 //! Streams data from a child to its parent through the lock-free ring in shared memory, and
-//! checks every byte.
+//! checks every byte. The child dies with its parent (Ctrl-C, or any kill): it does not go on
+//! filling a ring nobody reads.
 //!
 //! Run:    cargo run -p ipc --release --example shm_ring
 //! Output: ring of 1048576 bytes; child 4242 sends 256 MiB in 65536-byte writes
 //!         received 268435456 bytes in order, checksum ok: 3123 MB/s
-//! (MB/s depends on the machine; `--mib 1` for a quick run)
+//! (MB/s depends on the machine; `--mib 1` for a quick run; `--spin-yield` waits by spinning)
 
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use ipc::ring::Ring;
+use ipc::ring::{Ring, WaitStrategy};
 use multiprocess::spawn;
+use nix::unistd::getpid;
 
 /// One producer process, one consumer process, one ring.
 #[derive(Parser)]
@@ -24,6 +26,9 @@ struct Args {
     /// Bytes per push.
     #[arg(long, default_value_t = 64 << 10)]
     chunk: usize,
+    /// Wait by spinning and yielding (step 1) instead of sleeping on a futex.
+    #[arg(long)]
+    spin_yield: bool,
 }
 
 /// The byte at stream offset `i`: a pattern that catches lost, repeated or reordered bytes.
@@ -33,10 +38,19 @@ fn pattern(i: u64) -> u8 {
 
 fn main() -> std::io::Result<()> {
     let args = Args::parse();
-    let ring = Ring::new(args.capacity)?;
+    let strategy = if args.spin_yield {
+        WaitStrategy::SpinYield
+    } else {
+        WaitStrategy::Futex
+    };
+    let ring = Ring::with_strategy(args.capacity, strategy)?;
     let total = (args.mib as u64) << 20;
     let patience = Duration::from_secs(10);
+    let parent = getpid();
     let child = spawn::fork_run(|| {
+        if ipc::die_with_parent(parent).is_err() {
+            return 1;
+        }
         let mut offset = 0u64;
         let mut chunk = vec![0u8; args.chunk];
         while offset < total {

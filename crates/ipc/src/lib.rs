@@ -9,7 +9,7 @@
 //! | [`fifo`] | a named pipe: `mkfifo`, an `open` that waits for the other end, `ENXIO` |
 //! | [`mqueue`] | POSIX message queues: priorities, limits, non-blocking, a message too big |
 //! | [`shm`] | shared memory: a lost update, the same counter under a process-shared semaphore |
-//! | [`ring`] | a lock-free single-producer/single-consumer ring in shared memory, its orderings |
+//! | [`ring`] | a lock-free single-producer/single-consumer ring in shared memory, its orderings; waiting by spinning, then on a process-shared futex |
 //! | [`signals`] | `kill`, handlers, `signalfd`; standard signals coalesce, real-time ones queue |
 //! | [`unix_socket`] | stream and datagram Unix sockets, the abstract namespace, peer credentials, passing a descriptor |
 //! | [`queue`] | a typed queue between processes, Python's `multiprocessing.Queue` |
@@ -58,6 +58,18 @@ pub fn retry_eintr<T>(mut f: impl FnMut() -> nix::Result<T>) -> nix::Result<T> {
             other => return other,
         }
     }
+}
+
+/// For a child made by [`multiprocess::spawn::fork_run`]: asks the kernel for SIGTERM when its
+/// parent dies (`PR_SET_PDEATHSIG`), so it does not outlive a parent killed by a signal, then
+/// checks that `parent` is still its parent — the parent may have died before the call, and
+/// then no signal will ever come. Fails if it is gone already.
+pub fn die_with_parent(parent: nix::unistd::Pid) -> std::io::Result<()> {
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM)?;
+    if nix::unistd::getppid() != parent {
+        return Err(std::io::Error::other("the parent is gone already"));
+    }
+    Ok(())
 }
 
 /// A flag that SIGINT (Ctrl-C) and SIGTERM set, for examples that wait on a named object: they

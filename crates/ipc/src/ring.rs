@@ -27,46 +27,104 @@
 //! stealing the line that holds `tail` from the consumer (false sharing).
 //!
 //! Atomics work across processes because they act on the physical memory both have mapped.
-//! Waiting is spinning (then yielding): a ring has no way to sleep until data arrives — that
-//! is the price of not entering the kernel, and why [`Ring::write_all`] takes a timeout.
+//!
+//! **Waiting, in two steps** ([`WaitStrategy`]). When the ring is empty (or full), the
+//! waiting side has nothing to do until the other side moves its counter:
+//! 1. [`WaitStrategy::SpinYield`]: spin, then `sched_yield` in a loop. Simple, and it never
+//!    enters the kernel to sleep — so a waiting side burns a CPU for as long as it waits, and
+//!    when the other side is not running, only the scheduler decides when it will be.
+//! 2. [`WaitStrategy::Futex`] (the default): spin briefly, then sleep on a futex word in the
+//!    segment, shared by both processes; the other side wakes it — with a system call only
+//!    when this side has said it sleeps, so the fast path stays out of the kernel.
+//!    [`futex`] explains why that is safe across processes and loses no wake-up.
+//!
+//! Both take a patience: a side that waited that long without progress gives up (`TimedOut`)
+//! rather than hang if the other process died.
 //!
 //! **The contract.** One process pushes, one process pops. Two producers would both write at
 //! `head` — the ring is SPSC by design, not by accident.
 
+pub mod futex;
+pub mod idle;
+
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::shm::Segment;
+use futex::SharedFutex;
+use idle::Idle;
 
-/// The counters, each on its own 64-byte cache line.
+/// How a side waits for the other: step 1 or step 2 of the lesson.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WaitStrategy {
+    /// Spin, then `sched_yield` in a loop: never sleeps, burns a CPU while it waits.
+    SpinYield,
+    /// Spin briefly, then sleep on a process-shared futex until the other side wakes it.
+    #[default]
+    Futex,
+}
+
+/// A counter on its own 64-byte cache line, with the futex word of the side that waits for
+/// the counter to move.
 #[repr(C, align(64))]
-struct Counter(AtomicU64);
+struct Line {
+    counter: AtomicU64,
+    /// `futex::AWAKE` or `futex::SLEEPING`: set by the waiting side, cleared by its waker.
+    waiter: SharedFutex,
+}
 
 #[repr(C)]
 struct Header {
-    head: Counter,
-    tail: Counter,
+    /// Moved by the producer; the consumer sleeps on its word.
+    head: Line,
+    /// Moved by the consumer; the producer sleeps on its word.
+    tail: Line,
 }
 
 /// Where the data starts in the segment.
 const DATA: usize = 128;
+const _: () = assert!(size_of::<Header>() <= DATA, "the header overlaps the data");
 
 /// A byte ring of a power-of-two capacity in a shared memory segment.
 #[derive(Debug)]
 pub struct Ring {
     segment: Segment,
     capacity: usize,
+    strategy: WaitStrategy,
+    /// This process's side's waits: how long it spins (step 2 adapts it: [`idle`]), how
+    /// often it slept.
+    history: idle::History,
 }
 
 impl Ring {
     /// A ring of `capacity` bytes (rounded up to a power of two), in a new unnamed segment,
-    /// to be shared with children forked afterwards.
+    /// to be shared with children forked afterwards. Its sides wait with a futex.
     pub fn new(capacity: usize) -> io::Result<Ring> {
+        Ring::with_strategy(capacity, WaitStrategy::default())
+    }
+
+    /// The same, with the sides waiting by `strategy` (both sides: a forked child inherits it).
+    pub fn with_strategy(capacity: usize, strategy: WaitStrategy) -> io::Result<Ring> {
         let capacity = capacity.max(64).next_power_of_two();
         let segment = Segment::create(DATA + capacity)?;
-        // A fresh segment is zero-filled: head = tail = 0, the ring is empty.
-        Ok(Ring { segment, capacity })
+        // A fresh segment is zero-filled: head = tail = 0, the ring is empty, both sides awake.
+        Ok(Ring {
+            segment,
+            capacity,
+            strategy,
+            history: idle::History::new(),
+        })
+    }
+
+    /// How its sides wait.
+    pub fn strategy(&self) -> WaitStrategy {
+        self.strategy
+    }
+
+    /// How many times this process's side went to sleep on its futex (step 2; 0 in step 1).
+    pub fn sleeps(&self) -> u64 {
+        self.history.sleeps.get()
     }
 
     /// Its capacity in bytes.
@@ -81,11 +139,11 @@ impl Ring {
     }
 
     fn head(&self) -> &AtomicU64 {
-        &self.header().head.0
+        &self.header().head.counter
     }
 
     fn tail(&self) -> &AtomicU64 {
-        &self.header().tail.0
+        &self.header().tail.counter
     }
 
     /// The start of the data area.
@@ -164,66 +222,48 @@ impl Ring {
         // END SOLUTION
     }
 
-    /// Producer side: pushes all of `bytes`, spinning while the ring is full; fails with
+    /// Producer side: pushes all of `bytes`, waiting while the ring is full; fails with
     /// `TimedOut` if the consumer made no room for `patience`.
     pub fn write_all(&self, mut bytes: &[u8], patience: Duration) -> io::Result<()> {
-        let mut idle = Idle::new(patience);
+        let mut idle = Idle::new(self.strategy, patience, &self.history);
         while !bytes.is_empty() {
             let n = self.push(bytes);
-            bytes = &bytes[n..];
-            idle.after(n, "the ring stayed full: is the consumer alive?")?;
+            if n > 0 {
+                bytes = &bytes[n..];
+                self.wake_if_sleeping(&self.header().head.waiter);
+                idle.progressed();
+            } else {
+                let room = || self.len() < self.capacity;
+                let why = "the ring stayed full: is the consumer alive?";
+                idle.wait(&self.header().tail.waiter, room, why)?;
+            }
         }
         Ok(())
     }
 
-    /// Consumer side: fills all of `buf`, spinning while the ring is empty; fails with
+    /// Consumer side: fills all of `buf`, waiting while the ring is empty; fails with
     /// `TimedOut` if the producer sent nothing for `patience`.
     pub fn read_exact(&self, mut buf: &mut [u8], patience: Duration) -> io::Result<()> {
-        let mut idle = Idle::new(patience);
+        let mut idle = Idle::new(self.strategy, patience, &self.history);
         while !buf.is_empty() {
             let n = self.pop(buf);
-            buf = &mut buf[n..];
-            idle.after(n, "the ring stayed empty: is the producer alive?")?;
+            if n > 0 {
+                buf = &mut buf[n..];
+                self.wake_if_sleeping(&self.header().tail.waiter);
+                idle.progressed();
+            } else {
+                let bytes = || !self.is_empty();
+                let why = "the ring stayed empty: is the producer alive?";
+                idle.wait(&self.header().head.waiter, bytes, why)?;
+            }
         }
         Ok(())
     }
-}
 
-/// Spin, then yield, while no progress is made; give up after `patience` without progress.
-struct Idle {
-    patience: Duration,
-    spins: u32,
-    since: Option<Instant>,
-}
-
-impl Idle {
-    fn new(patience: Duration) -> Idle {
-        Idle {
-            patience,
-            spins: 0,
-            since: None,
+    /// After moving a counter: wakes the side sleeping on its word (step 2 only).
+    fn wake_if_sleeping(&self, word: &SharedFutex) {
+        if self.strategy == WaitStrategy::Futex {
+            futex::wake_if_sleeping(word);
         }
-    }
-
-    fn after(&mut self, progress: usize, why: &str) -> io::Result<()> {
-        if progress > 0 {
-            self.spins = 0;
-            self.since = None;
-            return Ok(());
-        }
-        self.spins += 1;
-        // Spin a while first (a peer on another CPU usually answers within microseconds), then
-        // give the CPU away on every round.
-        if self.spins < 1024 {
-            std::hint::spin_loop();
-            return Ok(());
-        }
-        // On two cores the other side may need this one: give it up.
-        std::thread::yield_now();
-        let since = *self.since.get_or_insert_with(Instant::now);
-        if since.elapsed() > self.patience {
-            return Err(io::Error::new(io::ErrorKind::TimedOut, why.to_string()));
-        }
-        Ok(())
     }
 }

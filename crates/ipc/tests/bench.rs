@@ -8,7 +8,7 @@ use ipc::bench::{self, Mechanism, Plan};
 fn every_mechanism_moves_messages_of_every_size_or_says_why_not() {
     let _lock = harness::process_lock();
     for mechanism in Mechanism::ALL {
-        if mechanism == Mechanism::ShmRing {
+        if matches!(mechanism, Mechanism::ShmRing | Mechanism::ShmRingSpin) {
             continue; // the ring is an exercise: ring_ipc_bench_quick covers it
         }
         for size in bench::SIZES {
@@ -58,6 +58,10 @@ fn ring_ipc_bench_quick() {
     }
     assert!(text.contains("over msgsize_max"), "{text}");
     assert!(text.contains("64 B messages/s: "), "{text}");
+    assert!(
+        text.contains("idle consumer, producer silent for 100 ms: shm ring, spin+yield "),
+        "{text}"
+    );
     let plot = std::fs::read_to_string(&svg).unwrap();
     assert!(
         plot.starts_with("<svg") && plot.contains("shm ring"),

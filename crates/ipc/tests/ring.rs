@@ -1,12 +1,18 @@
 //! Lesson `ring`: push and pop at the edges (empty, full, wrapping), then a stream between
-//! two processes checked byte for byte.
+//! two processes checked byte for byte; both ways of waiting; a consumer that sleeps while
+//! nothing comes; wake-ups that are never lost; a child that dies with its parent.
 
-use std::time::Duration;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use harness::ExampleProcess;
 use harness::leaks::expect_no_zombies;
-use ipc::ring::Ring;
+use ipc::bench::idle_consumer_cpu;
+use ipc::ring::{Ring, WaitStrategy};
+use multiprocess::lifecycle::Subreaper;
 use multiprocess::spawn;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 
 const PATIENCE: Duration = Duration::from_secs(10);
 
@@ -33,10 +39,16 @@ fn ring_push_and_pop_respect_empty_full_and_wrap_around() {
 
 #[test]
 fn ring_carries_a_stream_between_processes_in_order() {
+    for strategy in [WaitStrategy::SpinYield, WaitStrategy::Futex] {
+        stream_between_processes(strategy);
+    }
+}
+
+fn stream_between_processes(strategy: WaitStrategy) {
     let _lock = harness::process_lock();
     // A small ring and odd write sizes: the producer waits for room and wraps hundreds of
     // times, while the consumer reads in other sizes.
-    let ring = Ring::new(16 << 10).unwrap();
+    let ring = Ring::with_strategy(16 << 10, strategy).unwrap();
     let total: usize = 4 << 20;
     let byte = |i: usize| (i * 31 + i / 251) as u8;
     let child = spawn::fork_run(|| {
@@ -59,7 +71,8 @@ fn ring_carries_a_stream_between_processes_in_order() {
     let mut offset = 0;
     while offset < total {
         let n = buf.len().min(total - offset);
-        ring.read_exact(&mut buf[..n], PATIENCE).unwrap();
+        ring.read_exact(&mut buf[..n], PATIENCE)
+            .unwrap_or_else(|e| panic!("{strategy:?}: {e}"));
         if let Some(k) = (0..n).find(|&k| buf[k] != byte(offset + k)) {
             panic!(
                 "byte {} is {}, expected {}",
@@ -91,14 +104,112 @@ fn ring_read_gives_up_when_the_producer_is_silent() {
 #[test]
 fn ring_shm_ring_example() {
     let _lock = harness::process_lock();
-    let mut demo =
-        ExampleProcess::spawn("shm_ring", &["--mib", "4", "--capacity", "8192"]).unwrap();
-    let first = demo.read_line().unwrap();
-    let second = demo.read_line().unwrap();
-    demo.expect_success().unwrap();
-    assert!(first.starts_with("ring of 8192 bytes;"), "{first}");
+    for step in [&[][..], &["--spin-yield"][..]] {
+        let args = [&["--mib", "4", "--capacity", "8192"][..], step].concat();
+        let mut demo = ExampleProcess::spawn("shm_ring", &args).unwrap();
+        let first = demo.read_line().unwrap();
+        let second = demo.read_line().unwrap();
+        demo.expect_success().unwrap();
+        assert!(
+            first.starts_with("ring of 8192 bytes;"),
+            "{args:?}: {first}"
+        );
+        assert!(
+            second.starts_with("received 4194304 bytes in order, checksum ok"),
+            "{args:?}: {second}"
+        );
+    }
+}
+
+#[test]
+fn ring_futex_consumer_sleeps_while_the_producer_is_silent() {
+    let _lock = harness::process_lock();
+    // The consumer waits a second for a byte that never comes; its CPU time is measured.
+    let share = idle_consumer_cpu(WaitStrategy::Futex, Duration::from_secs(1)).unwrap();
     assert!(
-        second.starts_with("received 4194304 bytes in order, checksum ok"),
-        "{second}"
+        share < 0.01,
+        "an idle consumer used {:.1}% of a CPU",
+        100.0 * share
     );
+}
+
+#[test]
+fn ring_futex_loses_no_wake_up_between_processes() {
+    let _lock = harness::process_lock();
+    // Ping-pong of one byte, the child answering after a varying busy delay of up to ~100 µs:
+    // longer than the parent spins, so the parent often sleeps and must be woken. A lost
+    // wake-up leaves the parent asleep until its patience runs out (then it finds the byte):
+    // a round that long fails the test. (A private futex, keyed by the address in one process,
+    // fails it at the first sleep: the child's wake never reaches the parent.)
+    let (ping, pong) = (Ring::new(64).unwrap(), Ring::new(64).unwrap());
+    let rounds: u32 = 3000;
+    let stalled = PATIENCE / 2;
+    let child = spawn::fork_run(|| {
+        let mut byte = [0u8; 1];
+        for round in 0..rounds {
+            if ping.read_exact(&mut byte, PATIENCE).is_err() {
+                return 1;
+            }
+            let until = Instant::now() + Duration::from_micros(u64::from(round % 97));
+            while Instant::now() < until {
+                std::hint::spin_loop();
+            }
+            if pong.write_all(&byte, PATIENCE).is_err() {
+                return 2;
+            }
+        }
+        0
+    })
+    .unwrap();
+    let mut byte = [0u8; 1];
+    for round in 0..rounds {
+        let start = Instant::now();
+        ping.write_all(&[round as u8], PATIENCE).unwrap();
+        pong.read_exact(&mut byte, PATIENCE)
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert_eq!(byte[0], round as u8, "round {round}");
+        let took = start.elapsed();
+        if took > stalled {
+            let _ = kill(child, Signal::SIGKILL);
+            let _ = spawn::wait_for(child);
+            panic!("round {round} took {took:?}: the parent slept through a wake-up");
+        }
+    }
+    assert!(spawn::wait_for(child).unwrap().success());
+    assert!(
+        pong.sleeps() > 0,
+        "the parent never slept: the wake-up path was not exercised"
+    );
+}
+
+#[test]
+fn ring_shm_ring_child_dies_with_its_parent() {
+    let _lock = harness::process_lock();
+    // The example's child would be re-parented to us when its parent dies: we reap it.
+    let _subreaper = Subreaper::become_one().unwrap();
+    let mut demo =
+        ExampleProcess::spawn("shm_ring", &["--mib", "100000", "--capacity", "4096"]).unwrap();
+    let first = demo.read_line().unwrap();
+    let child: i32 = first
+        .split_whitespace()
+        .skip_while(|word| *word != "child")
+        .nth(1)
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("no child pid in {first:?}"));
+    // Ctrl-C reaches the parent only (a `kill -INT`, or a terminal that signals one process).
+    demo.signal(Signal::SIGINT).unwrap();
+    demo.wait_within(Duration::from_secs(5)).unwrap();
+    let (reaped, outcome) = mpsc::channel();
+    let reaper = std::thread::spawn(move || {
+        let _ = reaped.send(spawn::wait_for(Pid::from_raw(child)));
+    });
+    let ended = outcome.recv_timeout(Duration::from_secs(3));
+    if ended.is_err() {
+        let _ = kill(Pid::from_raw(child), Signal::SIGKILL); // so the reaper returns
+    }
+    reaper.join().unwrap();
+    let outcome = ended
+        .expect("the shm_ring child was still running 3 s after its parent died")
+        .unwrap();
+    assert!(!outcome.success(), "the child {outcome}");
 }

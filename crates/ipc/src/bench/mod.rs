@@ -15,6 +15,9 @@
 //! `write_all`/`read_exact`; message mechanisms (POSIX queue, Unix datagram) send it as one
 //! message, and a size they cannot carry is reported as such, not measured.
 //!
+//! The ring is measured with both ways of waiting ([`WaitStrategy`]), and
+//! [`idle_consumer_cpu`] shows what each costs while there is nothing to read.
+//!
 //! The numbers depend on the machine and its load: compare rows within one run. [`report`]
 //! turns a run into the docs' tables and plot.
 
@@ -28,12 +31,13 @@ use std::time::{Duration, Instant};
 
 use multiprocess::spawn;
 use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
-use nix::unistd::Pid;
+use nix::time::ClockId;
+use nix::unistd::{Pid, getpid};
 
 use crate::fifo::{Fifo, open_reader, open_writer};
 use crate::mqueue::{Limits, MessageQueue};
 use crate::pipe::{pipe, set_nonblocking};
-use crate::ring::Ring;
+use crate::ring::{Ring, WaitStrategy};
 use crate::unix_socket::SocketPath;
 
 /// The message sizes measured.
@@ -44,7 +48,9 @@ pub const SIZES: [usize; 4] = [64, 4 << 10, 64 << 10, 1 << 20];
 pub enum Mechanism {
     /// `memcpy` in one process: the ceiling.
     Memcpy,
-    /// The lock-free ring in shared memory ([`crate::ring`]).
+    /// The lock-free ring in shared memory ([`crate::ring`]), waiting by spinning and yielding.
+    ShmRingSpin,
+    /// The same ring, waiting on a process-shared futex.
     ShmRing,
     /// Two anonymous pipes.
     Pipe,
@@ -64,8 +70,9 @@ pub enum Mechanism {
 
 impl Mechanism {
     /// All of them, in table order.
-    pub const ALL: [Mechanism; 9] = [
+    pub const ALL: [Mechanism; 10] = [
         Mechanism::Memcpy,
+        Mechanism::ShmRingSpin,
         Mechanism::ShmRing,
         Mechanism::Pipe,
         Mechanism::Fifo,
@@ -80,7 +87,8 @@ impl Mechanism {
     pub fn name(self) -> &'static str {
         match self {
             Mechanism::Memcpy => "memcpy (1 process)",
-            Mechanism::ShmRing => "shm ring",
+            Mechanism::ShmRingSpin => "shm ring, spin+yield",
+            Mechanism::ShmRing => "shm ring, futex",
             Mechanism::Pipe => "pipe",
             Mechanism::Fifo => "FIFO",
             Mechanism::Mqueue => "POSIX mq",
@@ -276,7 +284,11 @@ fn between_processes(
 ) -> io::Result<Duration> {
     let (mut parent, mut child_end) = endpoints(mechanism, size)?;
     let pinned = Pinned::to(0);
+    let parent_pid = getpid();
     let child = spawn::fork_run(move || {
+        if crate::die_with_parent(parent_pid).is_err() {
+            return 1;
+        }
         let _pinned = Pinned::to(1);
         match child_side(child_end.as_mut(), size, count, mode) {
             Ok(()) => 0,
@@ -549,8 +561,14 @@ fn endpoints(mechanism: Mechanism, size: usize) -> io::Result<Pair> {
             server.set_nodelay(true)?;
             socket_streams(client, server, TcpStream::try_clone)
         }
-        Mechanism::ShmRing => {
-            let rings = std::rc::Rc::new((Ring::new(1 << 20)?, Ring::new(1 << 20)?));
+        Mechanism::ShmRing | Mechanism::ShmRingSpin => {
+            let strategy = if mechanism == Mechanism::ShmRing {
+                WaitStrategy::Futex
+            } else {
+                WaitStrategy::SpinYield
+            };
+            let ring = || Ring::with_strategy(1 << 20, strategy);
+            let rings = std::rc::Rc::new((ring()?, ring()?));
             Ok((
                 Box::new(Rings {
                     rings: rings.clone(),
@@ -573,4 +591,21 @@ fn fifo_pair() -> io::Result<(File, File)> {
     let write = open_writer(fifo.path())?; // a reader exists, so no ENXIO
     set_nonblocking(&read, false)?;
     Ok((read, write))
+}
+
+/// The share of a CPU that a ring's consumer uses while its producer is silent for `window`:
+/// it waits in `read_exact` with `window` of patience (and times out), and this thread's CPU
+/// time is read around the wait.
+pub fn idle_consumer_cpu(strategy: WaitStrategy, window: Duration) -> io::Result<f64> {
+    let ring = Ring::with_strategy(64, strategy)?;
+    let cpu_time = || ClockId::CLOCK_THREAD_CPUTIME_ID.now().map(Duration::from);
+    let (cpu_before, start) = (cpu_time()?, Instant::now());
+    let waited = ring.read_exact(&mut [0u8; 1], window);
+    let (cpu, wall) = (cpu_time()? - cpu_before, start.elapsed());
+    match waited {
+        Err(e) if e.kind() == io::ErrorKind::TimedOut => {}
+        Err(e) => return Err(e),
+        Ok(()) => return Err(io::Error::other("a byte arrived that nobody sent")),
+    }
+    Ok(cpu.as_secs_f64() / wall.as_secs_f64())
 }

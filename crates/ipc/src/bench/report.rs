@@ -155,8 +155,9 @@ fn series(
 }
 
 /// One color per mechanism, in `Mechanism::ALL` order.
-const COLORS: [RGBColor; 9] = [
+const COLORS: [RGBColor; 10] = [
     BLACK,
+    RGBColor(240, 130, 130),
     RED,
     BLUE,
     RGBColor(0, 160, 160),
