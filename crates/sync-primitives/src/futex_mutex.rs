@@ -15,9 +15,19 @@
 //! cannot know whether others still sleep — so one unlock may make an unneeded `wake` call, but
 //! none is ever missed.
 //!
-//! The pitfall is the unlock path: swapping to 0 and then deciding whether to wake must be one
-//! atomic step (`swap`, not `load` then `store`), or a waiter that arrives in between sleeps
-//! forever.
+//! The pitfall is the unlock path, and the lesson grows in two steps to show it (both are here,
+//! selectable with [`Unlock`]):
+//!
+//! 1. [`Unlock::LoadThenStore`] — the first version one writes: *read* the state to learn whether
+//!    anyone waits, then *store* 0, then wake if the read said 2. It loses wake-ups. A waiter that
+//!    arrives between the read and the store swaps in 2 and goes to sleep; the unlocker, which
+//!    read 1, stores 0 and wakes nobody. The lock is free and the waiter sleeps forever.
+//! 2. [`Unlock::Swap`] — the fix: swapping to 0 *and* learning what was there is one atomic
+//!    step, so no waiter can slip in between.
+//!
+//! The window is a few nanoseconds, so a test of real threads would almost never see it;
+//! `tests/loom_futex_mutex.rs` runs both unlock protocols under loom, which tries every
+//! interleaving: it finds the sleeper that is never woken in step 1, and proves step 2 has none.
 //!
 //! The [`Condvar`] is a counter on a second futex word: `wait` reads the counter, unlocks the
 //! mutex, and sleeps only if the counter has not moved — so a `notify` that lands between the
@@ -29,6 +39,17 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::futex;
 
+/// How [`Mutex`] unlocks: the lesson's two steps (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Unlock {
+    /// Step 2, correct: `swap(0)` releases the lock and tells whether anyone may sleep, at once.
+    #[default]
+    Swap,
+    /// Step 1, kept for the lesson: `load`, then `store(0)` — a waiter arriving in between is
+    /// never woken.
+    LoadThenStore,
+}
+
 const UNLOCKED: u32 = 0;
 const LOCKED: u32 = 1;
 const CONTENDED: u32 = 2;
@@ -38,6 +59,8 @@ const CONTENDED: u32 = 2;
 pub struct Mutex<T> {
     /// 0: unlocked, 1: locked and nobody waiting, 2: locked and someone may be waiting.
     state: AtomicU32,
+    /// Which of the lesson's two unlock protocols this mutex uses.
+    unlock: Unlock,
     value: UnsafeCell<T>,
 }
 
@@ -55,8 +78,15 @@ pub struct MutexGuard<'a, T> {
 impl<T> Mutex<T> {
     /// An unlocked mutex holding `value`.
     pub const fn new(value: T) -> Self {
+        Mutex::with_unlock(value, Unlock::Swap)
+    }
+
+    /// An unlocked mutex that unlocks with `unlock` — [`Unlock::LoadThenStore`] only to see the
+    /// lost wake-up.
+    pub const fn with_unlock(value: T, unlock: Unlock) -> Self {
         Mutex {
             state: AtomicU32::new(UNLOCKED),
+            unlock,
             value: UnsafeCell::new(value),
         }
     }
@@ -107,12 +137,25 @@ impl<T> Mutex<T> {
 
     /// Unlocks; wakes one sleeper if the lock was contended. Called by the guard's `drop`.
     fn unlock(&self) {
+        if self.unlock == Unlock::LoadThenStore {
+            return self.unlock_load_then_store();
+        }
         // BEGIN SOLUTION: sync-futex-unlock
         // One atomic step: release the lock and learn whether anyone may be sleeping on it.
         if self.state.swap(UNLOCKED, Ordering::Release) == CONTENDED {
             futex::wake_one(&self.state);
         }
         // END SOLUTION
+    }
+
+    /// Step 1, with its bug: between the `load` and the `store` a waiter may swap in 2 and sleep;
+    /// the store then erases that 2, and nobody wakes the waiter.
+    fn unlock_load_then_store(&self) {
+        let was = self.state.load(Ordering::Relaxed);
+        self.state.store(UNLOCKED, Ordering::Release);
+        if was == CONTENDED {
+            futex::wake_one(&self.state);
+        }
     }
 
     /// The state word: 0 unlocked, 1 locked, 2 locked and contended. For tests and teaching;
