@@ -12,6 +12,7 @@
 //! | [`leaks`] | descriptors, child processes and zombie children, read from `/proc` |
 //! | [`ClosedPort`] | a port that refuses connections and that no other test can take meanwhile |
 //! | [`echo`] | the echo conformance suite every echo server in the workspace must pass |
+//! | [`http`] | the HTTP conformance suite every HTTP backend must pass, with its served folder and traversal payloads |
 //!
 //! Tests that touch process-wide state (fork, signal dispositions, rlimits, the current
 //! directory) take [`process_lock`] first, so they never interleave.
@@ -19,10 +20,12 @@
 pub mod conn;
 pub mod echo;
 mod error;
+pub mod http;
 pub mod leaks;
 mod port;
 pub mod process;
 pub mod server;
+mod suite;
 pub mod time;
 
 use std::sync::{Mutex, MutexGuard};
@@ -32,6 +35,7 @@ pub use error::{Error, Result};
 pub use port::ClosedPort;
 pub use process::{ExampleProcess, example_path};
 pub use server::{InProcessServer, ServerUnderTest, serve, serve_each};
+pub use suite::{CheckResult, Report};
 pub use time::Deadline;
 
 /// The one lock for tests that change process-wide state: fork, signal handlers, rlimits, cwd.
