@@ -106,7 +106,6 @@ impl Root {
 pub fn segments(path: &str) -> Result<Vec<Vec<u8>>, (Status, &'static str)> {
     let mut kept: Vec<Vec<u8>> = Vec::new();
     for raw in path.split('/') {
-        // BEGIN SOLUTION: http-confine
         let segment = percent_decode(raw.as_bytes())
             .ok_or((Status::BadRequest, "a malformed percent-escape in the path"))?;
         if segment.contains(&0) {
@@ -122,7 +121,6 @@ pub fn segments(path: &str) -> Result<Vec<Vec<u8>>, (Status, &'static str)> {
             }
             _ => kept.push(segment),
         }
-        // END SOLUTION
     }
     Ok(kept)
 }
