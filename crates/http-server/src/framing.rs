@@ -127,6 +127,7 @@ fn transfer_encoding(fields: &[Field]) -> Result<bool, ParseError> {
     if codings.is_empty() {
         return Ok(false);
     }
+    // BEGIN SOLUTION: http-transfer-encoding
     for coding in &codings {
         if coding.is_empty() || !coding.iter().all(|&b| is_tchar(b)) {
             return Err(bad("a Transfer-Encoding this server cannot parse exactly"));
@@ -147,6 +148,7 @@ fn transfer_encoding(fields: &[Field]) -> Result<bool, ParseError> {
         return Err(bad("a Transfer-Encoding that does not end in one chunked"));
     }
     Ok(true)
+    // END SOLUTION
 }
 
 fn keep_alive(version: Version, fields: &[Field]) -> bool {

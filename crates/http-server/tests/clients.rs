@@ -64,7 +64,7 @@ fn clients_curl_head_range_http10_and_reuse() {
 }
 
 #[test]
-fn clients_curl_path_as_is_stays_in_the_root() {
+fn curl_path_as_is_stays_in_the_root() {
     let fixture = Fixture::create().unwrap();
     let server = common::serve_root(&fixture.root(), Limits::default()).unwrap();
     for path in [

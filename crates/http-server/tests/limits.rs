@@ -58,6 +58,13 @@ fn bodies_are_discarded_or_refused_and_the_connection_closed() {
     .unwrap()
     .expect_status(404, "the request after a discarded body (a missing file: this test does not depend on how files are answered)")
     .unwrap();
+    server.stop().unwrap();
+}
+
+#[test]
+fn smuggling_large_and_chunked_bodies_are_refused_and_the_connection_closed() {
+    let fixture = Fixture::create().unwrap();
+    let server = common::serve_root(&fixture.root(), Limits::default()).unwrap();
     let refused = [
         (
             "GET /hello.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 70000\r\n\r\n",

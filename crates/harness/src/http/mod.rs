@@ -94,10 +94,30 @@ pub fn assert_conformance<S: ServerUnderTest>(start: impl Fn(&Path) -> Result<S>
     assert!(report.passed(), "{report}");
 }
 
+/// Runs one check (one of [`CHECKS`]) and panics with the report if it fails: for a test per
+/// check, so that each test depends only on what its check exercises.
+pub fn assert_check<S: ServerUnderTest>(check: &str, start: impl Fn(&Path) -> Result<S>) {
+    assert!(
+        CHECKS.contains(&check),
+        "{check:?} is not a check of the HTTP suite"
+    );
+    let report = run_only(STEP, &[check], start);
+    assert!(report.passed(), "{report}");
+}
+
 /// Runs every check, each against a fresh server from `start(root)`, with `step` as the
 /// deadline of each blocking step.
 pub fn run<S: ServerUnderTest>(step: Duration, start: impl Fn(&Path) -> Result<S>) -> Report {
-    let checks: [(&'static str, Check<S>); 13] = [
+    run_only(step, &CHECKS, start)
+}
+
+/// Runs the checks named in `only`, as [`run`] does.
+pub fn run_only<S: ServerUnderTest>(
+    step: Duration,
+    only: &[&str],
+    start: impl Fn(&Path) -> Result<S>,
+) -> Report {
+    let all: [(&'static str, Check<S>); 13] = [
         (GET_FILE, checks::get_file),
         (HEAD, checks::head),
         (NOT_FOUND, checks::not_found),
@@ -112,6 +132,10 @@ pub fn run<S: ServerUnderTest>(step: Duration, start: impl Fn(&Path) -> Result<S
         (TRAVERSAL, checks::traversal),
         (SYMLINKS, checks::symlinks),
     ];
+    let checks: Vec<(&'static str, Check<S>)> = all
+        .into_iter()
+        .filter(|(name, _)| only.contains(name))
+        .collect();
     let fixture = match Fixture::create() {
         Ok(fixture) => fixture,
         Err(e) => {
