@@ -163,14 +163,17 @@ pub fn resolve(root: &Root, path: &str, query: Option<&str>) -> Resolution {
     };
     let name = kept.last().cloned().unwrap_or_default();
     if meta.is_file() {
+        if path.ends_with('/') {
+            // `file.txt/` names a directory that is not there (open(2) would say ENOTDIR).
+            return Resolution::Refused(Status::NotFound, "a file asked for as a directory");
+        }
         return Resolution::File { file, name };
     }
     if !meta.is_dir() {
         return Resolution::Refused(Status::NotFound, "not a regular file");
     }
     if !path.ends_with('/') {
-        let query = query.map(|q| format!("?{q}")).unwrap_or_default();
-        return Resolution::Redirect(format!("{path}/{query}"));
+        return Resolution::Redirect(slashed(&kept, query));
     }
     match root.open_beneath(&relative.join("index.html")) {
         Ok(index) if index.metadata().is_ok_and(|m| m.is_file()) => Resolution::File {
@@ -182,6 +185,21 @@ pub fn resolve(root: &Root, path: &str, query: Option<&str>) -> Resolution {
             Err(_) => Resolution::Refused(Status::NotFound, "cannot list the directory"),
         },
     }
+}
+
+/// The canonical path of a directory, with its slash: built from the resolved segments, never
+/// from the path as sent — `//evil.example` must not become a `Location` that leaves the site.
+fn slashed(kept: &[Vec<u8>], query: Option<&str>) -> String {
+    let mut location = String::from("/");
+    for segment in kept {
+        location.push_str(&listing::percent_encode(segment));
+        location.push('/');
+    }
+    if let Some(query) = query {
+        location.push('?');
+        location.push_str(query);
+    }
+    location
 }
 
 fn refusal(error: Errno) -> Resolution {
