@@ -20,7 +20,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::request::{RequestHead, trim_whitespace};
+use crate::head::{RequestHead, trim_whitespace};
 
 /// What identifies one version of a file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,7 +20,7 @@
 //! **The pitfall.** Being lenient ("take the first Content-Length", "chunked somewhere in the
 //! list is good enough", "ignore a bad value") is how two parsers come to disagree.
 
-use crate::request::{Field, ParseError, Version, is_tchar, trim_whitespace};
+use crate::head::{Field, ParseError, Version, is_tchar, trim_whitespace};
 use crate::status::Status;
 
 /// How the body after a head is framed.

@@ -5,6 +5,7 @@
 //!
 //! | module | the idea |
 //! | --- | --- |
+//! | [`head`] | what a parsed request is: version, fields, the head, the error that refuses one |
 //! | [`request`] | the incremental request-head parser: bytes in → a head, "need more", or the status to answer |
 //! | [`framing`] | what the fields mean for the body and the connection; refusing request smuggling |
 //! | [`resolve`] | from a request path to an open file, never outside the root (`openat2` + `RESOLVE_BENEATH`) |
@@ -22,6 +23,7 @@
 pub mod blocking;
 pub mod conditional;
 pub mod framing;
+pub mod head;
 pub mod listing;
 pub mod request;
 pub mod resolve;

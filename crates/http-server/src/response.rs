@@ -22,8 +22,8 @@ use std::os::unix::fs::MetadataExt;
 use std::time::SystemTime;
 
 use crate::conditional::{self, Decision, Validators};
+use crate::head::{RequestHead, Version};
 use crate::listing::escape_html;
-use crate::request::{RequestHead, Version};
 use crate::resolve::{self, Resolution, Root};
 use crate::status::Status;
 
