@@ -172,28 +172,43 @@ fn send_all(stream: &TcpStream, mut data: &[u8], flags: MsgFlags) -> io::Result<
 /// Sends `len` bytes of `file` from `offset` with `sendfile(2)`, falling back to
 /// [`write_file_range`] when the file cannot be sent that way.
 pub fn send_file(mut stream: &TcpStream, file: &File, offset: u64, len: u64) -> io::Result<()> {
-    let end = offset + len;
-    let mut position = offset as libc::off_t;
-    while (position as u64) < end {
-        let count = (end - position as u64).min(1 << 30) as usize;
-        match nix::sys::sendfile::sendfile(stream.as_fd(), file.as_fd(), Some(&mut position), count)
-        {
-            Ok(0) => {
-                return Err(io::Error::new(
-                    ErrorKind::UnexpectedEof,
-                    "the file shrank while it was sent",
-                ));
+    let (mut offset, mut len) = (offset, len);
+    while len > 0 {
+        match sendfile_once(stream, file, &mut offset, &mut len) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {
+                return write_file_range(&mut stream, file, offset, len);
             }
-            Ok(_) => {}
-            Err(Errno::EINTR) => {}
-            Err(Errno::EINVAL | Errno::ENOSYS) => {
-                let sent = position as u64;
-                return write_file_range(&mut stream, file, sent, end - sent);
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
     }
     Ok(())
+}
+
+/// One `sendfile(2)` call of up to `len` bytes from `offset`, moving both on by what it sent.
+/// On a non-blocking socket a full buffer is `WouldBlock`; on a blocking one with a send
+/// timeout, the same after the timeout.
+pub(crate) fn sendfile_once(
+    stream: &TcpStream,
+    file: &File,
+    offset: &mut u64,
+    len: &mut u64,
+) -> io::Result<()> {
+    let mut position = *offset as libc::off_t;
+    let count = (*len).min(1 << 30) as usize;
+    match nix::sys::sendfile::sendfile(stream.as_fd(), file.as_fd(), Some(&mut position), count) {
+        Ok(0) => Err(io::Error::new(
+            ErrorKind::UnexpectedEof,
+            "the file shrank while it was sent",
+        )),
+        Ok(n) => {
+            *offset += n as u64;
+            *len -= n as u64;
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Copies `len` bytes of `file` from `offset` to `out` through a buffer (`pread` + `write`).

@@ -14,6 +14,7 @@
 //! | [`response`] | the response planner: a head as bytes and a body plan (bytes, or a file range for `sendfile`) |
 //! | [`session`] | one connection's conversation without the socket: pipelining in order, bodies discarded or refused, 408 |
 //! | [`blocking`] | the blocking driver `serve_connection`: a thread per connection, `sendfile(2)`, timeouts, a lingering close |
+//! | [`nonblocking`] | `HttpConn`, the same session driven by an event loop: readable/writable/timeout, `EAGAIN` everywhere, back-pressure |
 //! | [`status`] | the status codes this server sends |
 //!
 //! Nothing in the core touches a socket: it takes bytes and gives back bytes and plans, so it is
@@ -25,6 +26,7 @@ pub mod conditional;
 pub mod framing;
 pub mod head;
 pub mod listing;
+pub mod nonblocking;
 pub mod request;
 pub mod resolve;
 pub mod response;

@@ -1,4 +1,4 @@
-//! The blocking handler passes the HTTP conformance suite, and the suite fails a deliberately
+//! The blocking handler and the non-blocking connection pass the HTTP conformance suite, and the suite fails a deliberately
 //! broken server for each of its checks (a check that cannot fail proves nothing).
 
 mod common;
@@ -22,10 +22,13 @@ type Handler = fn(TcpStream, &Arc<Root>) -> io::Result<()>;
 /// Short deadlines: the broken servers are expected to fail.
 const STEP: Duration = Duration::from_secs(3);
 
-/// The blocking handler passes `check`. One test per check, so that each test depends only on
-/// the parts of the core its check exercises (and an exercise is graded by the checks it moves).
+/// Both drivers pass `check`: the blocking handler on a thread per connection, and the
+/// non-blocking `HttpConn` in a single-threaded `poll` loop. One test per check, so that each
+/// test depends only on the parts of the core its check exercises (and an exercise is graded by
+/// the checks it moves).
 fn conforms(check: &str) {
     http::assert_check(check, |root| common::serve_root(root, Limits::default()));
+    http::assert_check(check, |root| common::serve_poll(root, Limits::default()));
 }
 
 #[test]
