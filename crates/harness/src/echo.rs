@@ -17,15 +17,15 @@
 //! The suite is itself tested against deliberately broken servers (see this crate's tests): a
 //! check that cannot fail proves nothing.
 
-use std::fmt;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::leaks::{FdSnapshot, sockets_on_port};
 use crate::server::ServerUnderTest;
+use crate::suite;
 use crate::time::{Deadline, STEP};
 use crate::{Conn, Error, Result};
 
@@ -61,63 +61,7 @@ const SEQUENTIAL_CONNECTIONS: usize = 1000;
 /// Extra descriptors tolerated in the test process, where parallel tests open their own.
 const IN_PROCESS_SLACK: usize = 64;
 
-/// How one check went.
-#[derive(Debug)]
-pub struct CheckResult {
-    /// The check's name (one of [`CHECKS`]).
-    pub name: &'static str,
-    /// `Ok` or the failure.
-    pub outcome: Result<()>,
-    /// How long the check took.
-    pub elapsed: Duration,
-}
-
-/// How every check went.
-#[derive(Debug)]
-pub struct Report {
-    /// One entry per check, in [`CHECKS`] order.
-    pub results: Vec<CheckResult>,
-}
-
-impl Report {
-    /// The names of the checks that failed.
-    pub fn failed(&self) -> Vec<&'static str> {
-        self.results
-            .iter()
-            .filter(|r| r.outcome.is_err())
-            .map(|r| r.name)
-            .collect()
-    }
-
-    /// True when every check passed.
-    pub fn passed(&self) -> bool {
-        self.failed().is_empty()
-    }
-}
-
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let passed = self.results.iter().filter(|r| r.outcome.is_ok()).count();
-        writeln!(
-            f,
-            "echo conformance: {passed} of {} checks passed",
-            self.results.len()
-        )?;
-        for result in &self.results {
-            match &result.outcome {
-                Ok(()) => writeln!(f, "  ok    {} ({:.0?})", result.name, result.elapsed)?,
-                Err(e) => writeln!(
-                    f,
-                    "  FAIL  {} ({:.0?})\n        {}",
-                    result.name,
-                    result.elapsed,
-                    e.to_string().replace('\n', "\n        ")
-                )?,
-            }
-        }
-        Ok(())
-    }
-}
+pub use crate::suite::{CheckResult, Report};
 
 /// Runs the suite against servers made by `start` and panics with the report if any check fails.
 pub fn assert_conformance<S: ServerUnderTest>(start: impl Fn() -> Result<S>) {
@@ -160,33 +104,7 @@ pub fn run<S: ServerUnderTest>(step: Duration, start: impl Fn() -> Result<S>) ->
         (ABRUPT_CLOSE, abrupt_close),
         (SEQUENTIAL, sequential),
     ];
-    let results = checks
-        .into_iter()
-        .map(|(name, check)| {
-            let began = Instant::now();
-            let outcome = start().and_then(|server| {
-                let checked = check(&server, step).map_err(|e| {
-                    let notes = server.diagnostics();
-                    if notes.trim().is_empty() {
-                        e
-                    } else {
-                        e.context(notes)
-                    }
-                });
-                match (checked, server.shut_down()) {
-                    (Ok(()), stopped) => stopped,
-                    (Err(e), Ok(())) => Err(e),
-                    (Err(e), Err(stop)) => Err(e.context(format!("and then: {stop}"))),
-                }
-            });
-            CheckResult {
-                name,
-                outcome,
-                elapsed: began.elapsed(),
-            }
-        })
-        .collect();
-    Report { results }
+    suite::run_checks("echo", &checks, |server, check| check(server, step), start)
 }
 
 fn connect<S: ServerUnderTest>(server: &S, step: Duration) -> Result<Conn> {

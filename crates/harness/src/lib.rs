@@ -13,6 +13,7 @@
 //! | [`ClosedPort`] | a port that refuses connections and that no other test can take meanwhile |
 //! | [`echo`] | the echo conformance suite every echo server in the workspace must pass |
 //! | [`lines`] | the line-protocol check: every model serves a second protocol through the same entry point |
+//! | [`http`] | the HTTP conformance suite every HTTP backend must pass, with its served folder and traversal payloads |
 //!
 //! Tests that touch process-wide state (fork, signal dispositions, rlimits, the current
 //! directory) take [`process_lock`] first, so they never interleave.
@@ -20,11 +21,13 @@
 pub mod conn;
 pub mod echo;
 mod error;
+pub mod http;
 pub mod leaks;
 pub mod lines;
 mod port;
 pub mod process;
 pub mod server;
+mod suite;
 pub mod time;
 
 use std::sync::{Mutex, MutexGuard};
@@ -34,6 +37,7 @@ pub use error::{Error, Result};
 pub use port::ClosedPort;
 pub use process::{ExampleProcess, example_path};
 pub use server::{InProcessServer, ServerUnderTest, serve, serve_each};
+pub use suite::{CheckResult, Report};
 pub use time::Deadline;
 
 /// The one lock for tests that change process-wide state: fork, signal handlers, rlimits, cwd.

@@ -1,0 +1,236 @@
+//! The non-blocking driver: one connection as a state machine that an event loop pushes along.
+//!
+//! **What.** [`HttpConn`] wraps a non-blocking `TcpStream` and a [`Session`]. The loop — select,
+//! poll, epoll, level- or edge-triggered — asks what the connection is waiting for
+//! ([`HttpConn::wants_read`], [`HttpConn::wants_write`]), tells it when the socket is ready
+//! ([`HttpConn::on_readable`], [`HttpConn::on_writable`]) or when its [`HttpConn::deadline`] has
+//! passed ([`HttpConn::on_timeout`]), and drops it once [`HttpConn::is_finished`]. It never
+//! blocks: every read, write and `sendfile` stops at `EAGAIN` and resumes where it was.
+//!
+//! **Back-pressure.** While a response is being written the connection does not read: a client
+//! that pipelines requests faster than it reads the answers fills its own socket buffer, not the
+//! server's memory. Each handler keeps going until the socket says `EAGAIN` or the connection is
+//! waiting on the other direction, so an edge-triggered loop (which is told only once) never
+//! strands bytes that already arrived.
+//!
+//! **The pitfall.** A non-blocking `sendfile` sends part of the file and returns; the offset and
+//! what is left must be kept, and the head must not be sent twice. The same goes for the head
+//! itself, which a full socket may take only part of.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use crate::blocking::{LINGER, Limits, sendfile_once};
+use crate::resolve::Root;
+use crate::response::{Body, Response};
+use crate::session::{Next, Session};
+
+/// Where the connection is.
+#[derive(Debug)]
+enum Phase {
+    /// Reading requests (or waiting for the next one).
+    Reading,
+    /// Writing a response: `sent` bytes of its head are out; the body follows.
+    Writing { response: Response, sent: usize },
+    /// A closing response is out: drop what the client still sends (up to a bound), so the
+    /// close does not reset the connection before the client has read the response.
+    Draining { drained: usize },
+    /// Done: the loop should drop the connection.
+    Finished,
+}
+
+/// One HTTP connection driven by an event loop (see the module docs).
+#[derive(Debug)]
+pub struct HttpConn {
+    stream: TcpStream,
+    session: Session,
+    phase: Phase,
+    limits: Limits,
+    /// When the current wait began (a request's first byte, the last response, or the drain).
+    since: Instant,
+}
+
+impl HttpConn {
+    /// Makes `stream` non-blocking and starts a session serving `root`.
+    pub fn new(stream: TcpStream, root: Arc<Root>, limits: Limits) -> io::Result<HttpConn> {
+        stream.set_nonblocking(true)?;
+        stream.set_nodelay(true)?;
+        Ok(HttpConn {
+            stream,
+            session: Session::new(root),
+            phase: Phase::Reading,
+            limits,
+            since: Instant::now(),
+        })
+    }
+
+    /// The socket, to register with the loop.
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// True when the connection waits for input.
+    pub fn wants_read(&self) -> bool {
+        matches!(self.phase, Phase::Reading | Phase::Draining { .. })
+    }
+
+    /// True when the connection has output waiting for room in the socket.
+    pub fn wants_write(&self) -> bool {
+        matches!(self.phase, Phase::Writing { .. })
+    }
+
+    /// True once the connection is over and can be dropped.
+    pub fn is_finished(&self) -> bool {
+        matches!(self.phase, Phase::Finished)
+    }
+
+    /// When [`HttpConn::on_timeout`] is due if nothing happens before.
+    pub fn deadline(&self) -> Instant {
+        let wait = match self.phase {
+            Phase::Reading if self.session.mid_request() => self.limits.header_timeout,
+            Phase::Reading | Phase::Finished => self.limits.idle_timeout,
+            Phase::Writing { .. } => self.limits.write_timeout,
+            Phase::Draining { .. } => LINGER.0,
+        };
+        self.since + wait
+    }
+
+    /// The deadline passed: a 408 for a request under way, else the connection ends.
+    pub fn on_timeout(&mut self) -> io::Result<()> {
+        match self.session.timed_out(SystemTime::now()) {
+            Some(response) if matches!(self.phase, Phase::Reading) => self.start(response),
+            _ => self.phase = Phase::Finished,
+        }
+        self.pump()
+    }
+
+    /// The socket is readable.
+    pub fn on_readable(&mut self) -> io::Result<()> {
+        self.pump()
+    }
+
+    /// The socket is writable (a write that makes progress restarts the write timeout).
+    pub fn on_writable(&mut self) -> io::Result<()> {
+        self.since = Instant::now();
+        self.pump()
+    }
+
+    /// Moves the connection on until the socket says `EAGAIN` in the direction it waits for, or
+    /// the connection is finished. A loop, not recursion: a thousand pipelined requests are a
+    /// thousand turns, not a thousand stack frames.
+    fn pump(&mut self) -> io::Result<()> {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            let step = match &mut self.phase {
+                Phase::Finished => return Ok(()),
+                Phase::Writing { response, sent } => match write_some(&self.stream, response, sent)
+                {
+                    Ok(true) => {
+                        self.sent();
+                        continue;
+                    }
+                    Ok(false) => return Ok(()),
+                    Err(e) => Err(e),
+                },
+                Phase::Reading => match self.session.next(SystemTime::now()) {
+                    Next::Send(response) => {
+                        self.start(response);
+                        continue;
+                    }
+                    Next::Done => {
+                        self.phase = Phase::Finished;
+                        continue;
+                    }
+                    Next::NeedInput => self.stream.read(&mut buf),
+                },
+                Phase::Draining { .. } => self.stream.read(&mut buf),
+            };
+            match step {
+                Ok(0) => self.phase = Phase::Finished,
+                Ok(n) => self.received(&buf[..n]),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+                Err(e) => return self.gone(e),
+            }
+        }
+    }
+
+    fn received(&mut self, bytes: &[u8]) {
+        if let Phase::Draining { drained } = &mut self.phase {
+            *drained += bytes.len();
+            if *drained >= LINGER.1 {
+                self.phase = Phase::Finished;
+            }
+            return;
+        }
+        if !self.session.mid_request() {
+            self.since = Instant::now(); // a request begins: the header timeout starts now
+        }
+        self.session.receive(bytes);
+    }
+
+    fn start(&mut self, response: Response) {
+        self.phase = Phase::Writing { response, sent: 0 };
+        self.since = Instant::now();
+    }
+
+    /// A response is completely out: read the next request, or drain and close.
+    fn sent(&mut self) {
+        let closing = matches!(&self.phase, Phase::Writing { response, .. } if response.close);
+        self.since = Instant::now();
+        self.phase = if closing {
+            let _ = self.stream.shutdown(Shutdown::Write);
+            Phase::Draining { drained: 0 }
+        } else {
+            Phase::Reading
+        };
+    }
+
+    /// The client vanished or cannot be written to: end this connection only.
+    fn gone(&mut self, e: io::Error) -> io::Result<()> {
+        self.phase = Phase::Finished;
+        match e.kind() {
+            ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::ConnectionAborted => {
+                Ok(())
+            }
+            _ => Err(e),
+        }
+    }
+}
+
+/// Writes what the socket takes of `response` (head from `sent`, then the body); true when all
+/// of it is out, false at `EAGAIN`.
+fn write_some(
+    mut stream: &TcpStream,
+    response: &mut Response,
+    sent: &mut usize,
+) -> io::Result<bool> {
+    loop {
+        if *sent < response.head.len() {
+            match stream.write(&response.head[*sent..]) {
+                Ok(n) => *sent += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(e),
+            }
+            continue;
+        }
+        let progress = match &mut response.body {
+            Body::Empty => return Ok(true),
+            Body::Bytes(bytes) if bytes.is_empty() => return Ok(true),
+            Body::Bytes(bytes) => stream.write(bytes).map(|n| {
+                bytes.drain(..n);
+            }),
+            Body::File { len: 0, .. } => return Ok(true),
+            Body::File { file, offset, len } => sendfile_once(stream, file, offset, len),
+        };
+        match progress {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
+            Err(e) => return Err(e),
+        }
+    }
+}

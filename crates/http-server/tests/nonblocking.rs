@@ -1,0 +1,89 @@
+//! The non-blocking connection in a single-threaded poll loop: a file larger than the socket
+//! buffers resumes after `EAGAIN`, a client that stops reading does not stall the others, a
+//! thousand pipelined requests are answered in order, and the timeouts hold.
+
+mod common;
+
+use std::time::Duration;
+
+use harness::Conn;
+use harness::http::client::{get, read_reply};
+use harness::http::{Fixture, HELLO};
+use http_server::Limits;
+
+const BIG: usize = 8 << 20;
+
+fn big_file(fixture: &Fixture) -> Vec<u8> {
+    let data: Vec<u8> = (0..BIG).map(|i| (i % 253) as u8).collect();
+    std::fs::write(fixture.root().join("big.bin"), &data).unwrap();
+    data
+}
+
+#[test]
+fn a_stalled_download_does_not_stall_the_loop_and_resumes_exactly() {
+    let fixture = Fixture::create().unwrap();
+    let data = big_file(&fixture);
+    let server = common::serve_poll(&fixture.root(), Limits::default()).unwrap();
+    let mut stalled = Conn::connect(server.addr()).unwrap();
+    // A small receive buffer on the client that does not read: with the server's send buffer
+    // (at most 4 MiB here) the 8 MiB response cannot fit, so the server's sendfile must stop
+    // at EAGAIN and resume later.
+    let small = 64 * 1024;
+    nix::sys::socket::setsockopt(stalled.stream(), nix::sys::socket::sockopt::RcvBuf, &small)
+        .unwrap();
+    stalled
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    // While the 8 MiB response fills both socket buffers and the loop sees EAGAIN on it,
+    // another client is served by the same single thread.
+    let mut other = Conn::connect(server.addr()).unwrap();
+    let reply = get(&mut other, "/hello.txt", "").unwrap();
+    assert_eq!(reply.body, HELLO.as_bytes());
+    let big = read_reply(&mut stalled, false).unwrap();
+    assert_eq!(big.status, 200);
+    assert!(big.body == data, "the 8 MiB body differs after resuming");
+    server.stop().unwrap();
+}
+
+#[test]
+fn a_thousand_pipelined_requests_are_answered_in_order() {
+    let fixture = Fixture::create().unwrap();
+    let server = common::serve_poll(&fixture.root(), Limits::default()).unwrap();
+    let mut conn = Conn::connect(server.addr()).unwrap();
+    let mut all = String::new();
+    for i in 0..1000 {
+        let path = if i % 2 == 0 { "/hello.txt" } else { "/missing" };
+        all.push_str(&format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n"));
+    }
+    conn.write_all(all.as_bytes()).unwrap();
+    for i in 0..1000 {
+        let reply = read_reply(&mut conn, false).unwrap();
+        assert_eq!(
+            reply.status,
+            if i % 2 == 0 { 200 } else { 404 },
+            "response {i}"
+        );
+    }
+    server.stop().unwrap();
+}
+
+#[test]
+fn the_loop_answers_408_to_a_trickled_head_and_closes_idle_connections() {
+    let fixture = Fixture::create().unwrap();
+    let limits = Limits {
+        header_timeout: Duration::from_millis(300),
+        idle_timeout: Duration::from_millis(300),
+        write_timeout: Duration::from_secs(10),
+    };
+    let server = common::serve_poll(&fixture.root(), limits).unwrap();
+    let mut slow = Conn::connect(server.addr()).unwrap();
+    slow.write_all(b"GET /hello.txt HTTP/1.1\r\nHo").unwrap();
+    read_reply(&mut slow, false)
+        .unwrap()
+        .expect_status(408, "a trickled head")
+        .unwrap();
+    slow.expect_eof().unwrap();
+    let mut idle = Conn::connect(server.addr()).unwrap();
+    assert!(idle.read_to_eof().unwrap().is_empty());
+    server.stop().unwrap();
+}
