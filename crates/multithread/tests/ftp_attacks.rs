@@ -334,3 +334,49 @@ fn ftp_server_without_root_serves_an_empty_read_only_folder() {
     assert_eq!(ftp.code("STOR x.txt"), 550);
     server.interrupt_and_expect_clean_exit().unwrap();
 }
+
+/// Connects from 127.0.0.2 to `port` on 127.0.0.1 and prints what it receives until the close.
+const STRANGER: &str = r#"
+import socket, sys
+s = socket.socket()
+s.settimeout(20)
+s.bind(("127.0.0.2", 0))
+s.connect(("127.0.0.1", int(sys.argv[1])))
+data = b""
+try:
+    while chunk := s.recv(4096):
+        data += chunk
+except ConnectionResetError:
+    pass
+print(repr(data))
+"#;
+
+#[test]
+fn retr_over_epsv_sends_nothing_to_a_stranger_from_another_address() {
+    let tree = Tree::new();
+    let server = tree.serve();
+    let mut ftp = Ftp::login(server.addr());
+    let reply = ftp.cmd("EPSV");
+    let port: u16 = reply.split('|').nth(3).unwrap().parse().unwrap();
+    assert!(ftp.cmd("RETR a.txt").starts_with("150 "));
+    // The server is waiting for the data connection; a stranger gets there first.
+    let stranger = run_client(
+        "python3",
+        &["-c", STRANGER, &port.to_string()],
+        "",
+        Duration::from_secs(30),
+    );
+    assert!(
+        stranger.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stranger.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&stranger.stdout),
+        "b''\n",
+        "closed, nothing sent"
+    );
+    let mut data = harness::Conn::connect(([127, 0, 0, 1], port).into()).unwrap();
+    assert_eq!(data.read_to_eof().unwrap(), b"hello\n");
+    assert!(ftp.reply().starts_with("226 "));
+}

@@ -6,6 +6,7 @@ mod common;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
 
 use common::{Ftp, Tree, active_listener};
 use harness::time::{STEP, scaled};
@@ -53,7 +54,8 @@ fn login_sequence_and_the_simple_commands() {
         ("STRU F", 200),
         ("STRU R", 504),
         ("XYZZY", 502),
-        ("RNFR a.txt", 502),
+        ("RNFR a.txt", 550), // read-only
+        ("RNTO b.txt", 503),
         ("CWD", 501),
         ("RETR", 501),
         ("STOR", 501),
@@ -139,6 +141,52 @@ fn directories_listings_sizes_and_deletes() {
         "a transfer before PASV/EPSV/PORT/EPRT"
     );
     assert_eq!(Tree::names(&tree.root().join("sub")), Vec::<String>::new());
+}
+
+#[test]
+fn rnfr_and_rnto_rename_inside_the_root_and_never_replace() {
+    let tree = Tree::new();
+    fs::write(tree.root().join("ro.txt"), "ro\n").unwrap();
+    let ro = fs::Permissions::from_mode(0o444);
+    fs::set_permissions(tree.root().join("ro.txt"), ro).unwrap();
+    let server = tree.serve_with_uploads();
+    let mut ftp = Ftp::login(server.addr());
+    assert_eq!(ftp.code("RNTO b.txt"), 503, "no RNFR");
+    assert_eq!(ftp.code("RNFR a.txt"), 350);
+    assert_eq!(ftp.cmd("RNTO b.txt"), "250 /a.txt renamed to /b.txt");
+    assert_eq!(
+        fs::read_to_string(tree.root().join("b.txt")).unwrap(),
+        "hello\n"
+    );
+    for (to, code) in [
+        ("../outside/x", 550),  // above the root
+        ("escape_dir/x", 550),  // through a symlink leading out
+        ("sub/inner.txt", 550), // exists: never replaced
+        ("nowhere/x", 550),     // no such directory
+    ] {
+        assert_eq!(ftp.code("RNFR b.txt"), 350);
+        assert_eq!(ftp.code(&format!("RNTO {to}")), code, "RNTO {to}");
+    }
+    assert_eq!(ftp.code("RNFR escape"), 550, "a symlink leading out");
+    assert_eq!(ftp.code("RNFR ro.txt"), 550, "read-only");
+    assert_eq!(ftp.code("RNFR b.txt"), 350);
+    assert_eq!(ftp.code("NOOP"), 200);
+    assert_eq!(
+        ftp.code("RNTO c.txt"),
+        503,
+        "RNTO must come right after RNFR"
+    );
+    assert_eq!(ftp.code("RNFR sub"), 350);
+    assert_eq!(ftp.code("RNTO moved"), 250, "a directory");
+    assert_eq!(
+        fs::read_to_string(tree.root().join("moved/inner.txt")).unwrap(),
+        "inner\n"
+    );
+    assert_eq!(
+        Tree::names(&tree.outside()),
+        ["secret.txt"],
+        "nothing moved out"
+    );
 }
 
 /// Sets up the data connection by `mode`, sends `command`, expects 150; the data stream.

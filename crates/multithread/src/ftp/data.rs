@@ -5,10 +5,22 @@
 //! that ends in a reset is an aborted upload, and a download's receiver knows it has everything
 //! only when the server closes cleanly (then answers 226 on the control connection).
 //!
-//! Two rules keep it safe: a passive listener accepts only a connection from the same IP as the
-//! control connection (no one else can steal the data), and PORT/EPRT may only point at a
-//! loopback address (no bounce attack: this server will not connect anywhere on a client's
-//! behalf). Every wait is bounded: accepting by [`DATA_TIMEOUT`], each read and write by
+//! Two rules keep it safe, and one risk stays:
+//!
+//! - **PORT/EPRT go only back to the client** (RFC 2577): the address must be the control
+//!   connection's peer and the port 1024 or above, else `504`. Otherwise a client can make the
+//!   server connect anywhere on its behalf — a port scanner, or a "bounce" that delivers an
+//!   uploaded file, as the server, to a mail or ssh port on a third machine.
+//! - **A passive listener accepts only the control connection's IP**: anyone else connecting
+//!   to the announced port is closed, and the listener keeps waiting.
+//! - **What stays: the same-address race.** Another user *on the client's own machine* (or
+//!   behind the same NAT) can connect to the announced passive port before the client does and
+//!   read a download or feed an upload; the port is guessable, and nothing in plain FTP says
+//!   which connection from that address is the client's. This is why FTP over TLS (RFC 4217)
+//!   exists: with TLS on the data connection, tied to the control connection's session, a
+//!   stranger's connection fails the handshake. Plain FTP also sends the password in clear.
+//!
+//! Every wait is bounded: accepting by [`DATA_TIMEOUT`], each read and write by
 //! [`IDLE_TIMEOUT`].
 
 use std::io;

@@ -23,7 +23,8 @@
 //! | [`client`] | a small interactive client (list / get / put / quit) on the same protocol | multi-line replies |
 //!
 //! Commands: USER, PASS, SYST, FEAT, PWD, CWD, CDUP, TYPE (A, I), MODE S, STRU F, PASV, EPSV,
-//! PORT and EPRT (back to the client only), LIST, NLST, RETR, STOR, DELE, MKD, RMD, SIZE, NOOP, ABOR, QUIT.
+//! PORT and EPRT (back to the client only), LIST, NLST, RETR, STOR, DELE, MKD, RMD, RNFR, RNTO,
+//! SIZE, NOOP, ABOR, QUIT.
 
 pub mod client;
 pub mod data;

@@ -62,6 +62,8 @@ pub struct Session<'a> {
     binary: bool,
     /// Whether this session may change files (STOR, DELE, MKD, RMD); set at login.
     pub(super) writable: bool,
+    /// The path an RNFR named, waiting for the RNTO that must come next.
+    pub(super) rename_from: Option<String>,
 }
 
 /// Serves one control connection to its end.
@@ -94,6 +96,7 @@ fn run(control: TcpStream, config: &Config, connections: &Arc<Connections>) -> i
         data: DataPlan::None,
         binary: false,
         writable: false,
+        rename_from: None,
     };
     session.reply(220, "multithread FTP server ready")?;
     loop {
@@ -133,6 +136,7 @@ fn run(control: TcpStream, config: &Config, connections: &Arc<Connections>) -> i
 const AFTER_LOGIN: &[&str] = &[
     "PWD", "XPWD", "CWD", "XCWD", "CDUP", "XCUP", "TYPE", "MODE", "STRU", "PASV", "EPSV", "PORT",
     "EPRT", "LIST", "NLST", "RETR", "STOR", "DELE", "MKD", "XMKD", "RMD", "XRMD", "SIZE", "ABOR",
+    "RNFR", "RNTO",
 ];
 
 impl Session<'_> {
@@ -143,6 +147,9 @@ impl Session<'_> {
     }
 
     fn dispatch(&mut self, command: &str, arg: &str) -> io::Result<Flow> {
+        if command != "RNTO" {
+            self.rename_from = None; // RNTO must come right after its RNFR
+        }
         match command {
             "USER" => self.user(arg)?,
             "PASS" => self.pass(arg)?,
@@ -192,6 +199,8 @@ impl Session<'_> {
             "MKD" | "XMKD" => self.mkd(arg)?,
             "RMD" | "XRMD" => self.rmd(arg)?,
             "SIZE" => self.size(arg)?,
+            "RNFR" => self.rnfr(arg)?,
+            "RNTO" => self.rnto(arg)?,
             // Transfers run to completion before the next command is read, so by the time an
             // ABOR (often after IAC IP IAC DM) is read, there is nothing left to abort.
             _ => self.reply(226, "No transfer to abort")?,

@@ -1,4 +1,5 @@
-//! What a session may change on disk — STOR, DELE, MKD, RMD — and how it changes it safely.
+//! What a session may change on disk — STOR, DELE, MKD, RMD, RNFR/RNTO — and how it changes it
+//! safely.
 //!
 //! Four rules, each one an attack that worked against a naive server:
 //!
@@ -13,7 +14,7 @@
 //! - **Never through a symlink, never outside.** Every name is handled with `*at` calls on the
 //!   descriptor of its directory, opened beneath the root (see [`path`](super::path)); the
 //!   existing name is examined with `fstatat(AT_SYMLINK_NOFOLLOW)`, and a symlink is never
-//!   written through.
+//!   written through. A rename (`renameat2(RENAME_NOREPLACE)`) never replaces anything.
 //! - **An upload appears whole or not at all.** It is written to an `O_TMPFILE` file — a file
 //!   with no name, invisible to everyone, which vanishes by itself if the upload fails — and only
 //!   when the data connection ended cleanly and the client is still there to be told is it given
@@ -28,7 +29,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use nix::errno::Errno;
-use nix::fcntl::{AT_FDCWD, AtFlags, OFlag, openat, renameat};
+use nix::fcntl::{AT_FDCWD, AtFlags, OFlag, RenameFlags, openat, renameat, renameat2};
 use nix::sys::stat::{FileStat, Mode, SFlag, fchmod, fstatat, mkdirat};
 use nix::unistd::{Gid, Uid, UnlinkatFlags, fchown, linkat, unlinkat};
 
@@ -125,24 +126,75 @@ impl Session<'_> {
             return Ok(());
         };
         let path = self.path(arg).unwrap_or_default();
-        let removable = match fstatat(&dir, name.as_str(), AtFlags::AT_SYMLINK_NOFOLLOW) {
+        let removed = match self.may_take_away(&dir, &name, &path) {
             Ok(stat) if kind(&stat) == SFlag::S_IFDIR => Err(Denied::NotAFile),
-            Ok(stat) if kind(&stat) == SFlag::S_IFREG && !writable_in_place(&stat) => {
-                Err(Denied::Failed(Errno::EACCES))
+            Ok(_) => {
+                unlinkat(&dir, name.as_str(), UnlinkatFlags::NoRemoveDir).map_err(Denied::from)
             }
-            // A symlink leading out is outside, as for every other command (it is not listed).
-            Ok(stat) if kind(&stat) == SFlag::S_IFLNK => {
-                self.config.root.open(&path, OFlag::O_PATH).map(drop)
-            }
-            Ok(_) => Ok(()),
-            Err(e) => Err(e.into()),
+            Err(denied) => Err(denied),
         };
-        let removed = removable.and_then(|()| {
-            unlinkat(&dir, name.as_str(), UnlinkatFlags::NoRemoveDir).map_err(Denied::from)
-        });
         match removed {
             Ok(()) => self.reply(250, &format!("{path} deleted")),
             Err(denied) => self.refuse(arg, denied),
+        }
+    }
+
+    /// RNFR: remembers a name that may be taken away, for the RNTO that must follow.
+    pub(super) fn rnfr(&mut self, arg: &str) -> io::Result<()> {
+        if !self.may_change()? {
+            return Ok(());
+        }
+        let Some((dir, name)) = self.parent_of(arg, 550)? else {
+            return Ok(());
+        };
+        let path = self.path(arg).unwrap_or_default();
+        match self.may_take_away(&dir, &name, &path) {
+            Ok(_) => {
+                self.rename_from = Some(path);
+                self.reply(350, "Ready for RNTO")
+            }
+            Err(denied) => self.refuse(arg, denied),
+        }
+    }
+
+    /// RNTO: renames the RNFR name, both ends looked up beneath the root; never replaces.
+    pub(super) fn rnto(&mut self, arg: &str) -> io::Result<()> {
+        let Some(from) = self.rename_from.take() else {
+            return self.reply(503, "RNTO must follow RNFR");
+        };
+        let Some((to_dir, to_name)) = self.parent_of(arg, 553)? else {
+            return Ok(());
+        };
+        let renamed = self
+            .config
+            .root
+            .parent(&from)
+            .and_then(|(from_dir, from_name)| {
+                let flags = RenameFlags::RENAME_NOREPLACE;
+                renameat2(&from_dir, from_name, &to_dir, to_name.as_str(), flags)
+                    .map_err(Denied::from)
+            });
+        match renamed {
+            Ok(()) => {
+                let to = self.path(arg).unwrap_or_default();
+                self.reply(250, &format!("{from} renamed to {to}"))
+            }
+            Err(Denied::Failed(Errno::EEXIST)) => {
+                self.reply(550, &format!("{arg}: already exists"))
+            }
+            Err(denied) => self.refuse(arg, denied),
+        }
+    }
+
+    /// Whether the name `dir/name` (`path` in the tree) may be deleted or renamed: not a file
+    /// its mode bits make read-only, not a symlink leading out (those are outside, as for every
+    /// command, and not listed). Its `lstat`.
+    fn may_take_away(&self, dir: &OwnedFd, name: &str, path: &str) -> Result<FileStat, Denied> {
+        let stat = fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW)?;
+        match kind(&stat) {
+            SFlag::S_IFREG if !writable_in_place(&stat) => Err(Denied::Failed(Errno::EACCES)),
+            SFlag::S_IFLNK => self.config.root.open(path, OFlag::O_PATH).map(|_| stat),
+            _ => Ok(stat),
         }
     }
 
