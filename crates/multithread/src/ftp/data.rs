@@ -23,12 +23,14 @@
 //! Every wait is bounded: accepting by [`DATA_TIMEOUT`], each read and write by
 //! [`IDLE_TIMEOUT`].
 
-use std::io;
+use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsFd;
 use std::time::Duration;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+use super::session::Session;
 
 /// How long the server waits for a client to open (or accept) the data connection.
 pub const DATA_TIMEOUT: Duration = Duration::from_secs(30);
@@ -138,6 +140,61 @@ fn accept_from(listener: &TcpListener, peer: IpAddr) -> io::Result<TcpStream> {
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
+        }
+    }
+}
+
+impl Session<'_> {
+    pub(super) fn passive(&mut self, command: &str, arg: &str) -> io::Result<()> {
+        if command == "EPSV" && arg.eq_ignore_ascii_case("ALL") {
+            return self.reply(200, "EPSV ALL ok");
+        }
+        let local = self.control.local_addr()?.ip();
+        let listener = match passive(local) {
+            Ok(listener) => listener,
+            Err(e) => return self.reply(425, &format!("Cannot open a passive port: {e}")),
+        };
+        let addr = listener.local_addr()?;
+        let text = if command == "PASV" {
+            match pasv_reply(addr) {
+                Some(text) => text,
+                None => return self.reply(522, "PASV is IPv4 only; use EPSV"),
+            }
+        } else {
+            format!("229 Entering Extended Passive Mode (|||{}|)", addr.port())
+        };
+        self.data = DataPlan::Passive(listener);
+        self.control.write_all(format!("{text}\r\n").as_bytes())
+    }
+
+    pub(super) fn active(&mut self, command: &str, arg: &str) -> io::Result<()> {
+        let addr = if command == "PORT" {
+            parse_port(arg)
+        } else {
+            parse_eprt(arg)
+        };
+        // No bounce attacks (RFC 2577): the data connection goes only back to the client's own
+        // address, and never to a privileged port (a service, not an FTP client).
+        match addr {
+            None => self.reply(501, &format!("{command} {arg}: malformed address")),
+            Some(addr) if addr.ip().to_canonical() != self.peer.ip().to_canonical() => self.reply(
+                504,
+                &format!(
+                    "{command}: only your own address ({}) is allowed",
+                    self.peer.ip()
+                ),
+            ),
+            Some(addr) if addr.port() < 1024 => self.reply(
+                504,
+                &format!(
+                    "{command}: port {} is privileged; use 1024 or above",
+                    addr.port()
+                ),
+            ),
+            Some(addr) => {
+                self.data = DataPlan::Active(addr);
+                self.reply(200, &format!("{command} command successful"))
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Directory listings: `LIST` in the `ls -l` format every client parses, `NLST` as bare names.
 
 use std::ffi::{OsStr, OsString};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -33,49 +33,16 @@ struct Entry {
 pub fn listing(root: &Root, path: &str, long: bool) -> Result<String, Denied> {
     let fd = root.open(path, OFlag::O_PATH)?;
     let stat = fstat(&fd)?;
-    let mut entries = Vec::new();
-    if kind(&stat) == SFlag::S_IFDIR {
-        let mut dir = Dir::openat(
-            &fd,
-            ".",
-            OFlag::O_RDONLY | OFlag::O_DIRECTORY,
-            Mode::empty(),
-        )?;
-        for entry in dir.iter() {
-            let entry = entry?;
-            let name = OsStr::from_bytes(entry.file_name().to_bytes());
-            if name == "." || name == ".." || super::write::is_upload_temp(name) {
-                continue;
-            }
-            let Ok(stat) = fstatat(&fd, name, AtFlags::AT_SYMLINK_NOFOLLOW) else {
-                continue; // removed since the directory was read
-            };
-            let target = if kind(&stat) == SFlag::S_IFLNK {
-                if root
-                    .open(Path::new(path).join(name), OFlag::O_PATH)
-                    .is_err()
-                {
-                    continue; // leads out of the root, or nowhere
-                }
-                Some(readlinkat(fd.as_fd(), name)?)
-            } else {
-                None
-            };
-            entries.push(Entry {
-                name: name.to_os_string(),
-                stat,
-                target,
-            });
-        }
-        entries.sort_by(|a, b| a.name.cmp(&b.name));
+    let entries = if kind(&stat) == SFlag::S_IFDIR {
+        dir_entries(root, path, &fd)?
     } else {
         let name = Path::new(path).file_name().unwrap_or_default();
-        entries.push(Entry {
+        vec![Entry {
             name: name.to_os_string(),
             stat,
             target: None,
-        });
-    }
+        }]
+    };
     let mut text = String::new();
     for entry in &entries {
         let name = entry.name.to_string_lossy();
@@ -90,6 +57,40 @@ pub fn listing(root: &Root, path: &str, long: bool) -> Result<String, Denied> {
         text.push_str("\r\n");
     }
     Ok(text)
+}
+
+/// The entries of the directory `fd` (`path` in the tree), sorted by name.
+fn dir_entries(root: &Root, path: &str, fd: &OwnedFd) -> Result<Vec<Entry>, Denied> {
+    let mut entries = Vec::new();
+    let mut dir = Dir::openat(fd, ".", OFlag::O_RDONLY | OFlag::O_DIRECTORY, Mode::empty())?;
+    for entry in dir.iter() {
+        let entry = entry?;
+        let name = OsStr::from_bytes(entry.file_name().to_bytes());
+        if name == "." || name == ".." || super::write::is_upload_temp(name) {
+            continue;
+        }
+        let Ok(stat) = fstatat(fd, name, AtFlags::AT_SYMLINK_NOFOLLOW) else {
+            continue; // removed since the directory was read
+        };
+        let target = if kind(&stat) == SFlag::S_IFLNK {
+            if root
+                .open(Path::new(path).join(name), OFlag::O_PATH)
+                .is_err()
+            {
+                continue; // leads out of the root, or nowhere
+            }
+            Some(readlinkat(fd.as_fd(), name)?)
+        } else {
+            None
+        };
+        entries.push(Entry {
+            name: name.to_os_string(),
+            stat,
+            target,
+        });
+    }
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(entries)
 }
 
 /// The `ls -l` letter for a file type.

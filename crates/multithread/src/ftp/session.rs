@@ -25,7 +25,7 @@ use nix::fcntl::OFlag;
 use nix::sys::stat::{SFlag, fstat};
 
 use super::Config;
-use super::data::{self, DataPlan, IDLE_TIMEOUT};
+use super::data::{DataPlan, IDLE_TIMEOUT};
 use super::line::{Line, LineReader};
 use super::path::{Denied, kind, normalize};
 use crate::per_thread_server::Connections;
@@ -293,59 +293,6 @@ impl Session<'_> {
             self.reply(504, &format!("{what} {arg} not supported"))
         } else {
             self.reply(501, &format!("{what} {arg}: unknown"))
-        }
-    }
-
-    fn passive(&mut self, command: &str, arg: &str) -> io::Result<()> {
-        if command == "EPSV" && arg.eq_ignore_ascii_case("ALL") {
-            return self.reply(200, "EPSV ALL ok");
-        }
-        let local = self.control.local_addr()?.ip();
-        let listener = match data::passive(local) {
-            Ok(listener) => listener,
-            Err(e) => return self.reply(425, &format!("Cannot open a passive port: {e}")),
-        };
-        let addr = listener.local_addr()?;
-        let text = if command == "PASV" {
-            match data::pasv_reply(addr) {
-                Some(text) => text,
-                None => return self.reply(522, "PASV is IPv4 only; use EPSV"),
-            }
-        } else {
-            format!("229 Entering Extended Passive Mode (|||{}|)", addr.port())
-        };
-        self.data = DataPlan::Passive(listener);
-        self.control.write_all(format!("{text}\r\n").as_bytes())
-    }
-
-    fn active(&mut self, command: &str, arg: &str) -> io::Result<()> {
-        let addr = if command == "PORT" {
-            data::parse_port(arg)
-        } else {
-            data::parse_eprt(arg)
-        };
-        // No bounce attacks (RFC 2577): the data connection goes only back to the client's own
-        // address, and never to a privileged port (a service, not an FTP client).
-        match addr {
-            None => self.reply(501, &format!("{command} {arg}: malformed address")),
-            Some(addr) if addr.ip().to_canonical() != self.peer.ip().to_canonical() => self.reply(
-                504,
-                &format!(
-                    "{command}: only your own address ({}) is allowed",
-                    self.peer.ip()
-                ),
-            ),
-            Some(addr) if addr.port() < 1024 => self.reply(
-                504,
-                &format!(
-                    "{command}: port {} is privileged; use 1024 or above",
-                    addr.port()
-                ),
-            ),
-            Some(addr) => {
-                self.data = DataPlan::Active(addr);
-                self.reply(200, &format!("{command} command successful"))
-            }
         }
     }
 
