@@ -44,6 +44,16 @@ pub fn is_upload_temp(name: &std::ffi::OsStr) -> bool {
     name.as_encoded_bytes().starts_with(TEMP_PREFIX.as_bytes())
 }
 
+/// A name a command changes: handled only through `dir`, never looked up again by path.
+struct Target {
+    /// Its directory, opened beneath the root.
+    dir: OwnedFd,
+    /// The last component.
+    name: String,
+    /// The path in the served tree, for replies.
+    path: String,
+}
+
 /// What is at a name about to be written.
 enum Existing {
     Nothing,
@@ -52,24 +62,21 @@ enum Existing {
 }
 
 impl Session<'_> {
-    /// 550 and `false` when this session may not change anything.
-    fn may_change(&mut self) -> io::Result<bool> {
+    /// For a command that changes `arg`: the descriptor of its directory (opened beneath the
+    /// root), its last name and its path in the tree — or `None`, the refusal already answered
+    /// (a read-only session; a name not allowed, with `code_invalid`; outside; missing).
+    fn target(&mut self, arg: &str, code_invalid: u16) -> io::Result<Option<Target>> {
         if !self.writable {
             self.reply(550, "Permission denied: this session is read-only")?;
+            return Ok(None);
         }
-        Ok(self.writable)
-    }
-
-    /// The directory descriptor and last name of `arg`, or the refusal already answered.
-    fn parent_of(&mut self, arg: &str, code_invalid: u16) -> io::Result<Option<(OwnedFd, String)>> {
-        let parent = self.path(arg).and_then(|path| {
-            self.config
-                .root
-                .parent(&path)
-                .map(|(d, n)| (d, n.to_string()))
+        let target = self.path(arg).and_then(|path| {
+            let (dir, name) = self.config.root.parent(&path)?;
+            let name = name.to_string();
+            Ok(Target { dir, name, path })
         });
-        match parent {
-            Ok(parent) => Ok(Some(parent)),
+        match target {
+            Ok(target) => Ok(Some(target)),
             Err(Denied::Invalid) => {
                 self.reply(code_invalid, &format!("{arg}: file name not allowed"))?;
                 Ok(None)
@@ -79,10 +86,7 @@ impl Session<'_> {
     }
 
     pub(super) fn stor(&mut self, arg: &str) -> io::Result<Flow> {
-        if !self.may_change()? {
-            return Ok(Flow::Continue);
-        }
-        let Some((dir, name)) = self.parent_of(arg, 553)? else {
+        let Some(Target { dir, name, .. }) = self.target(arg, 553)? else {
             return Ok(Flow::Continue);
         };
         let existing = match existing_file(&dir, &name) {
@@ -119,13 +123,9 @@ impl Session<'_> {
     }
 
     pub(super) fn dele(&mut self, arg: &str) -> io::Result<()> {
-        if !self.may_change()? {
-            return Ok(());
-        }
-        let Some((dir, name)) = self.parent_of(arg, 550)? else {
+        let Some(Target { dir, name, path }) = self.target(arg, 550)? else {
             return Ok(());
         };
-        let path = self.path(arg).unwrap_or_default();
         let removed = match self.may_take_away(&dir, &name, &path) {
             Ok(stat) if kind(&stat) == SFlag::S_IFDIR => Err(Denied::NotAFile),
             Ok(_) => {
@@ -141,13 +141,9 @@ impl Session<'_> {
 
     /// RNFR: remembers a name that may be taken away, for the RNTO that must follow.
     pub(super) fn rnfr(&mut self, arg: &str) -> io::Result<()> {
-        if !self.may_change()? {
-            return Ok(());
-        }
-        let Some((dir, name)) = self.parent_of(arg, 550)? else {
+        let Some(Target { dir, name, path }) = self.target(arg, 550)? else {
             return Ok(());
         };
-        let path = self.path(arg).unwrap_or_default();
         match self.may_take_away(&dir, &name, &path) {
             Ok(_) => {
                 self.rename_from = Some(path);
@@ -162,7 +158,7 @@ impl Session<'_> {
         let Some(from) = self.rename_from.take() else {
             return self.reply(503, "RNTO must follow RNFR");
         };
-        let Some((to_dir, to_name)) = self.parent_of(arg, 553)? else {
+        let Some(to) = self.target(arg, 553)? else {
             return Ok(());
         };
         let renamed = self
@@ -171,14 +167,11 @@ impl Session<'_> {
             .parent(&from)
             .and_then(|(from_dir, from_name)| {
                 let flags = RenameFlags::RENAME_NOREPLACE;
-                renameat2(&from_dir, from_name, &to_dir, to_name.as_str(), flags)
+                renameat2(&from_dir, from_name, &to.dir, to.name.as_str(), flags)
                     .map_err(Denied::from)
             });
         match renamed {
-            Ok(()) => {
-                let to = self.path(arg).unwrap_or_default();
-                self.reply(250, &format!("{from} renamed to {to}"))
-            }
+            Ok(()) => self.reply(250, &format!("{from} renamed to {}", to.path)),
             Err(Denied::Failed(Errno::EEXIST)) => {
                 self.reply(550, &format!("{arg}: already exists"))
             }
@@ -199,15 +192,12 @@ impl Session<'_> {
     }
 
     pub(super) fn mkd(&mut self, arg: &str) -> io::Result<()> {
-        if !self.may_change()? {
-            return Ok(());
-        }
-        let Some((dir, name)) = self.parent_of(arg, 550)? else {
+        let Some(Target { dir, name, path }) = self.target(arg, 550)? else {
             return Ok(());
         };
         match mkdirat(&dir, name.as_str(), Mode::from_bits_truncate(0o777)) {
             Ok(()) => {
-                let quoted = self.path(arg).unwrap_or_default().replace('"', "\"\"");
+                let quoted = path.replace('"', "\"\"");
                 self.reply(257, &format!("\"{quoted}\" created"))
             }
             Err(Errno::EEXIST) => self.reply(550, &format!("{arg}: already exists")),
@@ -216,20 +206,14 @@ impl Session<'_> {
     }
 
     pub(super) fn rmd(&mut self, arg: &str) -> io::Result<()> {
-        if !self.may_change()? {
-            return Ok(());
-        }
-        if self.path(arg).as_deref() == Ok("/") {
+        if self.writable && self.path(arg).as_deref() == Ok("/") {
             return self.reply(550, "the root cannot be removed");
         }
-        let Some((dir, name)) = self.parent_of(arg, 550)? else {
+        let Some(Target { dir, name, path }) = self.target(arg, 550)? else {
             return Ok(());
         };
         match unlinkat(&dir, name.as_str(), UnlinkatFlags::RemoveDir) {
-            Ok(()) => self.reply(
-                250,
-                &format!("{} removed", self.path(arg).unwrap_or_default()),
-            ),
+            Ok(()) => self.reply(250, &format!("{path} removed")),
             Err(e @ (Errno::ENOTEMPTY | Errno::EEXIST)) => {
                 self.reply(550, &format!("{arg}: {}", e.desc()))
             }
