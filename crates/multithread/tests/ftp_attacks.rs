@@ -32,6 +32,15 @@ fn flip_until(root: &std::path::Path, stop: &AtomicBool, flips: &AtomicU64) {
     }
 }
 
+/// Sets the flag when dropped, so a failing test does not leave the flipper spinning.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// What the client saw in the race: reads of the benign file, of the secret, refusals.
 #[derive(Debug, Default)]
 struct Seen {
@@ -90,6 +99,7 @@ fn retr_list_and_stor_through_a_flipping_symlink_never_leave_the_root() {
         let (root, stop, flips) = (root.clone(), Arc::clone(&stop), Arc::clone(&flips));
         std::thread::spawn(move || flip_until(&root, &stop, &flips))
     };
+    let _stop_on_panic = StopOnDrop(Arc::clone(&stop));
     let mut ftp = Ftp::login(server.addr());
     let deadline = Deadline::after(STEP * 6, "the race tries to finish");
     let mut seen = Seen::default();

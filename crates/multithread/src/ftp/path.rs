@@ -89,10 +89,17 @@ impl Root {
             };
             io::Error::other(format!("{}: {why}", dir.display()))
         })?;
-        Ok(Root {
+        let root = Root {
             fd: Arc::new(fd),
             shown,
-        })
+        };
+        // Refuse to start, rather than answer 550 to everything, on a kernel without openat2.
+        if let Err(Denied::Failed(Errno::ENOSYS)) = root.open("/", OFlag::O_PATH) {
+            return Err(io::Error::other(
+                "this kernel has no openat2(2), which confinement needs (Linux 5.6 or later)",
+            ));
+        }
+        Ok(root)
     }
 
     /// The root on disk, for messages.

@@ -21,7 +21,8 @@
 //!   its name: `linkat` for a new name (which fails, rather than replaces, if the name appeared
 //!   meanwhile), or `linkat` to a short hidden name then `renameat` over the old file. A
 //!   concurrent download of the old file reads the old file to its end. No temp name ever carries
-//!   the target's name, so a 250-byte name stays within `NAME_MAX`.
+//!   the target's name, so a 250-byte name stays within `NAME_MAX`. (A filesystem without
+//!   `O_TMPFILE` — some network filesystems — gets `550` for every upload: safe, not silent.)
 
 use std::fs::File;
 use std::io::{self, Write};
