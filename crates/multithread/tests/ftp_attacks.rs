@@ -252,6 +252,12 @@ fn stor_and_dele_leave_read_only_files_alone_and_keep_private_ones_private() {
         "replaced\n"
     );
     assert_eq!(mode(&root.join("private.txt")), 0o600, "the mode is kept");
+    // A set-user-ID program keeps its permissions, not its set-user-ID bit.
+    fs::write(root.join("tool"), "#!/bin/sh\n").unwrap();
+    fs::set_permissions(root.join("tool"), fs::Permissions::from_mode(0o4755)).unwrap();
+    let reply = stor(&mut ftp, "tool", b"#!/bin/sh\nid\n");
+    assert!(reply.starts_with("226 "), "{reply}");
+    assert_eq!(mode(&root.join("tool")), 0o755, "no set-user-ID upload");
     // A symlink is never written through, even one that stays inside.
     let reply = stor(&mut ftp, "inside_link", b"through\n");
     assert!(reply.starts_with("550 "), "{reply}");

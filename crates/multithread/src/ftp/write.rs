@@ -9,8 +9,9 @@
 //! - **The permission bits decide, even for root.** A STOR or DELE touches an existing file only
 //!   if the server could write it in place by its mode bits (owner, group or other, as for the
 //!   server's user) — a server running as root would otherwise replace a `0444` file. A
-//!   replaced file keeps its mode (and owner, where the server may set it): a `0600` file does
-//!   not become `0644` because someone uploaded it again.
+//!   replaced file keeps its permission bits (and owner, where the server may set it): a `0600`
+//!   file does not become `0644` because someone uploaded it again — but never set-user-ID or
+//!   set-group-ID, which would make the upload someone else's privileged program.
 //! - **Never through a symlink, never outside.** Every name is handled with `*at` calls on the
 //!   descriptor of its directory, opened beneath the root (see [`path`](super::path)); the
 //!   existing name is examined with `fstatat(AT_SYMLINK_NOFOLLOW)`, and a symlink is never
@@ -254,17 +255,19 @@ fn writable_in_place(stat: &FileStat) -> bool {
 }
 
 /// An `O_TMPFILE` file in `dir`: no name until [`give_name`]. Replacing a file, it gets that
-/// file's mode and (where allowed) owner; a new file gets `0666` less the umask.
+/// file's permission bits and (where allowed) owner; a new file gets `0666` less the umask.
 fn unnamed_file(dir: &OwnedFd, existing: &Existing) -> Result<File, Errno> {
     let flags = OFlag::O_TMPFILE | OFlag::O_WRONLY | OFlag::O_CLOEXEC;
     let file = File::from(openat(dir, ".", flags, Mode::from_bits_truncate(0o666))?);
     if let Existing::File(stat) = existing {
-        fchmod(&file, Mode::from_bits_truncate(stat.st_mode & 0o7777))?;
         let owner = (Uid::from_raw(stat.st_uid), Gid::from_raw(stat.st_gid));
         match fchown(&file, Some(owner.0), Some(owner.1)) {
             Ok(()) | Err(Errno::EPERM) => {} // only root may give a file away
             Err(e) => return Err(e),
         }
+        // After the owner (a chown may clear mode bits), and the permission bits only: never
+        // set-user-ID or set-group-ID, or an upload would become someone's privileged program.
+        fchmod(&file, Mode::from_bits_truncate(stat.st_mode & 0o777))?;
     }
     Ok(file)
 }
