@@ -10,10 +10,10 @@
 //! | --- | --- |
 //! | `502` | a command this server does not implement |
 //! | `501` | a missing or malformed argument |
-//! | `503` | the wrong sequence (PASS before USER, a transfer before PASV/EPSV/PORT/EPRT) |
+//! | `503` | the wrong sequence (PASS before USER, a transfer before PASV/EPSV/PORT/EPRT, RNTO without RNFR) |
 //! | `530` | anything but USER/PASS/QUIT/NOOP/SYST/FEAT before logging in |
 //! | `550` | a path that does not exist or is outside the root; a change in a read-only session |
-//! | `553` | a file name that is not allowed (STOR: over `NAME_MAX`, or the root) |
+//! | `553` | a new name that is not allowed (STOR, RNTO: over `NAME_MAX`, or the root) |
 //! | `504` | a parameter refused: PORT/EPRT to another address or a privileged port |
 //! | `500` | a line over the length limit |
 
@@ -60,7 +60,7 @@ pub struct Session<'a> {
     pub(super) data: DataPlan,
     /// TYPE I (true) or TYPE A. Bytes are sent unchanged in both, as most servers do.
     binary: bool,
-    /// Whether this session may change files (STOR, DELE, MKD, RMD); set at login.
+    /// Whether this session may change files (STOR, DELE, MKD, RMD, RNFR/RNTO); set at login.
     pub(super) writable: bool,
     /// The path an RNFR named, waiting for the RNTO that must come next.
     pub(super) rename_from: Option<String>,
