@@ -12,6 +12,7 @@
 //! | [`leaks`] | descriptors, child processes and zombie children, read from `/proc` |
 //! | [`ClosedPort`] | a port that refuses connections and that no other test can take meanwhile |
 //! | [`echo`] | the echo conformance suite every echo server in the workspace must pass |
+//! | [`lines`] | the line-protocol check: every model serves a second protocol through the same entry point |
 //!
 //! Tests that touch process-wide state (fork, signal dispositions, rlimits, the current
 //! directory) take [`process_lock`] first, so they never interleave.
@@ -20,6 +21,7 @@ pub mod conn;
 pub mod echo;
 mod error;
 pub mod leaks;
+pub mod lines;
 mod port;
 pub mod process;
 pub mod server;

@@ -9,10 +9,11 @@ use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
-use std::time::Duration;
+
+use netkit::Stop;
+use netkit::accept::Acceptor;
 
 use crate::time::{Deadline, STEP};
 use crate::{Error, Result};
@@ -40,24 +41,24 @@ pub trait ServerUnderTest {
 #[derive(Debug)]
 pub struct InProcessServer {
     addr: SocketAddr,
-    stop: Arc<AtomicBool>,
+    stop: Arc<Stop>,
     outcome: Option<Receiver<std::result::Result<io::Result<()>, String>>>,
 }
 
 /// Binds `127.0.0.1:0`, and runs `run(listener, stop)` on a new thread.
 ///
-/// The server must return soon after `stop` becomes true. To stop it, the harness sets `stop`
-/// and then connects once to the listener, so a server blocked in `accept` or in
-/// `epoll_wait` wakes up and sees the flag.
+/// The server must return soon after the stop is requested. The harness requests it with
+/// [`Stop::stop`] alone — no wake-up connection — so a server that does not watch
+/// [`Stop::fd`] wherever it waits fails to stop, and the test says so.
 pub fn serve<F>(run: F) -> InProcessServer
 where
-    F: FnOnce(TcpListener, Arc<AtomicBool>) -> io::Result<()> + Send + 'static,
+    F: FnOnce(TcpListener, Arc<Stop>) -> io::Result<()> + Send + 'static,
 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("binding 127.0.0.1:0 for a test server");
     let addr = listener
         .local_addr()
         .expect("local address of the test listener");
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(Stop::new().expect("a stop for a test server"));
     let (tx, rx) = mpsc::channel();
     let flag = Arc::clone(&stop);
     thread::Builder::new()
@@ -81,13 +82,9 @@ where
 /// that corrupts a byte, ignores short writes, never closes — without writing an accept loop.
 pub fn serve_each(handle: fn(TcpStream) -> io::Result<()>) -> InProcessServer {
     serve(move |listener, stop| {
-        for stream in listener.incoming() {
-            if stop.load(Ordering::SeqCst) {
-                break;
-            }
-            if let Ok(stream) = stream {
-                thread::spawn(move || handle(stream));
-            }
+        let mut acceptor = Acceptor::new(listener)?;
+        while let Some((stream, _peer)) = acceptor.next_blocking(&stop)? {
+            thread::spawn(move || handle(stream));
         }
         Ok(())
     })
@@ -109,10 +106,8 @@ impl InProcessServer {
         let Some(outcome) = self.outcome.take() else {
             return Ok(());
         };
-        self.stop.store(true, Ordering::SeqCst);
+        self.stop.stop();
         let deadline = Deadline::after(STEP, format!("in-process server {} to stop", self.addr));
-        // Wake a server blocked in accept/epoll_wait; it may already be gone, so ignore failure.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
         match outcome.recv_timeout(deadline.remaining()?) {
             Ok(Ok(Ok(()))) => Ok(()),
             Ok(Ok(Err(e))) => Err(Error::new(format!("in-process server {}", self.addr), e)),
@@ -121,7 +116,8 @@ impl InProcessServer {
                 format!("panicked: {panic}"),
             )),
             Err(RecvTimeoutError::Timeout) => Err(deadline.expired().context(
-                "the server did not return after `stop` was set and a wake-up connection was made",
+                "the server did not return after the stop was requested (does it watch `Stop::fd` \
+                 wherever it waits?)",
             )),
             Err(RecvTimeoutError::Disconnected) => Err(Error::new(
                 format!("in-process server {}", self.addr),

@@ -58,11 +58,9 @@ fn reset_sends_a_rst_that_the_peer_sees_as_connection_reset() {
 fn sockets_on_port_counts_the_listener_and_accepted_connections() {
     let server = serve(|listener, stop| {
         let mut held = Vec::new();
-        for stream in listener.incoming() {
-            if stop.load(std::sync::atomic::Ordering::SeqCst) {
-                break;
-            }
-            held.push(stream?); // holds every connection until stopped
+        let mut acceptor = netkit::accept::Acceptor::new(listener)?;
+        while let Some((stream, _)) = acceptor.next_blocking(&stop)? {
+            held.push(stream); // holds every connection until stopped
         }
         Ok(())
     });

@@ -3,13 +3,13 @@
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::AsFd;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use harness::echo::{self, ABRUPT_CLOSE, BINARY, HUNDRED_CLIENTS, IDLE_CLIENT, LINE, SEQUENTIAL};
 use harness::{InProcessServer, serve, serve_each};
+use netkit::accept::Acceptor;
 
 /// Short deadlines: the broken servers are expected to time out.
 const STEP: Duration = Duration::from_secs(2);
@@ -69,11 +69,9 @@ fn ignoring_partial_writes_fails_the_binary_check() {
 fn serving_one_client_at_a_time_fails_the_concurrency_checks() {
     let report = echo::run(STEP, || {
         Ok(serve(|listener, stop| {
-            for stream in listener.incoming() {
-                if stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                let _ = echo_correctly(stream?); // the bug: no thread, no event loop
+            let mut acceptor = Acceptor::new(listener)?;
+            while let Some((stream, _)) = acceptor.next_blocking(&stop)? {
+                let _ = echo_correctly(stream); // the bug: no thread, no event loop
             }
             Ok(())
         }))
@@ -109,11 +107,9 @@ fn leaking_sockets_fails_the_sequential_and_half_close_checks() {
 fn dying_on_a_reset_fails_the_abrupt_close_check() {
     let report = echo::run(STEP, || {
         Ok(serve(|listener, stop| {
-            for stream in listener.incoming() {
-                if stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                echo_correctly(stream?)?; // the bug: one peer's ECONNRESET ends the server
+            let mut acceptor = Acceptor::new(listener)?;
+            while let Some((stream, _)) = acceptor.next_blocking(&stop)? {
+                echo_correctly(stream)?; // the bug: one peer's ECONNRESET ends the server
             }
             Ok(())
         }))

@@ -30,7 +30,6 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
@@ -40,7 +39,7 @@ use plotters::prelude::*;
 /// One model of the chapter, as the bench runs it.
 struct Model {
     name: &'static str,
-    run: fn(TcpListener, &AtomicBool) -> io::Result<()>,
+    run: fn(TcpListener, &netkit::Stop) -> io::Result<()>,
     /// Descriptors must stay below this (select's `FD_SETSIZE`).
     fd_ceiling: Option<u64>,
 }
@@ -195,12 +194,11 @@ fn serve(name: &str) -> io::Result<()> {
     loadgen::raise_fd_limit()?;
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
-    let stop = netkit::shutdown::stop_on_ctrl_c(addr)?;
+    let stop = netkit::Stop::on_ctrl_c()?;
     let on_eof = std::sync::Arc::clone(&stop);
     std::thread::spawn(move || {
         let _ = io::copy(&mut io::stdin(), &mut io::sink());
-        on_eof.store(true, Ordering::SeqCst);
-        netkit::shutdown::wake_tcp(addr);
+        on_eof.stop();
     });
     netkit::announce(addr)?;
     (model.run)(listener, &stop)

@@ -8,7 +8,6 @@
 //! Stop:   Ctrl-C (exits with status 0)
 
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicBool;
 
 use clap::Parser;
 
@@ -22,10 +21,10 @@ struct Args {
 
 fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
-    // This server cannot look at a stop flag while it serves a client, so Ctrl-C ends the
-    // process; it holds no state worth saving.
-    netkit::shutdown::on_ctrl_c(|| std::process::exit(0))?;
+    // This server cannot look at a stop while it serves a client, so Ctrl-C ends the process;
+    // it holds no state worth saving.
+    netkit::stop::on_ctrl_c(|| std::process::exit(0))?;
     let listener = netkit::bind(args.addr)?;
     netkit::announce(listener.local_addr()?)?;
-    Ok(io_models::blocking::run(listener, &AtomicBool::new(false))?)
+    Ok(io_models::blocking::run(listener, &netkit::Stop::new()?)?)
 }

@@ -12,14 +12,10 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpListener};
-use std::os::fd::AsFd;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 use io_models::{epoll_edge, epoll_level};
-use netkit::workers;
-use nix::sys::eventfd::{EfdFlags, EventFd};
+use netkit::{Stop, workers};
 
 /// An echo server on epoll.
 #[derive(Parser)]
@@ -57,24 +53,11 @@ fn main() -> Result<(), netkit::Failure> {
 
 /// Serves on `listener` until Ctrl-C, after printing the `listening on` banner.
 fn serve(listener: TcpListener, edge: bool) -> io::Result<()> {
-    let addr = listener.local_addr()?;
-    // The usual wake-up (connect to our own listener) may land on another worker's listener
-    // under SO_REUSEPORT, so Ctrl-C wakes the loop through an eventfd instead.
-    let waker = Arc::new(EventFd::from_flags(EfdFlags::EFD_CLOEXEC)?);
-    let stop = Arc::new(AtomicBool::new(false));
-    let (flag, wake) = (Arc::clone(&stop), Arc::clone(&waker));
-    netkit::shutdown::on_ctrl_c(move || {
-        flag.store(true, Ordering::SeqCst);
-        let _ = wake.write(1);
-    })?;
-    netkit::announce(addr)?;
+    let stop = Stop::on_ctrl_c()?;
+    netkit::announce(listener.local_addr()?)?;
     if edge {
-        let config = epoll_edge::Config {
-            waker: Some(waker.as_fd()),
-            ..epoll_edge::Config::default()
-        };
-        epoll_edge::run_with(listener, &stop, config)
+        epoll_edge::run(listener, &stop)
     } else {
-        epoll_level::run_with_waker(listener, &stop, Some(waker.as_fd()))
+        epoll_level::run(listener, &stop)
     }
 }

@@ -74,7 +74,7 @@ fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
     let listener = netkit::bind(args.addr)?;
     let addr = listener.local_addr()?;
-    let stop = netkit::shutdown::stop_on_ctrl_c(addr)?;
+    let stop = netkit::Stop::on_ctrl_c()?;
     netkit::announce(addr)?;
     println!("type a line here to speak as [server]; Ctrl-C closes the room");
     let stdin = io::stdin();

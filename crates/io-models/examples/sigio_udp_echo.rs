@@ -21,7 +21,7 @@ fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
     let socket = UdpSocket::bind(args.addr)?;
     let addr = socket.local_addr()?;
-    let stop = netkit::shutdown::stop_udp_on_ctrl_c(addr)?;
+    let stop = netkit::Stop::on_ctrl_c()?;
     netkit::announce(addr)?;
     Ok(io_models::signal_driven::run(socket, &stop)?)
 }

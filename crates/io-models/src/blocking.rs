@@ -21,27 +21,43 @@
 //! epoll, …) and the multithread and multiprocess chapters (many threads or processes, each
 //! blocking on one socket).
 //!
-//! The stop flag is only looked at between clients: while a client is connected this loop
-//! cannot notice anything else, which is the lesson. The example therefore ends the process on
-//! Ctrl-C; there is no state to save, and the kernel closes the sockets.
+//! Stopping shows the same limit. A blocking `accept` watches nothing but its listener, so the
+//! only way to wake it is the old trick: whoever stops the server *connects to it*
+//! ([`Stop::on_stop`] with [`wake_tcp`]) — every other server in the workspace watches the stop's
+//! own descriptor instead, because that trick needs a new descriptor at the worst moment (a
+//! server out of descriptors cannot be stopped). And while a client is connected, this loop
+//! cannot notice anything at all: the stop is seen between clients. The example therefore ends
+//! the process on Ctrl-C; there is no state to save, and the kernel closes the sockets.
 
 use std::io;
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::{TcpListener, TcpStream};
 
+use netkit::Stop;
 use netkit::accept::is_out_of_descriptors;
 use netkit::echo::echo_blocking;
+use netkit::stop::wake_tcp;
 
-/// Serves clients one after another until `stop` is set.
-pub fn run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
+/// Serves echo to clients one after another until `stop` is requested (seen between clients).
+pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
+    run_with(listener, stop, echo_blocking)
+}
+
+/// Serves any protocol, one client at a time: `handle` serves a connection to its end.
+pub fn run_with(
+    listener: TcpListener,
+    stop: &Stop,
+    mut handle: impl FnMut(&mut TcpStream) -> io::Result<()>,
+) -> io::Result<()> {
+    let addr = listener.local_addr()?;
+    stop.on_stop(move || wake_tcp(addr));
     for accepted in listener.incoming() {
-        if stop.load(Ordering::SeqCst) {
+        if stop.is_stopped() {
             break;
         }
         match accepted {
             Ok(mut stream) => {
                 // Blocks until this client closes its side; every other client waits meanwhile.
-                if let Err(e) = echo_blocking(&mut stream) {
+                if let Err(e) = handle(&mut stream) {
                     eprintln!("blocking: client dropped: {e}");
                 }
             }

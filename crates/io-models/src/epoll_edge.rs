@@ -33,12 +33,12 @@
 //! to a read without waiting for the kernel.
 
 use std::io;
-use std::net::TcpListener;
-use std::os::fd::BorrowedFd;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::{TcpListener, TcpStream};
 
 use netkit::accept::Acceptor;
-use netkit::echo::{EchoConn, ReadStop};
+use netkit::conn::{self, Connection, ReadStop};
+use netkit::echo::EchoConn;
+use netkit::{Slab, Stop};
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 
@@ -50,8 +50,8 @@ pub const ONE_READ: usize = 16 * 1024;
 const MAX_EVENTS: usize = 256;
 /// The token of the listening socket.
 const LISTENER: u64 = u64::MAX;
-/// The token of the optional waker (see [`Config::waker`]).
-const WAKER: u64 = u64::MAX - 1;
+/// The token of the stop descriptor, readable once a stop is requested.
+const STOP: u64 = u64::MAX - 1;
 
 /// How a connection reads when epoll reports it readable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,30 +65,26 @@ pub enum Drain {
 
 /// How to run the edge-triggered server.
 #[derive(Debug, Clone, Copy)]
-pub struct Config<'a> {
+pub struct Config {
     /// Drain correctly, or reproduce the bug.
     pub drain: Drain,
     /// Bytes one connection may read per turn (with [`Drain::UntilEagain`]).
     pub read_budget: usize,
-    /// A descriptor (an `eventfd`, say) that becomes readable after `stop` is set, for a server
-    /// that a connection to its listener cannot wake: an `SO_REUSEPORT` worker.
-    pub waker: Option<BorrowedFd<'a>>,
 }
 
-impl Default for Config<'_> {
+impl Default for Config {
     fn default() -> Self {
         Config {
             drain: Drain::UntilEagain,
             read_budget: READ_BUDGET,
-            waker: None,
         }
     }
 }
 
 /// One connection. It is registered once; what it needs next is tracked here, not in epoll.
 #[derive(Debug)]
-struct Client {
-    conn: EchoConn,
+struct Client<C> {
+    conn: C,
     /// The kernel may still hold bytes we stopped reading before `EAGAIN` (budget spent, or
     /// output buffer full). Edge-triggered epoll will not report them again: we must come back.
     unread: bool,
@@ -107,140 +103,156 @@ enum After {
     Close,
 }
 
-/// Serves every client from one thread with edge-triggered epoll until `stop` is set.
-pub fn run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
-    run_with(listener, stop, Config::default())
+/// Serves echo to every client from one thread with edge-triggered epoll until `stop` is
+/// requested.
+pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
+    run_configured(listener, stop, Config::default(), EchoConn::new)
 }
 
-/// [`run`] with a [`Config`]: the drain mode (correct or buggy), the budget, a waker.
-pub fn run_with(listener: TcpListener, stop: &AtomicBool, config: Config<'_>) -> io::Result<()> {
-    let mut acceptor = Acceptor::new(listener)?;
-    let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
-    let edge = EpollFlags::EPOLLIN | EpollFlags::EPOLLET;
-    epoll.add(acceptor.listener(), EpollEvent::new(edge, LISTENER))?;
-    if let Some(waker) = config.waker {
-        epoll.add(waker, EpollEvent::new(EpollFlags::EPOLLIN, WAKER))?;
-    }
-    let mut clients: Vec<Option<Client>> = Vec::new(); // a slab: token = index
-    let mut free: Vec<usize> = Vec::new();
-    let mut still_ready: Vec<usize> = Vec::new();
-    let mut events = vec![EpollEvent::empty(); MAX_EVENTS];
+/// Serves any protocol: each accepted connection becomes `new_conn(stream)`, and the loop
+/// drives it through [`Connection`] until `stop` is requested.
+pub fn run_with<C: Connection>(
+    listener: TcpListener,
+    stop: &Stop,
+    new_conn: impl FnMut(TcpStream) -> io::Result<C>,
+) -> io::Result<()> {
+    run_configured(listener, stop, Config::default(), new_conn)
+}
 
-    while !stop.load(Ordering::SeqCst) {
+/// [`run_with`] with a [`Config`]: the drain mode (correct or buggy) and the budget.
+pub fn run_configured<C: Connection>(
+    listener: TcpListener,
+    stop: &Stop,
+    config: Config,
+    new_conn: impl FnMut(TcpStream) -> io::Result<C>,
+) -> io::Result<()> {
+    let mut event_loop = EventLoop::new(listener, stop, config, new_conn)?;
+    let mut events = vec![EpollEvent::empty(); MAX_EVENTS];
+    while !stop.is_stopped() {
+        event_loop.clients.next_turn();
         // Someone still has work: only collect new events, do not sleep.
-        let timeout = if still_ready.is_empty() {
+        let timeout = if event_loop.still_ready.is_empty() {
             EpollTimeout::NONE
         } else {
             EpollTimeout::ZERO
         };
-        let ready = match epoll.wait(&mut events, timeout) {
+        let ready = match event_loop.epoll.wait(&mut events, timeout) {
             Ok(n) => n,
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),
         };
-        let leftovers = std::mem::take(&mut still_ready);
+        let leftovers = std::mem::take(&mut event_loop.still_ready);
         for event in &events[..ready] {
             match event.data() {
-                // Edge-triggered too: `accept_all` accepts until EAGAIN.
-                LISTENER => {
-                    acceptor.accept_all(|stream, _peer| {
-                        let conn = EchoConn::new(stream)?;
-                        let key = free.pop().unwrap_or(clients.len());
-                        let everything = EpollFlags::EPOLLIN
-                            | EpollFlags::EPOLLOUT
-                            | EpollFlags::EPOLLRDHUP
-                            | EpollFlags::EPOLLET;
-                        if let Err(e) =
-                            epoll.add(conn.stream(), EpollEvent::new(everything, key as u64))
-                        {
-                            // e.g. ENOSPC: over fs.epoll.max_user_watches. Drop this client.
-                            eprintln!("epoll_edge: cannot watch a new connection: {e}");
-                            free.push(key);
-                            return Ok(());
-                        }
-                        let client = Some(Client {
-                            conn,
-                            unread: false,
-                            queued: false,
-                        });
-                        match clients.get_mut(key) {
-                            Some(slot) => *slot = client,
-                            None => clients.push(client),
-                        }
-                        Ok(())
-                    })?;
-                }
-                WAKER => {} // the loop condition looks at `stop`
-                token => {
-                    let key = token as usize;
-                    let after = match clients.get_mut(key).and_then(Option::as_mut) {
-                        Some(client) => service(client, event.events(), &config),
-                        None => continue,
-                    };
-                    settle(
-                        &epoll,
-                        &mut clients,
-                        &mut free,
-                        &mut still_ready,
-                        key,
-                        after,
-                    )?;
-                }
+                LISTENER => event_loop.accept()?, // edge-triggered too: accepts until EAGAIN
+                STOP => {}                        // the loop condition looks at `stop`
+                token => event_loop.turn(token as usize, event.events())?,
             }
         }
         // The connections that had bytes left last turn: no event will announce them.
         for key in leftovers {
-            let after = match clients.get_mut(key).and_then(Option::as_mut) {
-                Some(client) => {
-                    client.queued = false;
-                    service(client, EpollFlags::empty(), &config)
-                }
-                None => continue, // closed meanwhile
-            };
-            settle(
-                &epoll,
-                &mut clients,
-                &mut free,
-                &mut still_ready,
-                key,
-                after,
-            )?;
+            if let Some(client) = event_loop.clients.get_mut(key) {
+                client.queued = false;
+                event_loop.turn(key, EpollFlags::empty())?;
+            }
         }
     }
     Ok(())
 }
 
-/// Acts on what a connection needs after its turn: queue it for another turn, or close it.
-fn settle(
-    epoll: &Epoll,
-    clients: &mut [Option<Client>],
-    free: &mut Vec<usize>,
-    still_ready: &mut Vec<usize>,
-    key: usize,
-    after: After,
-) -> io::Result<()> {
-    let Some(client) = clients[key].as_mut() else {
-        return Ok(());
-    };
-    match after {
-        After::Wait => {}
-        After::Again if client.queued => {}
-        After::Again => {
-            client.queued = true;
-            still_ready.push(key);
-        }
-        After::Close => {
-            epoll.delete(client.conn.stream())?;
-            clients[key] = None;
-            free.push(key);
-        }
+/// The epoll instance, the listener, every connection under its token, and the still-ready list.
+struct EventLoop<C, F> {
+    epoll: Epoll,
+    acceptor: Acceptor,
+    /// A connection's token is its key here.
+    clients: Slab<Client<C>>,
+    /// Connections that stopped reading before `EAGAIN`: they get a turn without an event.
+    still_ready: Vec<usize>,
+    config: Config,
+    new_conn: F,
+}
+
+impl<C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<C, F> {
+    fn new(listener: TcpListener, stop: &Stop, config: Config, new_conn: F) -> io::Result<Self> {
+        let acceptor = Acceptor::new(listener)?;
+        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
+        let edge = EpollFlags::EPOLLIN | EpollFlags::EPOLLET;
+        epoll.add(acceptor.listener(), EpollEvent::new(edge, LISTENER))?;
+        // Level-triggered on purpose: once readable it stays so, and it is looked at only once.
+        epoll.add(stop.fd(), EpollEvent::new(EpollFlags::EPOLLIN, STOP))?;
+        Ok(EventLoop {
+            epoll,
+            acceptor,
+            clients: Slab::new(),
+            still_ready: Vec::new(),
+            config,
+            new_conn,
+        })
     }
-    Ok(())
+
+    /// Accepts every waiting connection and registers each once, for everything, edge-triggered.
+    fn accept(&mut self) -> io::Result<()> {
+        let EventLoop {
+            epoll,
+            acceptor,
+            clients,
+            new_conn,
+            ..
+        } = self;
+        let everything = EpollFlags::EPOLLIN
+            | EpollFlags::EPOLLOUT
+            | EpollFlags::EPOLLRDHUP
+            | EpollFlags::EPOLLET;
+        acceptor.accept_all(|stream, _peer| {
+            let Some(conn) = conn::open("epoll_edge", new_conn, stream) else {
+                return Ok(());
+            };
+            let token = clients.vacant_key() as u64;
+            if let Err(e) = epoll.add(conn.stream(), EpollEvent::new(everything, token)) {
+                // e.g. ENOSPC: over fs.epoll.max_user_watches. Drop this client.
+                eprintln!("epoll_edge: cannot watch a new connection: {e}");
+                return Ok(());
+            }
+            clients.insert(Client {
+                conn,
+                unread: false,
+                queued: false,
+            });
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// One turn for one connection, then what it needs next: another turn, or a close.
+    /// `ready` is what epoll reported (empty for a turn from the still-ready list).
+    fn turn(&mut self, key: usize, ready: EpollFlags) -> io::Result<()> {
+        let Some(client) = self.clients.get_mut(key) else {
+            return Ok(()); // closed earlier in this batch
+        };
+        match service(client, ready, &self.config) {
+            After::Wait => {}
+            After::Again if client.queued => {}
+            After::Again => {
+                client.queued = true;
+                self.still_ready.push(key);
+            }
+            After::Close => return self.close(key),
+        }
+        Ok(())
+    }
+
+    /// Deregisters a connection, then drops it (which closes the socket).
+    fn close(&mut self, key: usize) -> io::Result<()> {
+        if let Some(client) = self.clients.remove(key) {
+            self.epoll.delete(client.conn.stream())?;
+        }
+        Ok(())
+    }
 }
 
 /// One turn for one connection: `ready` is what epoll reported (empty for a turn from the
 /// still-ready list).
-fn service(client: &mut Client, ready: EpollFlags, config: &Config<'_>) -> After {
+fn service<C: Connection>(client: &mut Client<C>, ready: EpollFlags, config: &Config) -> After {
     let result = match config.drain {
         Drain::UntilEagain => drain_until_eagain(client, ready, config.read_budget),
         Drain::OncePerEvent => read_once_per_event(client, ready),
@@ -252,7 +264,7 @@ fn service(client: &mut Client, ready: EpollFlags, config: &Config<'_>) -> After
         Ok(()) if client.unread && client.conn.wants_read() => After::Again,
         Ok(()) => After::Wait,
         Err(e) => {
-            eprintln!("epoll_edge: closing a broken connection: {e}");
+            conn::log_broken("epoll_edge", &e);
             After::Close
         }
     }
@@ -267,7 +279,11 @@ fn readable(ready: EpollFlags) -> bool {
 
 /// Correct: read until `EAGAIN` — or until the budget is spent, and then remember that bytes
 /// may be left, because edge-triggered epoll will not say so again.
-fn drain_until_eagain(client: &mut Client, ready: EpollFlags, budget: usize) -> io::Result<()> {
+fn drain_until_eagain<C: Connection>(
+    client: &mut Client<C>,
+    ready: EpollFlags,
+    budget: usize,
+) -> io::Result<()> {
     // BEGIN SOLUTION: io-epoll-et-drain
     if readable(ready) || client.unread {
         let stop = client.conn.on_readable(budget)?;
@@ -284,7 +300,7 @@ fn drain_until_eagain(client: &mut Client, ready: EpollFlags, budget: usize) -> 
 
 /// The classic bug, kept so a test can show it: one `read` per event. Whatever that read left
 /// in the kernel waits for an edge — new bytes from the client, who is waiting for us.
-fn read_once_per_event(client: &mut Client, ready: EpollFlags) -> io::Result<()> {
+fn read_once_per_event<C: Connection>(client: &mut Client<C>, ready: EpollFlags) -> io::Result<()> {
     if readable(ready) {
         client.conn.on_readable(ONE_READ)?;
     }

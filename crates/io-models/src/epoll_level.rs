@@ -20,8 +20,7 @@
 //! while poll's grows (the chapter's benchmark measures it).
 //!
 //! Each registration carries a `u64` token of our choosing; here it is the connection's key in
-//! a slab (a `Vec` of slots with a free list), so an event leads straight to its connection
-//! without a search.
+//! a [`Slab`], so an event leads straight to its connection without a search.
 //!
 //! **Level-triggered** (the default) means `epoll_wait` reports a descriptor for as long as it
 //! is ready — exactly like `poll`. Leaving bytes unread is therefore safe: they are reported
@@ -36,12 +35,13 @@
 //! The next lesson, [`epoll_edge`](crate::epoll_edge), shows the other trigger mode.
 
 use std::io;
-use std::net::TcpListener;
-use std::os::fd::{AsFd, BorrowedFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsFd;
 
 use netkit::accept::Acceptor;
+use netkit::conn::{self, Connection};
 use netkit::echo::EchoConn;
+use netkit::{Slab, Stop};
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 
@@ -51,98 +51,149 @@ const READ_BUDGET: usize = 64 * 1024;
 const MAX_EVENTS: usize = 256;
 /// The token of the listening socket.
 const LISTENER: u64 = u64::MAX;
-/// The token of the optional waker (see [`run_with_waker`]).
-const WAKER: u64 = u64::MAX - 1;
+/// The token of the stop descriptor, readable once a stop is requested.
+const STOP: u64 = u64::MAX - 1;
 
-/// One registered connection and the interest the kernel currently holds for it.
-#[derive(Debug)]
-struct Client {
-    conn: EchoConn,
-    /// What we last told `epoll_ctl`; compared after each event to skip needless `MOD` calls.
-    interest: EpollFlags,
+/// Serves echo to every client from one thread with level-triggered epoll until `stop` is
+/// requested.
+pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
+    run_with(listener, stop, EchoConn::new)
 }
 
-/// Serves every client from one thread with level-triggered epoll until `stop` is set.
-pub fn run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
-    run_with_waker(listener, stop, None)
-}
-
-/// [`run`], also woken up when `waker` (an `eventfd`, say) becomes readable.
-///
-/// A server is normally stopped by setting `stop` and connecting once to its listener. That
-/// connection cannot reach a particular process when several share the port with
-/// `SO_REUSEPORT` (the kernel picks one), so such a worker is woken through its own `waker`.
-pub fn run_with_waker(
+/// Serves any protocol: each accepted connection becomes `new_conn(stream)`, and the loop
+/// drives it through [`Connection`] until `stop` is requested.
+pub fn run_with<C: Connection>(
     listener: TcpListener,
-    stop: &AtomicBool,
-    waker: Option<BorrowedFd<'_>>,
+    stop: &Stop,
+    new_conn: impl FnMut(TcpStream) -> io::Result<C>,
 ) -> io::Result<()> {
-    let mut acceptor = Acceptor::new(listener)?;
-    let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
-    epoll.add(
-        acceptor.listener(),
-        EpollEvent::new(EpollFlags::EPOLLIN, LISTENER),
-    )?;
-    if let Some(waker) = waker {
-        epoll.add(waker, EpollEvent::new(EpollFlags::EPOLLIN, WAKER))?;
-    }
-    // The slab: a connection's token is its index here; freed slots are reused.
-    let mut clients: Vec<Option<Client>> = Vec::new();
-    let mut free: Vec<usize> = Vec::new();
+    let mut event_loop = EventLoop::new(listener, stop, new_conn)?;
     let mut events = vec![EpollEvent::empty(); MAX_EVENTS];
-
-    while !stop.load(Ordering::SeqCst) {
-        let ready = match epoll.wait(&mut events, EpollTimeout::NONE) {
+    while !stop.is_stopped() {
+        event_loop.clients.next_turn();
+        let ready = match event_loop.epoll.wait(&mut events, EpollTimeout::NONE) {
             Ok(n) => n,
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),
         };
         for event in &events[..ready] {
             match event.data() {
-                LISTENER => {
-                    acceptor.accept_all(|stream, _peer| {
-                        let conn = EchoConn::new(stream)?;
-                        let interest = interest(&conn);
-                        let key = free.pop().unwrap_or(clients.len());
-                        let registration = EpollEvent::new(interest, key as u64);
-                        if let Err(e) = epoll.add(conn.stream(), registration) {
-                            // e.g. ENOSPC: over fs.epoll.max_user_watches. Drop this client.
-                            eprintln!("epoll_level: cannot watch a new connection: {e}");
-                            free.push(key);
-                            return Ok(());
-                        }
-                        let client = Some(Client { conn, interest });
-                        match clients.get_mut(key) {
-                            Some(slot) => *slot = client,
-                            None => clients.push(client),
-                        }
-                        Ok(())
-                    })?;
-                }
-                WAKER => {} // the loop condition looks at `stop`
-                token => {
-                    let key = token as usize;
-                    let Some(client) = clients.get_mut(key).and_then(Option::as_mut) else {
-                        continue;
-                    };
-                    if !service(&epoll, token, client, event.events())? {
-                        // Deregister, then close. (Closing alone would also remove it, as long
-                        // as no duplicate of the descriptor is open — explicit is clearer.)
-                        epoll.delete(client.conn.stream())?;
-                        clients[key] = None;
-                        free.push(key);
-                    }
-                }
+                LISTENER => event_loop.accept()?,
+                STOP => {} // the loop condition looks at `stop`
+                token => event_loop.service(token as usize, event.events())?,
             }
         }
     }
     Ok(())
 }
 
+/// One registered connection and the interest the kernel currently holds for it.
+#[derive(Debug)]
+struct Client<C> {
+    conn: C,
+    /// What we last told `epoll_ctl`; compared after each event to skip needless `MOD` calls.
+    interest: EpollFlags,
+}
+
+/// The epoll instance, the listener, and every connection under its token.
+struct EventLoop<C, F> {
+    epoll: Epoll,
+    acceptor: Acceptor,
+    /// A connection's token is its key here.
+    clients: Slab<Client<C>>,
+    new_conn: F,
+}
+
+impl<C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<C, F> {
+    /// Registers the listener and the stop descriptor with a new epoll instance: once each,
+    /// for good.
+    fn new(listener: TcpListener, stop: &Stop, new_conn: F) -> io::Result<Self> {
+        let acceptor = Acceptor::new(listener)?;
+        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
+        epoll.add(
+            acceptor.listener(),
+            EpollEvent::new(EpollFlags::EPOLLIN, LISTENER),
+        )?;
+        epoll.add(stop.fd(), EpollEvent::new(EpollFlags::EPOLLIN, STOP))?;
+        Ok(EventLoop {
+            epoll,
+            acceptor,
+            clients: Slab::new(),
+            new_conn,
+        })
+    }
+
+    /// Accepts every waiting connection and registers each for what it wants.
+    fn accept(&mut self) -> io::Result<()> {
+        let EventLoop {
+            epoll,
+            acceptor,
+            clients,
+            new_conn,
+        } = self;
+        acceptor.accept_all(|stream, _peer| {
+            let Some(conn) = conn::open("epoll_level", new_conn, stream) else {
+                return Ok(());
+            };
+            let interest = interest(&conn);
+            let token = clients.vacant_key() as u64;
+            if let Err(e) = epoll.add(conn.stream(), EpollEvent::new(interest, token)) {
+                // e.g. ENOSPC: over fs.epoll.max_user_watches. Drop this client.
+                eprintln!("epoll_level: cannot watch a new connection: {e}");
+                return Ok(());
+            }
+            clients.insert(Client { conn, interest });
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Handles one connection's events and updates its interest if it changed; closes it when
+    /// it is finished or broken. An `Err` is an epoll failure, not a client's.
+    fn service(&mut self, key: usize, ready: EpollFlags) -> io::Result<()> {
+        let Some(client) = self.clients.get_mut(key) else {
+            return Ok(());
+        };
+        let conn = &mut client.conn;
+        // EPOLLHUP/EPOLLERR come without being asked for; a read then reports EOF or the error.
+        let readable = EpollFlags::EPOLLIN | EpollFlags::EPOLLHUP | EpollFlags::EPOLLERR;
+        // At most READ_BUDGET bytes now; level-triggered epoll reports the rest next turn.
+        let result = if ready.intersects(readable) {
+            conn.on_readable(READ_BUDGET).map(drop)
+        } else if ready.contains(EpollFlags::EPOLLOUT) {
+            conn.on_writable()
+        } else {
+            Ok(())
+        };
+        if let Err(e) = &result {
+            conn::log_broken("epoll_level", e);
+        }
+        if result.is_err() || conn.is_finished() {
+            return self.close(key);
+        }
+        let wanted = interest(conn);
+        if wanted != client.interest {
+            let mut event = EpollEvent::new(wanted, key as u64);
+            self.epoll.modify(conn.stream().as_fd(), &mut event)?;
+            client.interest = wanted;
+        }
+        Ok(())
+    }
+
+    /// Deregisters a connection, then drops it (which closes the socket). Closing alone would
+    /// also remove it, as long as no duplicate of the descriptor is open — explicit is clearer.
+    fn close(&mut self, key: usize) -> io::Result<()> {
+        if let Some(client) = self.clients.remove(key) {
+            self.epoll.delete(client.conn.stream())?;
+        }
+        Ok(())
+    }
+}
+
 /// What to ask epoll about for one connection: read while there is room, write while there is
 /// something to write. (`EPOLLERR` and `EPOLLHUP` are always reported; a peer's FIN shows up
 /// as `EPOLLIN`, with `read` returning 0.)
-fn interest(conn: &EchoConn) -> EpollFlags {
+fn interest(conn: &impl Connection) -> EpollFlags {
     let mut events = EpollFlags::empty();
     if conn.wants_read() {
         events |= EpollFlags::EPOLLIN;
@@ -151,33 +202,4 @@ fn interest(conn: &EchoConn) -> EpollFlags {
         events |= EpollFlags::EPOLLOUT;
     }
     events
-}
-
-/// Handles one connection's events and updates its interest if it changed. Returns false when
-/// the connection is finished or broken. An `Err` is an epoll failure, not a client's.
-fn service(epoll: &Epoll, token: u64, client: &mut Client, ready: EpollFlags) -> io::Result<bool> {
-    // EPOLLHUP/EPOLLERR come without being asked for; a read then reports EOF or the error.
-    let readable = EpollFlags::EPOLLIN | EpollFlags::EPOLLHUP | EpollFlags::EPOLLERR;
-    let conn = &mut client.conn;
-    // At most READ_BUDGET bytes now; level-triggered epoll reports the rest next turn.
-    let result = if ready.intersects(readable) {
-        conn.on_readable(READ_BUDGET).map(drop)
-    } else if ready.contains(EpollFlags::EPOLLOUT) {
-        conn.on_writable()
-    } else {
-        Ok(())
-    };
-    if let Err(e) = result {
-        eprintln!("epoll_level: closing a broken connection: {e}");
-        return Ok(false);
-    }
-    if conn.is_finished() {
-        return Ok(false);
-    }
-    let wanted = interest(conn);
-    if wanted != client.interest {
-        epoll.modify(conn.stream().as_fd(), &mut EpollEvent::new(wanted, token))?;
-        client.interest = wanted;
-    }
-    Ok(true)
 }

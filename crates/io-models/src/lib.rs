@@ -1,7 +1,7 @@
 //! Chapter: IO models — how one server waits for many clients.
 //!
 //! Every lesson is an echo server with the same signature,
-//! `run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()>`, so the examples, the echo
+//! `run(listener: TcpListener, stop: &Stop) -> io::Result<()>`, so the examples, the echo
 //! conformance suite and the benchmark drive them all the same way. Read them in this order:
 //!
 //! | module | model | the idea |

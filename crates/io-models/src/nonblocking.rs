@@ -45,27 +45,39 @@
 //! most of the time, while a thread blocked in `epoll_wait` wants it for almost none.
 
 use std::io;
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::{TcpListener, TcpStream};
 
+use netkit::Stop;
 use netkit::accept::Acceptor;
+use netkit::conn::{self, Connection};
 use netkit::echo::EchoConn;
 
 /// How much one connection may read per sweep, so one busy client cannot hold up the others.
 const READ_BUDGET: usize = 64 * 1024;
 
-/// Serves every client from one thread by trying every socket in turn until `stop` is set.
-pub fn run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
+/// Serves echo to every client from one thread by trying every socket in turn until `stop` is
+/// requested (the busy loop looks at it on every sweep: it never waits, so nothing needs waking).
+pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
+    run_with(listener, stop, EchoConn::new)
+}
+
+/// Serves any protocol: each accepted connection becomes `new_conn(stream)`, and the loop
+/// drives it through [`Connection`] until `stop` is requested.
+pub fn run_with<C: Connection>(
+    listener: TcpListener,
+    stop: &Stop,
+    mut new_conn: impl FnMut(TcpStream) -> io::Result<C>,
+) -> io::Result<()> {
     let mut acceptor = Acceptor::new(listener)?;
-    let mut conns: Vec<EchoConn> = Vec::new();
-    while !stop.load(Ordering::SeqCst) {
+    let mut conns: Vec<C> = Vec::new();
+    while !stop.is_stopped() {
         // Accept whoever is waiting; `Accepted::Empty` (EAGAIN) comes back at once if nobody is.
         acceptor.accept_all(|stream, _peer| {
-            conns.push(EchoConn::new(stream)?);
+            conns.extend(conn::open("nonblocking", &mut new_conn, stream));
             Ok(())
         })?;
         // Try every connection, ready or not: most of these calls end in EAGAIN.
-        conns.retain_mut(try_echo);
+        conns.retain_mut(try_once);
         // Let other threads have the core if they want it. The loop stays runnable: this is
         // not a wait, and the CPU use stays at 100% when nobody else needs the core.
         std::thread::yield_now();
@@ -73,9 +85,9 @@ pub fn run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
     Ok(())
 }
 
-/// Reads and echoes whatever this connection has, without waiting; returns false when it is
+/// Reads and answers whatever this connection has, without waiting; returns false when it is
 /// finished or broken (it is then dropped, which closes the socket).
-fn try_echo(conn: &mut EchoConn) -> bool {
+fn try_once(conn: &mut impl Connection) -> bool {
     // `on_readable` reads until EAGAIN (or the budget, or a full output buffer) and then writes;
     // with nothing to read, flushing pending output is all there is to try.
     let result = if conn.wants_read() {
@@ -86,7 +98,7 @@ fn try_echo(conn: &mut EchoConn) -> bool {
     match result {
         Ok(()) => !conn.is_finished(),
         Err(e) => {
-            eprintln!("nonblocking: closing a broken connection: {e}");
+            conn::log_broken("nonblocking", &e);
             false
         }
     }

@@ -20,12 +20,13 @@
 //! it always turns the loop into a busy spin.
 
 use std::io;
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsFd;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use netkit::accept::Acceptor;
+use netkit::conn::{self, Connection};
 use netkit::echo::EchoConn;
+use netkit::{Slab, Stop};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
@@ -33,18 +34,31 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 /// the others. Level-triggered: anything left is reported again on the next turn.
 const READ_BUDGET: usize = 64 * 1024;
 
-/// Serves every client from one thread with `poll(2)` until `stop` is set.
-pub fn run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
+/// Serves echo to every client from one thread with `poll(2)` until `stop` is requested.
+pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
+    run_with(listener, stop, EchoConn::new)
+}
+
+/// Serves any protocol: each accepted connection becomes `new_conn(stream)`, and the loop
+/// drives it through [`Connection`] until `stop` is requested.
+pub fn run_with<C: Connection>(
+    listener: TcpListener,
+    stop: &Stop,
+    mut new_conn: impl FnMut(TcpStream) -> io::Result<C>,
+) -> io::Result<()> {
     let mut acceptor = Acceptor::new(listener)?;
-    let mut conns: Vec<EchoConn> = Vec::new();
-    while !stop.load(Ordering::SeqCst) {
-        // Rebuilt every turn: entry 0 is the listener, entry i + 1 is conns[i].
-        let mut fds = Vec::with_capacity(conns.len() + 1);
+    let mut conns: Slab<C> = Slab::new();
+    while !stop.is_stopped() {
+        conns.next_turn();
+        // Rebuilt every turn: the listener, the stop descriptor, then one entry per connection.
+        let keys = conns.keys();
+        let mut fds = Vec::with_capacity(keys.len() + 2);
         fds.push(PollFd::new(acceptor.listener().as_fd(), PollFlags::POLLIN));
+        fds.push(PollFd::new(stop.fd(), PollFlags::POLLIN));
         fds.extend(
             conns
                 .iter()
-                .map(|c| PollFd::new(c.stream().as_fd(), interest(c))),
+                .map(|(_, c)| PollFd::new(c.stream().as_fd(), interest(c))),
         );
         match poll(&mut fds, PollTimeout::NONE) {
             Ok(_) => {}
@@ -57,15 +71,17 @@ pub fn run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
             .collect();
         drop(fds); // the pollfds borrow the sockets; release them before changing `conns`
 
-        let mut index = 1;
-        conns.retain_mut(|conn| {
-            let keep = service(conn, ready[index]);
-            index += 1;
-            keep
-        });
+        for (key, &events) in keys.iter().zip(&ready[2..]) {
+            let conn = conns.get_mut(*key).expect("a key collected this turn");
+            if !service(conn, events) {
+                conns.remove(*key); // dropping it closes the socket
+            }
+        }
         if ready[0].contains(PollFlags::POLLIN) {
             acceptor.accept_all(|stream, _peer| {
-                conns.push(EchoConn::new(stream)?);
+                if let Some(conn) = conn::open("poll", &mut new_conn, stream) {
+                    conns.insert(conn);
+                }
                 Ok(())
             })?;
         }
@@ -75,7 +91,7 @@ pub fn run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
 
 /// What to ask `poll` about for one connection: read while there is room, write while there is
 /// something to write.
-fn interest(conn: &EchoConn) -> PollFlags {
+fn interest(conn: &impl Connection) -> PollFlags {
     let mut events = PollFlags::empty();
     if conn.wants_read() {
         events |= PollFlags::POLLIN;
@@ -88,7 +104,7 @@ fn interest(conn: &EchoConn) -> PollFlags {
 
 /// Handles one connection's events; returns false when it is finished or broken (it is then
 /// dropped, which closes the socket).
-fn service(conn: &mut EchoConn, ready: PollFlags) -> bool {
+fn service(conn: &mut impl Connection, ready: PollFlags) -> bool {
     // BEGIN SOLUTION: io-poll-service
     // POLLHUP/POLLERR come without being asked for; a read then reports EOF or the error.
     let readable = PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR;
@@ -102,7 +118,7 @@ fn service(conn: &mut EchoConn, ready: PollFlags) -> bool {
     match result {
         Ok(()) => !conn.is_finished(),
         Err(e) => {
-            eprintln!("poll: closing a broken connection: {e}");
+            conn::log_broken("poll", &e);
             false
         }
     }

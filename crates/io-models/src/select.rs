@@ -36,11 +36,12 @@
 
 use std::io::{self, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::os::fd::{AsFd, AsRawFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
 use netkit::accept::Acceptor;
+use netkit::conn::{self, Connection};
 use netkit::echo::EchoConn;
+use netkit::{Slab, Stop};
 use nix::errno::Errno;
 use nix::sys::select::{FD_SETSIZE, FdSet, select};
 
@@ -52,25 +53,30 @@ const READ_BUDGET: usize = 64 * 1024;
 pub const REFUSAL: &str =
     "server full: this select(2) server can only watch descriptors below 1024\n";
 
-/// Serves every client from one thread with `select(2)` until `stop` is set.
-pub fn run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
-    if !fits_in_fd_set(listener.as_raw_fd()) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "select: the listener is fd {} (select needs < {FD_SETSIZE})",
-                listener.as_raw_fd()
-            ),
-        ));
-    }
+/// Serves echo to every client from one thread with `select(2)` until `stop` is requested.
+pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
+    run_with(listener, stop, EchoConn::new)
+}
+
+/// Serves any protocol: each accepted connection becomes `new_conn(stream)`, and the loop
+/// drives it through [`Connection`] until `stop` is requested.
+pub fn run_with<C: Connection>(
+    listener: TcpListener,
+    stop: &Stop,
+    mut new_conn: impl FnMut(TcpStream) -> io::Result<C>,
+) -> io::Result<()> {
+    check_watchable("the listener", listener.as_fd())?;
+    check_watchable("the stop descriptor", stop.fd())?;
     let mut acceptor = Acceptor::new(listener)?;
-    let mut conns: Vec<EchoConn> = Vec::new();
-    while !stop.load(Ordering::SeqCst) {
+    let mut conns: Slab<C> = Slab::new();
+    while !stop.is_stopped() {
+        conns.next_turn();
         // select overwrote last turn's sets with its answer: build them again from scratch.
         let mut want_read = FdSet::new();
         let mut want_write = FdSet::new();
         want_read.insert(acceptor.listener().as_fd());
-        for conn in &conns {
+        want_read.insert(stop.fd()); // readable once a stop is requested
+        for (_, conn) in conns.iter() {
             watch(conn, &mut want_read, &mut want_write);
         }
         // nfds = None: nix computes "highest fd in any set + 1", the kernel scans 0..nfds.
@@ -79,29 +85,29 @@ pub fn run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),
         }
-        let ready: Vec<(bool, bool)> = conns
+        let ready: Vec<(usize, bool, bool)> = conns
             .iter()
-            .map(|c| {
+            .map(|(key, c)| {
                 let fd = c.stream().as_fd();
-                (want_read.contains(fd), want_write.contains(fd))
+                (key, want_read.contains(fd), want_write.contains(fd))
             })
             .collect();
         // Last use of the sets: they borrow the sockets, and `conns` is about to change.
         let listener_ready = want_read.contains(acceptor.listener().as_fd());
 
-        let mut index = 0;
-        conns.retain_mut(|conn| {
-            let (readable, writable) = ready[index];
-            index += 1;
-            service(conn, readable, writable)
-        });
+        for (key, readable, writable) in ready {
+            let conn = conns.get_mut(key).expect("a key collected this turn");
+            if !service(conn, readable, writable) {
+                conns.remove(key); // dropping it closes the socket
+            }
+        }
         if listener_ready {
             acceptor.accept_all(|stream, peer| {
-                if fits_in_fd_set(stream.as_raw_fd()) {
-                    conns.push(EchoConn::new(stream)?);
-                } else {
+                if !fits_in_fd_set(stream.as_raw_fd()) {
                     eprintln!("select: refused {peer}: {}", over_limit(&stream));
                     refuse_unwatchable(stream);
+                } else if let Some(conn) = conn::open("select", &mut new_conn, stream) {
+                    conns.insert(conn);
                 }
                 Ok(())
             })?;
@@ -110,9 +116,23 @@ pub fn run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
     Ok(())
 }
 
+/// Refuses to start with a descriptor `select` cannot watch.
+fn check_watchable(what: &str, fd: BorrowedFd<'_>) -> io::Result<()> {
+    if fits_in_fd_set(fd.as_raw_fd()) {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "select: {what} is fd {} (select needs < {FD_SETSIZE})",
+            fd.as_raw_fd()
+        ),
+    ))
+}
+
 /// Adds one connection to the sets it needs: read while there is room, write while there is
 /// something to write.
-fn watch<'fd>(conn: &'fd EchoConn, want_read: &mut FdSet<'fd>, want_write: &mut FdSet<'fd>) {
+fn watch<'fd>(conn: &'fd impl Connection, want_read: &mut FdSet<'fd>, want_write: &mut FdSet<'fd>) {
     // BEGIN SOLUTION: io-select-watch
     let fd = conn.stream().as_fd();
     if conn.wants_read() {
@@ -126,7 +146,7 @@ fn watch<'fd>(conn: &'fd EchoConn, want_read: &mut FdSet<'fd>, want_write: &mut 
 
 /// Handles one connection's readiness; returns false when it is finished or broken (it is then
 /// dropped, which closes the socket).
-fn service(conn: &mut EchoConn, readable: bool, writable: bool) -> bool {
+fn service(conn: &mut impl Connection, readable: bool, writable: bool) -> bool {
     // A hang-up or an error shows up as "readable": the read then reports EOF or the error.
     let result = if readable {
         conn.on_readable(READ_BUDGET).map(drop)
@@ -138,7 +158,7 @@ fn service(conn: &mut EchoConn, readable: bool, writable: bool) -> bool {
     match result {
         Ok(()) => !conn.is_finished(),
         Err(e) => {
-            eprintln!("select: closing a broken connection: {e}");
+            conn::log_broken("select", &e);
             false
         }
     }

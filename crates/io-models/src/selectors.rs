@@ -11,12 +11,13 @@
 //!
 //! `polling` picks the best multiplexer of the platform (epoll on Linux, kqueue on the BSDs and
 //! macOS, …) behind one small API, the way `selectors.DefaultSelector` does. Each registration
-//! carries a `key` (a `usize`); the loop keeps its connections in a map under the same keys, and
-//! each connection is a state machine ([`EchoConn`]) with its own output buffer — the part of a
-//! real server that `select`/`poll` examples often leave out.
+//! carries a `key` (a `usize`); the loop keeps its connections in a [`Slab`] under the same keys,
+//! and each connection is a state machine (a [`Connection`]: [`EchoConn`] for the echo server)
+//! with its own output buffer — the part of a real server that `select`/`poll` examples often
+//! leave out.
 //!
 //! Back-pressure: a client that sends much and reads little fills its connection's output buffer.
-//! Once that is over [`netkit::echo::MAX_PENDING`], [`EchoConn::wants_read`] is false and we stop
+//! Once that is over [`netkit::echo::MAX_PENDING`], [`Connection::wants_read`] is false and we stop
 //! asking for readability: the data stays in the kernel, the kernel's receive buffer fills, TCP
 //! tells the client to stop, and the client's `send` blocks. Memory stays bounded, and every
 //! other client is served meanwhile. (`EchoConn` would refuse to read past the bound anyway; what
@@ -32,34 +33,50 @@
 //! the descriptor, and a reused descriptor number would receive a stranger's events. The loop
 //! keeps that promise on every path, including `Drop`.
 
-use std::collections::HashMap;
 use std::io;
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::{TcpListener, TcpStream};
 
 use netkit::accept::Acceptor;
+use netkit::conn::{self, Connection};
 use netkit::echo::EchoConn;
+use netkit::{Slab, Stop};
 use polling::{Event, Events, Poller};
 
-/// The listener's key. Connections get keys from 1 up.
+/// The listener's key.
 const LISTENER: usize = 0;
+/// The stop descriptor's key.
+const STOP: usize = 1;
+/// Connection `k` of the slab is registered under key `FIRST_CONN + k`.
+const FIRST_CONN: usize = 2;
 
 /// How much one connection may read per event, so one busy client cannot hold up the others.
 /// What is left is reported again as soon as the connection is re-armed.
 const READ_BUDGET: usize = 64 * 1024;
 
-/// Serves every client from one thread with the `polling` crate until `stop` is set.
-pub fn run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
-    let mut event_loop = EventLoop::new(listener)?;
+/// Serves echo to every client from one thread with the `polling` crate until `stop` is
+/// requested.
+pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
+    run_with(listener, stop, EchoConn::new)
+}
+
+/// Serves any protocol: each accepted connection becomes `new_conn(stream)`, and the loop
+/// drives it through [`Connection`] until `stop` is requested.
+pub fn run_with<C: Connection>(
+    listener: TcpListener,
+    stop: &Stop,
+    new_conn: impl FnMut(TcpStream) -> io::Result<C>,
+) -> io::Result<()> {
+    let mut event_loop = EventLoop::new(listener, stop, new_conn)?;
     let mut events = Events::new();
-    while !stop.load(Ordering::SeqCst) {
+    while !stop.is_stopped() {
+        event_loop.conns.next_turn();
         events.clear();
         event_loop.poller.wait(&mut events, None)?; // retries EINTR itself
         for event in events.iter() {
-            if event.key == LISTENER {
-                event_loop.accept_all()?;
-            } else {
-                event_loop.service(event);
+            match event.key {
+                LISTENER => event_loop.accept_all()?,
+                STOP => {} // the loop condition looks at `stop`
+                key => event_loop.service(key - FIRST_CONN, event),
             }
         }
     }
@@ -67,27 +84,30 @@ pub fn run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
 }
 
 /// The poller, the listener, and every open connection under its key.
-struct EventLoop {
+struct EventLoop<'s, C: Connection, F> {
     poller: Poller,
     acceptor: Acceptor,
-    /// Open connections by key; a connection's key is also its registration key in `poller`.
-    conns: HashMap<usize, EchoConn>,
-    /// The key the next connection gets. Never reused, so a late event cannot reach a newcomer.
-    next_key: usize,
+    stop: &'s Stop,
+    /// Open connections; connection `k` is registered under key `FIRST_CONN + k`.
+    conns: Slab<C>,
+    new_conn: F,
 }
 
-impl EventLoop {
-    fn new(listener: TcpListener) -> io::Result<EventLoop> {
+impl<'s, C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<'s, C, F> {
+    fn new(listener: TcpListener, stop: &'s Stop, new_conn: F) -> io::Result<Self> {
         let poller = Poller::new()?;
         let acceptor = Acceptor::new(listener)?;
         // SAFETY: the listener is deleted from the poller in `Drop for EventLoop`, which runs
         // before the acceptor (and its socket) is dropped.
         unsafe { poller.add(acceptor.listener(), Event::readable(LISTENER))? };
+        // SAFETY: deleted in the same `Drop`, while the borrowed `Stop` is still alive.
+        unsafe { poller.add(&stop.fd(), Event::readable(STOP))? };
         Ok(EventLoop {
             poller,
             acceptor,
-            conns: HashMap::new(),
-            next_key: LISTENER + 1,
+            stop,
+            conns: Slab::new(),
+            new_conn,
         })
     }
 
@@ -97,16 +117,23 @@ impl EventLoop {
             poller,
             acceptor,
             conns,
-            next_key,
+            new_conn,
+            ..
         } = self;
         acceptor.accept_all(|stream, _peer| {
-            let conn = EchoConn::new(stream)?;
-            let key = *next_key;
-            *next_key += 1;
+            let Some(conn) = conn::open("selectors", new_conn, stream) else {
+                return Ok(());
+            };
+            let key = FIRST_CONN + conns.vacant_key();
             // SAFETY: a connection is deleted from the poller before it is dropped: in
-            // `service` when it ends, and in `Drop for EventLoop` for the rest.
-            unsafe { poller.add(conn.stream(), Event::readable(key))? };
-            conns.insert(key, conn);
+            // `close` when it ends, and in `Drop for EventLoop` for the rest.
+            unsafe {
+                poller.add(
+                    conn.stream(),
+                    Event::new(key, conn.wants_read(), conn.wants_write()),
+                )?
+            };
+            conns.insert(conn);
             Ok(())
         })?;
         // Oneshot: the listener was disarmed when its event was delivered.
@@ -114,8 +141,8 @@ impl EventLoop {
     }
 
     /// Handles one connection's event, then re-arms it — or closes it if it is done or broken.
-    fn service(&mut self, event: Event) {
-        let Some(conn) = self.conns.get_mut(&event.key) else {
+    fn service(&mut self, slot: usize, event: Event) {
+        let Some(conn) = self.conns.get_mut(slot) else {
             return; // closed earlier in this batch
         };
         let result = if event.readable {
@@ -135,39 +162,40 @@ impl EventLoop {
         });
         match result {
             Ok(true) => {}
-            Ok(false) => self.close(event.key),
+            Ok(false) => self.close(slot),
             Err(e) => {
-                eprintln!("selectors: closing a broken connection: {e}");
-                self.close(event.key);
+                conn::log_broken("selectors", &e);
+                self.close(slot);
             }
         }
     }
 
     /// Deregisters a connection, then drops it (which closes the socket) — in that order.
-    fn close(&mut self, key: usize) {
-        if let Some(conn) = self.conns.remove(&key)
+    fn close(&mut self, slot: usize) {
+        if let Some(conn) = self.conns.remove(slot)
             && let Err(e) = self.poller.delete(conn.stream())
         {
-            eprintln!("selectors: deregistering connection {key}: {e}");
+            eprintln!("selectors: deregistering connection {slot}: {e}");
         }
     }
 }
 
 /// Asks to hear about this connection again, for what its state wants now: readability while
 /// its output buffer has room (back-pressure), writability while it has output waiting.
-fn rearm(poller: &Poller, key: usize, conn: &EchoConn) -> io::Result<()> {
+fn rearm(poller: &Poller, key: usize, conn: &impl Connection) -> io::Result<()> {
     // BEGIN SOLUTION: io-selectors-rearm
     let interest = Event::new(key, conn.wants_read(), conn.wants_write());
     poller.modify(conn.stream(), interest)
     // END SOLUTION
 }
 
-impl Drop for EventLoop {
+impl<C: Connection, F> Drop for EventLoop<'_, C, F> {
     fn drop(&mut self) {
         // Keep `add`'s promise on every way out of `run`, errors included.
-        for conn in self.conns.values() {
+        for (_, conn) in self.conns.iter() {
             let _ = self.poller.delete(conn.stream());
         }
         let _ = self.poller.delete(self.acceptor.listener());
+        let _ = self.poller.delete(self.stop.fd());
     }
 }

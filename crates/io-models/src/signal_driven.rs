@@ -46,8 +46,9 @@ use std::io::{self, ErrorKind, Read};
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, Ordering};
 
+use netkit::Stop;
+use netkit::stop::Wake;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use signal_hook::SigId;
 use signal_hook::consts::SIGIO;
@@ -69,21 +70,20 @@ pub fn io_signal() -> libc::c_int {
     libc::SIGRTMIN() + 1
 }
 
-/// Echoes every datagram that arrives on `socket` back to its sender until `stop` is set,
-/// waiting for the kernel's signal in between. To stop it, set `stop` and send it a datagram
-/// (`netkit::shutdown::wake_udp`).
-pub fn run(socket: UdpSocket, stop: &AtomicBool) -> io::Result<()> {
+/// Echoes every datagram that arrives on `socket` back to its sender until `stop` is requested,
+/// waiting for the kernel's signal (or the stop) in between.
+pub fn run(socket: UdpSocket, stop: &Stop) -> io::Result<()> {
     let (mut wakeups, handler_end) = UnixStream::pair()?;
     let _armed = Armed::arm(&socket, handler_end)?;
     let mut buf = vec![0u8; MAX_DATAGRAM];
     loop {
         // Drain first: datagrams that arrived before arming sent no signal.
         let drained = echo_waiting(&socket, &mut buf)?;
-        if stop.load(Ordering::SeqCst) {
+        if stop.is_stopped() {
             return Ok(());
         }
         if drained {
-            wait_for_signal(&mut wakeups)?;
+            wait_for_signal(&mut wakeups, stop)?;
         }
     }
 }
@@ -149,9 +149,12 @@ fn check(result: libc::c_int) -> io::Result<()> {
     }
 }
 
-/// Blocks until a signal handler has written to the self-pipe, and empties it: however many
-/// signals came, one drain of the socket answers them all.
-fn wait_for_signal(wakeups: &mut UnixStream) -> io::Result<()> {
+/// Blocks until a signal handler has written to the self-pipe (or `stop` is requested), and
+/// empties it: however many signals came, one drain of the socket answers them all.
+fn wait_for_signal(wakeups: &mut UnixStream, stop: &Stop) -> io::Result<()> {
+    if stop.wait_readable(wakeups.as_fd(), None)? != Wake::Ready {
+        return Ok(()); // stopped, or a signal cut the wait short: the caller looks again
+    }
     let mut bytes = [0u8; 1024];
     loop {
         match wakeups.read(&mut bytes) {

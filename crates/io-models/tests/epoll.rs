@@ -13,6 +13,7 @@ use harness::time::{STEP, scaled};
 use harness::{Conn, Deadline, ExampleProcess, echo, serve};
 use io_models::epoll_edge::{self, Config, Drain, ONE_READ};
 use io_models::epoll_level;
+use netkit::echo::EchoConn;
 
 /// More than one read's worth, sent in one `write`.
 const BURST: usize = 4 * ONE_READ;
@@ -53,7 +54,7 @@ fn epoll_et_comes_back_for_what_the_budget_left() {
             read_budget: ONE_READ,
             ..Config::default()
         };
-        epoll_edge::run_with(l, &stop, config)
+        epoll_edge::run_configured(l, &stop, config, EchoConn::new)
     });
     let mut client = Conn::connect(server.addr()).unwrap();
     let data = burst();
@@ -68,7 +69,7 @@ fn epoll_edge_bug_once_per_event_stalls_a_client() {
             drain: Drain::OncePerEvent,
             ..Config::default()
         };
-        epoll_edge::run_with(l, &stop, config)
+        epoll_edge::run_configured(l, &stop, config, EchoConn::new)
     });
     let mut client = Conn::connect(server.addr()).unwrap();
     client.set_step(STALL);

@@ -4,12 +4,12 @@ use std::fs;
 use std::io;
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use harness::{Conn, ExampleProcess, echo, serve};
 use io_models::{epoll_level, nonblocking};
+use netkit::Stop;
 
 #[test]
 fn nonblocking_conforms() {
@@ -74,10 +74,10 @@ impl Demand {
 
 /// Runs `run` on its own thread, confirms it serves (one round trip), leaves it idle for
 /// [`IDLE`], stops it, and reports the thread's CPU demand over its whole life.
-fn idle_cpu_demand(run: fn(TcpListener, &AtomicBool) -> io::Result<()>) -> Demand {
+fn idle_cpu_demand(run: fn(TcpListener, &Stop) -> io::Result<()>) -> Demand {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(Stop::new().unwrap());
     let flag = Arc::clone(&stop);
     let server = thread::spawn(move || {
         let (cpu, wait) = thread_sched_times();
@@ -95,8 +95,7 @@ fn idle_cpu_demand(run: fn(TcpListener, &AtomicBool) -> io::Result<()>) -> Deman
     assert_eq!(client.read_line().unwrap(), "are you there?");
     drop(client);
     thread::sleep(IDLE); // the measurement window, not a wait for readiness
-    stop.store(true, Ordering::SeqCst);
-    netkit::shutdown::wake_tcp(addr);
+    stop.stop();
     server.join().unwrap()
 }
 

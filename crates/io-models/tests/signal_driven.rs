@@ -5,14 +5,13 @@ use std::collections::BTreeMap;
 use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 
 use harness::time::STEP;
 use harness::{Deadline, ExampleProcess};
 use io_models::signal_driven;
-use netkit::shutdown::wake_udp;
+use netkit::Stop;
 
 /// How many datagrams the burst test sends before reading any reply. Loopback UDP buffers hold
 /// about 250 small datagrams by default, so none is dropped for lack of room.
@@ -21,7 +20,7 @@ const BURST: usize = 100;
 /// `signal_driven::run` on a thread of this process; stopped (and checked) by [`UdpServer::stop`].
 struct UdpServer {
     addr: SocketAddr,
-    stop: Arc<AtomicBool>,
+    stop: Arc<Stop>,
     outcome: Receiver<io::Result<()>>,
 }
 
@@ -32,7 +31,7 @@ impl UdpServer {
 
     fn start_on(socket: UdpSocket) -> UdpServer {
         let addr = socket.local_addr().unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(Stop::new().unwrap());
         let flag = Arc::clone(&stop);
         let (tx, outcome) = mpsc::channel();
         thread::spawn(move || {
@@ -45,10 +44,9 @@ impl UdpServer {
         }
     }
 
-    /// Sets the flag, wakes the server with a datagram, and expects `run` to return `Ok` in time.
+    /// Requests the stop (no datagram needed to wake it) and expects `run` to return `Ok` in time.
     fn stop(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        wake_udp(self.addr);
+        self.stop.stop();
         let deadline = Deadline::after(
             STEP,
             format!("signal_driven::run on {} to return", self.addr),
@@ -63,8 +61,7 @@ impl UdpServer {
 impl Drop for UdpServer {
     /// A failed test must not leave its server running: ask it to stop, without waiting.
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        wake_udp(self.addr);
+        self.stop.stop();
     }
 }
 

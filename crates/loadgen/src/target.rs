@@ -10,16 +10,14 @@
 //! with `EMFILE` ([`netkit::accept`]), the buffered echo connection ([`netkit::echo`]). What is
 //! here is the glue: [`run`] starts a supervisor, a worker or a single-process server, and
 //! `target/echo_loop.rs` is a worker's event loop. A worker learns of SIGINT/SIGTERM (the
-//! supervisor passes Ctrl-C on as SIGTERM) through a self-pipe registered with its poller: a flag
-//! alone races with `epoll_wait` (the signal may land just before the wait and sleep through it).
+//! supervisor passes Ctrl-C on as SIGTERM) through a [`netkit::Stop`] whose descriptor is
+//! registered with its poller: a flag alone races with `epoll_wait` (the signal may land just
+//! before the wait and sleep through it).
 
 use std::net::SocketAddr;
-use std::os::unix::net::UnixStream;
-use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context as _, Result};
-use netkit::workers;
-use signal_hook::consts::{SIGINT, SIGTERM};
+use netkit::{Stop, workers};
 
 use crate::limits;
 
@@ -61,15 +59,7 @@ pub fn run(config: &TargetConfig) -> Result<()> {
     let listener = workers::reuseport_listener(config.addr)
         .with_context(|| format!("listening on {}", config.addr))?;
     // The handlers are in place before the banner: a test may send SIGINT as soon as it reads it.
-    let mut server = EchoLoop::new(listener, Some(signal_pipe()?))?;
+    let mut server = EchoLoop::new(listener, Stop::on_ctrl_c()?)?;
     netkit::announce(server.local_addr()?)?;
-    Ok(server.run(&AtomicBool::new(false))?)
-}
-
-/// A socket pair whose read end becomes readable when SIGINT or SIGTERM arrives.
-fn signal_pipe() -> std::io::Result<UnixStream> {
-    let (read, write) = UnixStream::pair()?;
-    signal_hook::low_level::pipe::register(SIGINT, write.try_clone()?)?;
-    signal_hook::low_level::pipe::register(SIGTERM, write)?;
-    Ok(read)
+    Ok(server.run()?)
 }

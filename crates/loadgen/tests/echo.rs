@@ -9,7 +9,7 @@ use loadgen::{EchoConfig, Failure, Stop, run_echo};
 
 /// echo_target's event loop on a thread of this test.
 fn target() -> InProcessServer {
-    serve(|listener, stop| loadgen::target::serve(listener, &stop, None))
+    serve(loadgen::target::serve)
 }
 
 #[test]

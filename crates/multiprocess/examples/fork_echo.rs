@@ -6,10 +6,14 @@
 //!         OpenBSD nc needs `-N` to hang up when its input ends: `echo hi | nc -N 127.0.0.1 7101`)
 //! Output: listening on 127.0.0.1:7101   (and, on stderr, the server's pid)
 //! Stop:   Ctrl-C (the children are stopped and reaped; exits with status 0)
+//! Also:   `-- --uppercase` serves the line-uppercasing protocol instead (`hi` → `HI`): the same
+//!         server, another handler.
 
 use std::net::SocketAddr;
 
 use clap::Parser;
+use multiprocess::per_process_server::{fork_per_connection, fork_per_connection_with};
+use netkit::lines::{serve_blocking, uppercase};
 
 /// A fork-per-connection echo server.
 #[derive(Parser)]
@@ -17,6 +21,9 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:7101")]
     addr: SocketAddr,
+    /// Answer each line in upper case instead of echoing (the same server, another handler).
+    #[arg(long)]
+    uppercase: bool,
 }
 
 fn main() -> Result<(), netkit::Failure> {
@@ -24,8 +31,11 @@ fn main() -> Result<(), netkit::Failure> {
     // On stderr, so `listening on` stays the first line of stdout.
     let pid = std::process::id();
     eprintln!("server pid {pid}: see its children with `ps -o pid,stat,cmd --ppid {pid}`");
-    Ok(netkit::serve(
-        args.addr,
-        multiprocess::per_process_server::fork_per_connection,
-    )?)
+    Ok(netkit::serve(args.addr, |listener, stop| {
+        if args.uppercase {
+            fork_per_connection_with(listener, stop, |s| serve_blocking(s, uppercase))
+        } else {
+            fork_per_connection(listener, stop)
+        }
+    })?)
 }

@@ -6,10 +6,14 @@
 //! Output: listening on 127.0.0.1:7102   (and, on stderr, the server's pid)
 //! Stop:   Ctrl-C (the workers are stopped and reaped; exits with status 0)
 //! Try:    kill -9 one worker (`ps --ppid <server pid>`): the server starts another.
+//! Also:   `-- --uppercase` serves the line-uppercasing protocol instead (`hi` → `HI`): the same
+//!         server, another handler.
 
 use std::net::SocketAddr;
 
 use clap::Parser;
+use multiprocess::per_process_server::{prefork, prefork_with};
+use netkit::lines::{serve_blocking, uppercase};
 
 /// A prefork echo server.
 #[derive(Parser)]
@@ -20,6 +24,9 @@ struct Args {
     /// Worker processes (each serves one client at a time).
     #[arg(long, default_value_t = 8, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     workers: usize,
+    /// Answer each line in upper case instead of echoing (the same server, another handler).
+    #[arg(long)]
+    uppercase: bool,
 }
 
 fn main() -> Result<(), netkit::Failure> {
@@ -28,6 +35,12 @@ fn main() -> Result<(), netkit::Failure> {
     let pid = std::process::id();
     eprintln!("server pid {pid}: see its children with `ps -o pid,stat,cmd --ppid {pid}`");
     Ok(netkit::serve(args.addr, |listener, stop| {
-        multiprocess::per_process_server::prefork(listener, stop, args.workers)
+        if args.uppercase {
+            prefork_with(listener, stop, args.workers, |s| {
+                serve_blocking(s, uppercase)
+            })
+        } else {
+            prefork(listener, stop, args.workers)
+        }
     })?)
 }

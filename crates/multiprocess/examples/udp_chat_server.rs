@@ -29,7 +29,7 @@ fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
     let socket = UdpSocket::bind(args.addr).map_err(|e| netkit::explain_bind(args.addr, e))?;
     let addr = socket.local_addr()?;
-    let stop = netkit::shutdown::stop_udp_on_ctrl_c(addr)?;
+    let stop = netkit::Stop::on_ctrl_c()?;
     netkit::announce(addr)?;
     let admin = Admin::new(std::io::stdin());
     server::run(

@@ -25,11 +25,14 @@
 
 use std::collections::HashSet;
 use std::io;
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
+use netkit::Stop;
 use netkit::accept::{Accepted, Acceptor};
+use netkit::conn::is_peer_gone;
+use netkit::echo::echo_blocking;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -37,20 +40,34 @@ use nix::unistd::Pid;
 use crate::reaping::{Reaped, Reaper};
 use crate::spawn::{self, Outcome};
 
-/// How often the prefork supervisor looks at the stop flag while no worker dies.
-const SUPERVISOR_TICK_MS: u16 = 100;
+/// How long the prefork supervisor waits before trying again a fork that failed.
+const FORK_RETRY: Duration = Duration::from_millis(100);
 
-/// Fork-per-connection echo server; returns soon after `stop` is set.
-pub fn fork_per_connection(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
+/// A connection handler run in a child process: serves one client to the end.
+pub trait Handler: Fn(&mut TcpStream) -> io::Result<()> {}
+impl<H: Fn(&mut TcpStream) -> io::Result<()>> Handler for H {}
+
+/// Fork-per-connection echo server; returns soon after `stop` is requested.
+pub fn fork_per_connection(listener: TcpListener, stop: &Stop) -> io::Result<()> {
+    fork_per_connection_with(listener, stop, echo_blocking)
+}
+
+/// The fork-per-connection server, for any protocol: each child runs `handle` on its client.
+pub fn fork_per_connection_with(
+    listener: TcpListener,
+    stop: &Stop,
+    handle: impl Handler,
+) -> io::Result<()> {
     let reaper = Reaper::install()?;
     let mut acceptor = Acceptor::new(listener)?;
     let listener_fd = acceptor.listener().as_raw_fd();
     let mut children: HashSet<Pid> = HashSet::new();
-    while !stop.load(Ordering::SeqCst) {
+    while !stop.is_stopped() {
         let (accept_ready, reap_ready) = {
             let mut fds = [
                 PollFd::new(acceptor.listener().as_fd(), PollFlags::POLLIN),
                 PollFd::new(reaper.fd(), PollFlags::POLLIN),
+                PollFd::new(stop.fd(), PollFlags::POLLIN),
             ];
             match poll(&mut fds, PollTimeout::NONE) {
                 Ok(_) => {}
@@ -63,14 +80,13 @@ pub fn fork_per_connection(listener: TcpListener, stop: &AtomicBool) -> io::Resu
         if reap_ready {
             forget(&mut children, reaper.reap()?);
         }
-        // The wake-up connection of a stop must not get a child of its own.
-        if accept_ready && !stop.load(Ordering::SeqCst) {
+        if accept_ready && !stop.is_stopped() {
             acceptor.accept_all(|stream, peer| {
                 let child = spawn::fork_run(|| {
                     // SAFETY: the child closes its copy of the listener; the parent's
                     // `Acceptor` still owns its own copy, and the child never touches it.
                     unsafe { libc::close(listener_fd) };
-                    serve_one(stream)
+                    serve_one(stream, &handle)
                 });
                 // The child has its copy; the parent's is dropped (closed) here with `stream`.
                 match child {
@@ -88,19 +104,42 @@ pub fn fork_per_connection(listener: TcpListener, stop: &AtomicBool) -> io::Resu
     stop_children(&mut children, &reaper)
 }
 
-/// Prefork echo server with `workers` processes; returns soon after `stop` is set.
-pub fn prefork(listener: TcpListener, stop: &AtomicBool, workers: usize) -> io::Result<()> {
+/// Prefork echo server with `workers` processes; returns soon after `stop` is requested.
+pub fn prefork(listener: TcpListener, stop: &Stop, workers: usize) -> io::Result<()> {
+    prefork_with(listener, stop, workers, echo_blocking)
+}
+
+/// The prefork server, for any protocol: each worker runs `handle` on one client after another.
+///
+/// The workers are stopped by a signal (SIGTERM), not by `stop`: a forked child has its own
+/// copy of the parent's memory, so a flag set in the parent never reaches it.
+pub fn prefork_with(
+    listener: TcpListener,
+    stop: &Stop,
+    workers: usize,
+    handle: impl Handler,
+) -> io::Result<()> {
     let reaper = Reaper::install()?;
     // Set once, here, for every worker: the flag lives in the shared open file description.
     listener.set_nonblocking(true)?;
     let workers = workers.max(1);
     let mut children: HashSet<Pid> = HashSet::new();
     for _ in 0..workers {
-        children.insert(start_worker(&listener)?);
+        children.insert(start_worker(&listener, &handle)?);
     }
-    while !stop.load(Ordering::SeqCst) {
-        let mut fds = [PollFd::new(reaper.fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, PollTimeout::from(SUPERVISOR_TICK_MS)) {
+    while !stop.is_stopped() {
+        let mut fds = [
+            PollFd::new(reaper.fd(), PollFlags::POLLIN),
+            PollFd::new(stop.fd(), PollFlags::POLLIN),
+        ];
+        // At full strength nothing is due until a worker dies or the stop comes; short of it
+        // (a fork failed), try again shortly.
+        let timeout = if children.len() < workers {
+            PollTimeout::try_from(FORK_RETRY).unwrap_or(PollTimeout::MAX)
+        } else {
+            PollTimeout::NONE
+        };
+        match poll(&mut fds, timeout) {
             Ok(_) => {}
             Err(nix::errno::Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),
@@ -113,9 +152,9 @@ pub fn prefork(listener: TcpListener, stop: &AtomicBool, workers: usize) -> io::
             }
         }
         // Back to full strength. A fork that fails (out of processes or memory) is tried again
-        // on the next tick; the workers that remain go on serving meanwhile.
-        while children.len() < workers && !stop.load(Ordering::SeqCst) {
-            match start_worker(&listener) {
+        // after FORK_RETRY; the workers that remain go on serving meanwhile.
+        while children.len() < workers && !stop.is_stopped() {
+            match start_worker(&listener, &handle) {
                 Ok(pid) => {
                     children.insert(pid);
                 }
@@ -129,8 +168,8 @@ pub fn prefork(listener: TcpListener, stop: &AtomicBool, workers: usize) -> io::
     stop_children(&mut children, &reaper)
 }
 
-/// Forks one prefork worker: accept, echo to the end, repeat.
-fn start_worker(listener: &TcpListener) -> io::Result<Pid> {
+/// Forks one prefork worker: accept, serve to the end, repeat.
+fn start_worker(listener: &TcpListener, handle: &impl Handler) -> io::Result<Pid> {
     spawn::fork_run(|| {
         let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
         let Ok(shared) = listener.try_clone() else {
@@ -148,7 +187,7 @@ fn start_worker(listener: &TcpListener) -> io::Result<Pid> {
             match acceptor.accept() {
                 // Serves this client to the end before accepting another.
                 Ok(Accepted::Connection(stream, _)) => {
-                    serve_one(stream);
+                    serve_one(stream, handle);
                 }
                 // Another worker won the race for this connection (the herd), or it was shed.
                 Ok(Accepted::Empty | Accepted::Shed) => {}
@@ -158,23 +197,16 @@ fn start_worker(listener: &TcpListener) -> io::Result<Pid> {
     })
 }
 
-/// In a child: echo one client to the end; the child's exit status.
-fn serve_one(mut stream: std::net::TcpStream) -> i32 {
+/// In a child: serve one client to the end; the child's exit status.
+fn serve_one(mut stream: TcpStream, handle: &impl Handler) -> i32 {
     let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
     if stream.set_nonblocking(false).is_err() {
         return 1;
     }
-    match netkit::echo::echo_blocking(&mut stream) {
+    match handle(&mut stream) {
         Ok(()) => 0,
         // A client that resets is the client's business, not a failure of the server.
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
-            ) =>
-        {
-            0
-        }
+        Err(e) if is_peer_gone(&e) => 0,
         Err(_) => 1,
     }
 }

@@ -127,3 +127,18 @@ fn prefork_echo_replaces_a_killed_worker() {
     assert_eq!(client.read_line().unwrap(), "still serving");
     server.interrupt_and_expect_clean_exit().unwrap();
 }
+
+#[test]
+fn both_process_servers_serve_the_line_protocol_through_their_handler() {
+    let _lock = harness::process_lock();
+    for (example, extra) in [
+        ("fork_echo", &[][..]),
+        ("prefork_echo", &["--workers", "4"][..]),
+    ] {
+        let mut args = vec!["--addr", "127.0.0.1:0", "--uppercase"];
+        args.extend_from_slice(extra);
+        let server = ExampleProcess::start(example, &args).unwrap();
+        harness::lines::assert_uppercases(server.addr());
+        server.interrupt_and_expect_clean_exit().unwrap();
+    }
+}

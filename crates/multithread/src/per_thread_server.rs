@@ -16,47 +16,48 @@
 //!
 //! Both servers need three things blocking threads do not give for free:
 //!
-//! - **Accepting without spinning on `EMFILE`**: [`netkit::accept::Acceptor`] (non-blocking,
-//!   with a reserve descriptor), woken by `poll(2)`.
+//! - **Accepting without spinning on `EMFILE`**, and waking on a stop:
+//!   [`Acceptor::next_blocking`] (non-blocking, with a reserve descriptor), which waits in
+//!   `poll(2)` on the listener and the [`Stop`]'s descriptor.
 //! - **Stopping threads blocked in `read`**: a thread cannot be cancelled, so every open
 //!   connection is kept in a [`Connections`] registry and, on stop, shut down
-//!   (`shutdown(Both)`): each blocked `read` returns 0 and its thread ends by itself.
+//!   (`shutdown(Both)`): each blocked `read` returns 0 and its thread ends by itself. The pool's
+//!   accept loop may itself be blocked (in `execute`, behind a full queue), so a watcher thread
+//!   waits on the stop's descriptor and does that shutdown for it.
 //! - **Spawn failure**: `Builder::spawn` returns an error when the system will not make another
 //!   thread (`EAGAIN`); that one connection is closed, and the server keeps serving.
 
 use std::collections::HashMap;
-use std::io::{self, ErrorKind};
+use std::io;
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::os::fd::AsFd;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
 
+use netkit::Stop;
 use netkit::accept::Acceptor;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use netkit::conn::is_peer_gone;
+use netkit::echo::echo_blocking;
 
 use crate::pool::ThreadPool;
 
-/// How often the pool server's watcher looks at the stop flag (its accept loop may be blocked
-/// in `execute` behind a full queue, where it cannot look itself).
-const WATCH_TICK: Duration = Duration::from_millis(20);
-
-/// Echo server with one thread per connection; returns once `stop` is set and every
+/// Echo server with one thread per connection; returns once `stop` is requested and every
 /// connection's thread has ended.
-pub fn thread_per_connection(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
-    spawn_per_connection(listener, stop, "echo", |stream, _| echo_one(stream))
+pub fn thread_per_connection(listener: TcpListener, stop: &Stop) -> io::Result<()> {
+    spawn_per_connection(listener, stop, "echo", |mut stream, _| {
+        report("echo", echo_blocking(&mut stream));
+    })
 }
 
 /// The thread-per-connection server loop, for any protocol: each accepted connection gets a
-/// scoped thread named `role peer` running `handle(stream, connections)`. Returns once `stop`
-/// is set and every handler has returned (open connections are shut down to make them).
+/// scoped thread named `role peer` running `handle(stream, connections)` on a blocking stream.
+/// Returns once `stop` is requested and every handler has returned (open connections are shut
+/// down to make them).
 ///
 /// `handle` may register more sockets (an FTP data connection) in `connections`, so that a
 /// stop ends them too.
 pub fn spawn_per_connection(
     listener: TcpListener,
-    stop: &AtomicBool,
+    stop: &Stop,
     role: &str,
     handle: impl Fn(TcpStream, &Arc<Connections>) + Sync,
 ) -> io::Result<()> {
@@ -73,7 +74,7 @@ pub fn spawn_per_connection(
 fn accept_threads<'scope, 'env, H>(
     scope: &'scope thread::Scope<'scope, 'env>,
     acceptor: &mut Acceptor,
-    stop: &AtomicBool,
+    stop: &Stop,
     connections: &'env Arc<Connections>,
     role: &str,
     handle: &'env H,
@@ -81,102 +82,92 @@ fn accept_threads<'scope, 'env, H>(
 where
     H: Fn(TcpStream, &Arc<Connections>) + Sync,
 {
-    while !stop.load(Ordering::SeqCst) {
-        wait_readable(acceptor.listener())?;
-        acceptor.accept_all(|stream, peer| {
-            let Some(entry) = connections.add(&stream) else {
-                return Ok(()); // stopping: the wake-up connection is just closed
-            };
-            let spawned = thread::Builder::new()
-                .name(format!("{role} {peer}"))
-                .spawn_scoped(scope, move || {
-                    let _entry = entry; // leaves the registry when the thread ends
-                    if stream.set_nonblocking(false).is_ok() {
-                        handle(stream, connections);
-                    }
-                });
-            if let Err(e) = spawned {
-                // The closure (and with it the stream) is dropped: this client sees a close.
-                eprintln!("{role}: cannot start a thread for {peer}: {e}");
-            }
-            Ok(())
-        })?;
+    while let Some((stream, peer)) = acceptor.next_blocking(stop)? {
+        let Some(entry) = connections.add(&stream) else {
+            continue; // stopping: just close it
+        };
+        let spawned = thread::Builder::new()
+            .name(format!("{role} {peer}"))
+            .spawn_scoped(scope, move || {
+                let _entry = entry; // leaves the registry when the thread ends
+                handle(stream, connections);
+            });
+        if let Err(e) = spawned {
+            // The closure (and with it the stream) is dropped: this client sees a close.
+            eprintln!("{role}: cannot start a thread for {peer}: {e}");
+        }
     }
     Ok(())
 }
 
 /// Echo server on a pool of `workers` threads with `queue` accepted connections waiting;
-/// returns once `stop` is set and every worker has finished.
-pub fn pooled(
+/// returns once `stop` is requested and every worker has finished.
+pub fn pooled(listener: TcpListener, stop: &Stop, workers: usize, queue: usize) -> io::Result<()> {
+    pooled_with(listener, stop, workers, queue, |mut stream| {
+        report("echo", echo_blocking(&mut stream));
+    })
+}
+
+/// The pool server loop, for any protocol: a worker runs `handle` on each accepted connection
+/// (a blocking stream), one after another.
+pub fn pooled_with(
     listener: TcpListener,
-    stop: &AtomicBool,
+    stop: &Stop,
     workers: usize,
     queue: usize,
+    handle: impl Fn(TcpStream) + Send + Sync + 'static,
 ) -> io::Result<()> {
     let connections = Arc::new(Connections::default());
     let pool = ThreadPool::new(workers, queue)?;
     let mut acceptor = Acceptor::new(listener)?;
-    let done = AtomicBool::new(false);
+    // Says "the accept loop is over" to the watcher when it ends by itself (an error).
+    let finished = Stop::new()?;
+    let handle = Arc::new(handle);
     thread::scope(|scope| {
         // While every worker is busy and the queue is full, the loop below is blocked in
         // `execute` and cannot see `stop`; this watcher ends the connections for it.
         scope.spawn(|| {
-            while !stop.load(Ordering::SeqCst) && !done.load(Ordering::SeqCst) {
-                thread::sleep(WATCH_TICK);
+            while !stop.is_stopped() && !finished.is_stopped() {
+                let _ = stop.wait_readable(finished.fd(), None);
             }
             connections.shutdown_all();
         });
-        let result = accept_into_pool(&mut acceptor, stop, &pool, &connections);
-        done.store(true, Ordering::SeqCst);
+        let result = accept_into_pool(&mut acceptor, stop, &pool, &connections, &handle);
+        finished.stop();
         result
     })
     // Dropping the pool here runs what is queued (each connection already shut down: EOF at
     // once) and joins every worker.
 }
 
-fn accept_into_pool(
+fn accept_into_pool<H: Fn(TcpStream) + Send + Sync + 'static>(
     acceptor: &mut Acceptor,
-    stop: &AtomicBool,
+    stop: &Stop,
     pool: &ThreadPool,
     connections: &Arc<Connections>,
+    handle: &Arc<H>,
 ) -> io::Result<()> {
-    while !stop.load(Ordering::SeqCst) {
-        wait_readable(acceptor.listener())?;
-        acceptor.accept_all(|stream, _peer| {
-            let Some(entry) = connections.add(&stream) else {
-                return Ok(());
-            };
-            // Blocks while `queue` connections already wait: back-pressure on accepting.
-            pool.execute(move || {
-                let _entry = entry;
-                echo_one(stream);
-            })
-            .map_err(|e| io::Error::other(format!("the pool refused a job: {e:?}")))
-        })?;
+    while let Some((stream, _peer)) = acceptor.next_blocking(stop)? {
+        let Some(entry) = connections.add(&stream) else {
+            continue;
+        };
+        let handle = Arc::clone(handle);
+        // Blocks while `queue` connections already wait: back-pressure on accepting.
+        pool.execute(move || {
+            let _entry = entry;
+            handle(stream);
+        })
+        .map_err(|e| io::Error::other(format!("the pool refused a job: {e:?}")))?;
     }
     Ok(())
 }
 
-/// Waits (no timeout: a stop connects to wake us) until the listener has a connection.
-pub(crate) fn wait_readable(listener: &TcpListener) -> io::Result<()> {
-    let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
-    match poll(&mut fds, PollTimeout::NONE) {
-        Ok(_) | Err(nix::errno::Errno::EINTR) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Echoes one client to the end with blocking IO; a client that resets is its own business.
-fn echo_one(mut stream: TcpStream) {
-    if let Err(e) = stream
-        .set_nonblocking(false)
-        .and_then(|()| netkit::echo::echo_blocking(&mut stream))
-        && !matches!(
-            e.kind(),
-            ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::NotConnected
-        )
+/// Logs a handler's error, unless the peer simply went away (its business, not the server's).
+pub fn report(role: &str, result: io::Result<()>) {
+    if let Err(e) = result
+        && !is_peer_gone(&e)
     {
-        eprintln!("echo: {e}");
+        eprintln!("{role}: {e}");
     }
 }
 

@@ -73,3 +73,21 @@ fn pool_echo_serves_workers_clients_at_once_and_the_next_in_order_as_workers_fre
     third.expect_eof().unwrap();
     fourth.expect_eof().unwrap();
 }
+
+#[test]
+fn both_thread_servers_serve_the_line_protocol_through_their_handler() {
+    use multithread::per_thread_server::{pooled_with, spawn_per_connection};
+    use netkit::lines::{serve_blocking, uppercase};
+    let per_thread = serve(|l, stop| {
+        spawn_per_connection(l, &stop, "upper", |mut s, _| {
+            let _ = serve_blocking(&mut s, uppercase);
+        })
+    });
+    harness::lines::assert_uppercases(per_thread.addr());
+    let pool = serve(|l, stop| {
+        pooled_with(l, &stop, 4, 4, |mut s| {
+            let _ = serve_blocking(&mut s, uppercase);
+        })
+    });
+    harness::lines::assert_uppercases(pool.addr());
+}

@@ -17,6 +17,9 @@
 use std::fs::File;
 use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsFd;
+
+use crate::Stop;
 
 /// What one call to [`Acceptor::accept`] produced.
 #[derive(Debug)]
@@ -80,6 +83,27 @@ impl Acceptor {
                 Err(e) if e.kind() == ErrorKind::ConnectionAborted => continue,
                 Err(e) if is_out_of_descriptors(&e) => return self.shed(e),
                 Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// For a server of blocking threads or processes: waits until a connection arrives or
+    /// `stop` is requested, and returns the connection switched back to blocking mode (`None`
+    /// once stopped). Connections shed for lack of descriptors are skipped.
+    pub fn next_blocking(&mut self, stop: &Stop) -> io::Result<Option<(TcpStream, SocketAddr)>> {
+        loop {
+            if stop.is_stopped() {
+                return Ok(None);
+            }
+            match self.accept()? {
+                Accepted::Connection(stream, peer) => {
+                    stream.set_nonblocking(false)?;
+                    return Ok(Some((stream, peer)));
+                }
+                Accepted::Shed => {}
+                Accepted::Empty => {
+                    stop.wait_readable(self.listener.as_fd(), None)?;
+                }
             }
         }
     }

@@ -12,6 +12,10 @@
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 
+use crate::conn::Connection;
+pub use crate::conn::ReadStop;
+use crate::outbox::Outbox;
+
 /// How many unsent bytes a connection may hold before we stop reading from it.
 pub const MAX_PENDING: usize = 64 * 1024;
 
@@ -38,28 +42,13 @@ pub fn echo_blocking(stream: &mut TcpStream) -> io::Result<()> {
         .or_else(ignore_not_connected)
 }
 
-/// Why [`EchoConn::on_readable`] stopped reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReadStop {
-    /// The socket has nothing more to read now (`EAGAIN`).
-    Drained,
-    /// The peer closed its side (FIN).
-    Eof,
-    /// The unsent output reached [`MAX_PENDING`]: stop reading until it is flushed.
-    Full,
-    /// The read budget for this turn was used up; there may be more to read.
-    Budget,
-}
-
 /// One non-blocking echo connection: what was read and not yet written back, and whether the
 /// peer has finished sending.
 #[derive(Debug)]
 pub struct EchoConn {
     stream: TcpStream,
-    /// Bytes read but not yet echoed: `pending[sent..]` is still to be written.
-    pending: Vec<u8>,
-    /// How much of `pending` has been written.
-    sent: usize,
+    /// Bytes read but not yet echoed.
+    pending: Outbox,
     /// The peer sent FIN: nothing more will be read.
     peer_done: bool,
 }
@@ -70,41 +59,41 @@ impl EchoConn {
         stream.set_nonblocking(true)?;
         Ok(EchoConn {
             stream,
-            pending: Vec::new(),
-            sent: 0,
+            pending: Outbox::new(),
             peer_done: false,
         })
     }
 
-    /// The socket, for registering with a multiplexer.
-    pub fn stream(&self) -> &TcpStream {
+    /// Bytes read and not yet echoed.
+    pub fn unsent(&self) -> usize {
+        self.pending.unsent()
+    }
+}
+
+impl Connection for EchoConn {
+    fn stream(&self) -> &TcpStream {
         &self.stream
     }
 
-    /// Bytes read and not yet echoed.
-    pub fn unsent(&self) -> usize {
-        self.pending.len() - self.sent
-    }
-
     /// True while the connection should be watched for readability.
-    pub fn wants_read(&self) -> bool {
+    fn wants_read(&self) -> bool {
         !self.peer_done && self.unsent() < MAX_PENDING
     }
 
     /// True while there is output waiting for the socket to become writable.
-    pub fn wants_write(&self) -> bool {
+    fn wants_write(&self) -> bool {
         self.unsent() > 0
     }
 
     /// True when the peer is done and everything has been echoed: close the connection.
-    pub fn is_finished(&self) -> bool {
+    fn is_finished(&self) -> bool {
         self.peer_done && self.unsent() == 0
     }
 
     /// Reads until the socket is drained, the peer closes, the output bound is reached, or
     /// `budget` bytes have been read in this call — whichever comes first — and tries to echo
     /// what was read. An error means the connection is broken (e.g. `ECONNRESET`): close it.
-    pub fn on_readable(&mut self, budget: usize) -> io::Result<ReadStop> {
+    fn on_readable(&mut self, budget: usize) -> io::Result<ReadStop> {
         let mut read = 0;
         let stop = loop {
             if self.unsent() >= MAX_PENDING {
@@ -113,12 +102,8 @@ impl EchoConn {
             if read >= budget {
                 break ReadStop::Budget;
             }
-            let start = self.pending.len();
             let room = CHUNK.min(budget - read);
-            self.pending.resize(start + room, 0);
-            let result = self.stream.read(&mut self.pending[start..]);
-            let got = *result.as_ref().unwrap_or(&0);
-            self.pending.truncate(start + got); // keep only the bytes actually read
+            let result = self.pending.read_from(&mut self.stream, room);
             match result {
                 Ok(0) => {
                     self.peer_done = true;
@@ -136,32 +121,19 @@ impl EchoConn {
 
     /// Writes pending output until it is all sent or the socket's buffer is full (`EAGAIN`).
     /// When the peer is done and nothing is left, closes our side of the connection.
-    pub fn on_writable(&mut self) -> io::Result<()> {
-        while self.unsent() > 0 {
-            match self.stream.write(&self.pending[self.sent..]) {
-                Ok(0) => return Err(ErrorKind::WriteZero.into()),
-                Ok(n) => self.sent += n,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        if self.unsent() == 0 {
-            // Everything echoed: reuse the buffer from the start.
-            self.pending.clear();
-            self.sent = 0;
-            if self.peer_done {
-                self.stream
-                    .shutdown(Shutdown::Write)
-                    .or_else(ignore_not_connected)?;
-            }
+    fn on_writable(&mut self) -> io::Result<()> {
+        self.pending.write_to(&mut self.stream)?;
+        if self.peer_done && self.unsent() == 0 {
+            self.stream
+                .shutdown(Shutdown::Write)
+                .or_else(ignore_not_connected)?;
         }
         Ok(())
     }
 }
 
 /// `ENOTCONN` from `shutdown` means the peer already reset the connection: nothing to do.
-fn ignore_not_connected(e: io::Error) -> io::Result<()> {
+pub(crate) fn ignore_not_connected(e: io::Error) -> io::Result<()> {
     if e.kind() == ErrorKind::NotConnected {
         Ok(())
     } else {

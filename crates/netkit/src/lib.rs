@@ -5,28 +5,39 @@
 //!
 //! | module | what it gives a server |
 //! | --- | --- |
-//! | [`shutdown`] | Ctrl-C/SIGTERM → a stop flag, plus a wake-up so a blocked loop notices |
+//! | [`Stop`] | one way to stop: a flag plus a descriptor that wakes every waiting loop; Ctrl-C/SIGTERM |
 //! | [`accept`] | non-blocking `accept` that survives `EMFILE` without spinning |
-//! | [`echo`] | the echo protocol: a blocking loop, and a non-blocking connection state machine with a bounded output buffer |
+//! | [`conn`] | [`Connection`], the interface every event loop drives, so one loop serves any protocol |
+//! | [`slab`] | connections in numbered slots, and the one rule about reusing their keys |
+//! | [`outbox`] | output waiting for a non-blocking socket, with partial writes handled |
+//! | [`echo`] | the echo protocol: a blocking loop, and a non-blocking [`EchoConn`](echo::EchoConn) with a bounded output buffer |
+//! | [`lines`] | a line protocol (one reply per line), the second protocol every model serves |
 //! | [`Failure`], [`bind`] | errors an example's `main` prints as sentences: "cannot listen on 127.0.0.1:7003: Address already in use — is another server …" |
 //! | [`workers`] | N processes serving one port (`SO_REUSEPORT`), under a supervisor that forwards Ctrl-C and reaps them |
 //!
 //! Every server in the workspace has the same shape, which both examples and tests call:
-//! `fn run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()>`. The server returns soon
-//! after `stop` is set; whoever sets it also connects once to the listener, so a server blocked in
-//! `accept`, `select` or `epoll_wait` wakes up and looks.
+//! `fn run(listener: TcpListener, stop: &Stop) -> io::Result<()>`. The server returns soon after
+//! the stop is requested; it watches [`Stop::fd`] wherever it waits, so the request wakes it.
+//! An event-loop model also has `run_with(listener, stop, new_conn)`, which serves any protocol
+//! through [`Connection`]; a blocking model takes a handler `Fn(TcpStream)`.
 
 pub mod accept;
+pub mod conn;
 pub mod echo;
 mod failure;
-pub mod shutdown;
+pub mod lines;
+pub mod outbox;
+pub mod slab;
+pub mod stop;
 pub mod workers;
 
+pub use conn::Connection;
 pub use failure::{Failure, bind, explain_bind};
+pub use slab::Slab;
+pub use stop::Stop;
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::AtomicBool;
 
 /// Prints `listening on <addr>` as the first line on stdout and flushes it.
 ///
@@ -45,11 +56,11 @@ pub fn announce(addr: SocketAddr) -> io::Result<()> {
 /// script) may send SIGINT the moment it reads `listening on`.
 pub fn serve(
     addr: SocketAddr,
-    server: impl FnOnce(TcpListener, &AtomicBool) -> io::Result<()>,
+    server: impl FnOnce(TcpListener, &Stop) -> io::Result<()>,
 ) -> io::Result<()> {
     let listener = bind(addr)?;
     let addr = listener.local_addr()?;
-    let stop = shutdown::stop_on_ctrl_c(addr)?;
+    let stop = Stop::on_ctrl_c()?;
     announce(addr)?;
     server(listener, &stop)
 }

@@ -81,7 +81,7 @@ struct Workers {
 pub fn supervise(count: u32, addr: SocketAddr, worker_args: &[&str]) -> io::Result<()> {
     let workers = Arc::new(Mutex::new(Workers::default()));
     let shared = Arc::clone(&workers);
-    crate::shutdown::on_ctrl_c(move || {
+    crate::stop::on_ctrl_c(move || {
         stop_all(&shared);
     })?;
     let started = start_all(count, addr, worker_args, &workers)

@@ -87,3 +87,32 @@ fn keep_queued_reports_emfile_and_leaves_the_client_queued() {
         .unwrap();
     assert_eq!(accepted, client.local_addr().unwrap());
 }
+
+#[test]
+fn a_stop_wakes_a_blocked_accept_with_no_descriptor_left() {
+    let _guard = harness::process_lock();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = std::sync::Arc::new(netkit::Stop::new().unwrap());
+    let mut acceptor = Acceptor::new(listener).unwrap();
+    let waiter = {
+        let stop = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || acceptor.next_blocking(&stop).map(|c| c.is_none()))
+    };
+    let (woke, connect_to_self) = with_no_descriptors_left(|| {
+        // The old wake-up needs a socket, which this process cannot have now.
+        let connect_to_self = TcpStream::connect(addr).map(drop);
+        stop.stop();
+        let woke =
+            harness::Deadline::after(Duration::from_secs(10), "the stopped accept to return")
+                .poll(|| waiter.is_finished().then_some(()));
+        (woke, connect_to_self)
+    });
+    let error = connect_to_self.expect_err("connecting needs a descriptor");
+    assert!(is_out_of_descriptors(&error), "{error}");
+    woke.unwrap();
+    assert!(
+        waiter.join().unwrap().unwrap(),
+        "stopped: no connection returned"
+    );
+}

@@ -4,6 +4,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::time::Duration;
 
+use netkit::Connection;
 use netkit::echo::{EchoConn, MAX_PENDING, ReadStop};
 
 fn pair() -> (TcpStream, EchoConn) {

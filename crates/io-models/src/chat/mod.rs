@@ -44,9 +44,9 @@ use std::collections::BTreeMap;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use netkit::Stop;
 use netkit::accept::Acceptor;
 use nix::errno::Errno;
 use nix::sys::select::{FdSet, select};
@@ -87,10 +87,14 @@ pub fn print_line(line: &str) {
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
-/// Runs the chat room on `listener` until `stop` is set (or the console's input ends, if it
+/// Runs the chat room on `listener` until `stop` is requested (or the console's input ends, if it
 /// says so); then tells every client the server is closing.
-pub fn run(listener: TcpListener, console: Console<'_>, stop: &AtomicBool) -> io::Result<()> {
-    for fd in [listener.as_raw_fd(), console.input.as_raw_fd()] {
+pub fn run(listener: TcpListener, console: Console<'_>, stop: &Stop) -> io::Result<()> {
+    for fd in [
+        listener.as_raw_fd(),
+        console.input.as_raw_fd(),
+        stop.fd().as_raw_fd(),
+    ] {
         if !fits_in_fd_set(fd) {
             let message = format!("select_chat: fd {fd} is not below FD_SETSIZE");
             return Err(io::Error::new(ErrorKind::InvalidInput, message));
@@ -101,11 +105,12 @@ pub fn run(listener: TcpListener, console: Console<'_>, stop: &AtomicBool) -> io
     let mut sockets: BTreeMap<ClientId, TcpStream> = BTreeMap::new();
     let mut input = Some(console.input); // None once it has ended
     let mut typed = LineBuffer::default();
-    while !stop.load(Ordering::SeqCst) {
+    while !stop.is_stopped() {
         // Rebuilt every turn from the clients' states: select overwrote last turn's sets.
         let mut want_read = FdSet::new();
         let mut want_write = FdSet::new();
         want_read.insert(acceptor.listener().as_fd());
+        want_read.insert(stop.fd()); // readable once a stop is requested
         if let Some(input) = input {
             want_read.insert(input);
         }
@@ -122,8 +127,8 @@ pub fn run(listener: TcpListener, console: Console<'_>, stop: &AtomicBool) -> io
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),
         }
-        if stop.load(Ordering::SeqCst) {
-            break; // woken by Ctrl-C's connection: do not welcome it
+        if stop.is_stopped() {
+            break;
         }
         let readable: Vec<ClientId> = sockets
             .iter()

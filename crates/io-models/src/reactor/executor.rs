@@ -4,9 +4,10 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
+
+use netkit::Stop;
 
 use super::Reactor;
 
@@ -68,17 +69,19 @@ impl Executor {
         self.run_queue.push(id);
     }
 
-    /// Polls woken tasks, then waits in `reactor`, until `stop` is set (looked at every time the
-    /// reactor wakes up) or a task fails. Then drops every task: dropping a future cancels it,
+    /// Polls woken tasks, then waits in `reactor`, until `stop` is requested (the reactor watches
+    /// its descriptor too) or a task fails. Then drops every task: dropping a future cancels it,
     /// which closes its sockets.
-    pub fn run(&self, reactor: &Reactor, stop: &AtomicBool) -> io::Result<()> {
+    pub fn run(&self, reactor: &Reactor, stop: &Stop) -> io::Result<()> {
+        reactor.watch_stop(stop)?;
         let result = self.run_until(reactor, stop);
         self.tasks.borrow_mut().clear();
+        reactor.unwatch_stop(stop);
         result
     }
 
-    fn run_until(&self, reactor: &Reactor, stop: &AtomicBool) -> io::Result<()> {
-        while !stop.load(Ordering::SeqCst) {
+    fn run_until(&self, reactor: &Reactor, stop: &Stop) -> io::Result<()> {
+        while !stop.is_stopped() {
             while let Some(id) = self.run_queue.pop() {
                 self.poll_task(id)?;
             }

@@ -40,20 +40,53 @@ mod net;
 mod readiness;
 
 use std::io;
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::rc::Rc;
-use std::sync::atomic::AtomicBool;
+
+use netkit::Stop;
+use netkit::conn::{self, Connection};
 
 pub use executor::Executor;
-pub use net::{AsyncListener, AsyncStream};
+pub use net::{AsyncListener, AsyncStream, drive};
 pub use readiness::{Interest, Reactor};
 
-/// Serves every client with one async task each, on one thread, until `stop` is set.
-pub fn run(listener: TcpListener, stop: &AtomicBool) -> io::Result<()> {
+/// Serves echo to every client with one async task each, on one thread, until `stop` is
+/// requested.
+pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
     let reactor = Rc::new(Reactor::new()?);
     let executor = Rc::new(Executor::default());
     let listener = AsyncListener::new(listener, &reactor)?;
     executor.spawn(serve(listener, Rc::clone(&executor)));
+    executor.run(&reactor, stop)
+}
+
+/// Serves any protocol: each accepted connection becomes `new_conn(stream)`, and a task of its
+/// own [drives](drive) it through [`Connection`] until `stop` is requested.
+pub fn run_with<C: Connection + 'static>(
+    listener: TcpListener,
+    stop: &Stop,
+    mut new_conn: impl FnMut(TcpStream) -> io::Result<C> + 'static,
+) -> io::Result<()> {
+    let reactor = Rc::new(Reactor::new()?);
+    let executor = Rc::new(Executor::default());
+    let mut listener = AsyncListener::new(listener, &reactor)?;
+    let spawner = Rc::clone(&executor);
+    let tasks_reactor = Rc::clone(&reactor);
+    executor.spawn(async move {
+        loop {
+            let stream = listener.accept_stream().await?;
+            let Some(conn) = conn::open("reactor", &mut new_conn, stream) else {
+                continue;
+            };
+            let reactor = Rc::clone(&tasks_reactor);
+            spawner.spawn(async move {
+                if let Err(e) = drive(conn, reactor).await {
+                    conn::log_broken("reactor", &e);
+                }
+                Ok(()) // one client's error is not the server's
+            });
+        }
+    });
     executor.run(&reactor, stop)
 }
 
@@ -63,7 +96,7 @@ pub async fn serve(mut listener: AsyncListener, executor: Rc<Executor>) -> io::R
         let stream = listener.accept().await?;
         executor.spawn(async move {
             if let Err(e) = echo(stream).await {
-                eprintln!("reactor: closing a broken connection: {e}");
+                conn::log_broken("reactor", &e);
             }
             Ok(()) // one client's error is not the server's
         });

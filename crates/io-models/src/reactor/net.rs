@@ -3,10 +3,11 @@
 use std::future::poll_fn;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
+use netkit::Connection;
 use netkit::accept::{Accepted, Acceptor};
 
 use super::{Interest, Reactor};
@@ -31,15 +32,19 @@ impl AsyncListener {
 
     /// The next connection.
     pub async fn accept(&mut self) -> io::Result<AsyncStream> {
+        let stream = self.accept_stream().await?;
+        AsyncStream::new(stream, &self.reactor)
+    }
+
+    /// The next connection as a plain non-blocking socket, not yet attached to the reactor.
+    pub async fn accept_stream(&mut self) -> io::Result<TcpStream> {
         poll_fn(|cx| self.poll_accept(cx)).await
     }
 
-    fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<AsyncStream>> {
+    fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<TcpStream>> {
         loop {
             match self.acceptor.accept()? {
-                Accepted::Connection(stream, _peer) => {
-                    return Poll::Ready(AsyncStream::new(stream, &self.reactor));
-                }
+                Accepted::Connection(stream, _peer) => return Poll::Ready(Ok(stream)),
                 Accepted::Shed => continue, // out of descriptors; that one was closed
                 Accepted::Empty => {
                     let fd = self.acceptor.listener().as_fd();
@@ -116,4 +121,63 @@ impl Drop for AsyncStream {
     fn drop(&mut self) {
         self.reactor.detach(self.stream.as_fd());
     }
+}
+
+/// A [`Connection`] attached to the reactor; detached before the connection (and its socket)
+/// is dropped — also when its task is cancelled.
+struct Attached<C: Connection> {
+    conn: C,
+    reactor: Rc<Reactor>,
+}
+
+impl<C: Connection> Drop for Attached<C> {
+    fn drop(&mut self) {
+        self.reactor.detach(self.conn.stream().as_fd());
+    }
+}
+
+/// Drives a [`Connection`] state machine as a task: wait for what it wants, tell it, repeat
+/// until it is finished. This is how the reactor serves any protocol, not only `async fn` echo.
+pub async fn drive<C: Connection>(conn: C, reactor: Rc<Reactor>) -> io::Result<()> {
+    reactor.attach(conn.stream().as_fd())?;
+    let mut attached = Attached { conn, reactor };
+    while !attached.conn.is_finished() {
+        let conn = &attached.conn;
+        let interest = match (conn.wants_read(), conn.wants_write()) {
+            (true, true) => Interest::Both,
+            (false, true) => Interest::Write,
+            // Not even reading: still watch for a hang-up or an error.
+            (_, false) => Interest::Read,
+        };
+        ready(&attached.reactor, conn.stream().as_fd(), interest).await?;
+        // The wake-up does not say which: try what the connection wants (EAGAIN is harmless).
+        let conn = &mut attached.conn;
+        if conn.wants_write() {
+            conn.on_writable()?;
+        }
+        if conn.wants_read() || interest == Interest::Read {
+            conn.on_readable(READ_BUDGET)?;
+        }
+    }
+    Ok(())
+}
+
+/// How much a driven connection reads per wake-up, so one busy client cannot hold the thread.
+const READ_BUDGET: usize = 64 * 1024;
+
+/// Waits until `fd` (attached to `reactor`) is ready for `interest`: registers on the first
+/// poll, and is done on the next — a task is polled again only when its waker is called.
+async fn ready(reactor: &Reactor, fd: BorrowedFd<'_>, interest: Interest) -> io::Result<()> {
+    let mut registered = false;
+    poll_fn(|cx| {
+        if registered {
+            return Poll::Ready(Ok(()));
+        }
+        registered = true;
+        match reactor.register(fd, interest, cx.waker()) {
+            Ok(()) => Poll::Pending,
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    })
+    .await
 }

@@ -7,6 +7,7 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 use std::task::Waker;
 use std::time::Duration;
 
+use netkit::Stop;
 use polling::{Event, Events, Poller};
 
 /// What a task waits for on a descriptor.
@@ -16,7 +17,13 @@ pub enum Interest {
     Read,
     /// Writable: room in the send buffer.
     Write,
+    /// Either (a connection that has output waiting and room to read more).
+    Both,
 }
+
+/// The key of the stop descriptor: never a descriptor number, so never a task's. (`usize::MAX`
+/// itself is taken: `polling` keeps it for its own wake-up.)
+const STOP: usize = usize::MAX - 1;
 
 /// Descriptors → wakers, on top of epoll. One waiting task per descriptor at a time, which is
 /// all a task-per-connection server needs.
@@ -53,6 +60,7 @@ impl Reactor {
         let event = match interest {
             Interest::Read => Event::readable(key),
             Interest::Write => Event::writable(key),
+            Interest::Both => Event::all(key),
         };
         // Arming re-checks readiness: data that came after our EAGAIN is reported, not lost.
         self.poller.modify(fd, event)
@@ -90,6 +98,21 @@ impl Reactor {
         // SAFETY: `add` requires the descriptor to be deleted before it is closed. Its owner (an
         // `AsyncListener` or `AsyncStream`) calls `detach` in `Drop`, before its socket closes.
         unsafe { self.poller.add(fd.as_raw_fd(), Event::none(key)) }
+    }
+
+    /// Also returns from [`wait`](Self::wait) once `stop` is requested (no task is woken: the
+    /// executor looks at the stop after every wait). Undone by [`unwatch_stop`](Self::unwatch_stop).
+    pub(super) fn watch_stop(&self, stop: &Stop) -> io::Result<()> {
+        // SAFETY: the executor calls `unwatch_stop` before `run` returns, while the borrowed
+        // `Stop` (and its descriptor) is still alive.
+        unsafe {
+            self.poller
+                .add(stop.fd().as_raw_fd(), Event::readable(STOP))
+        }
+    }
+
+    pub(super) fn unwatch_stop(&self, stop: &Stop) {
+        let _ = self.poller.delete(stop.fd());
     }
 
     pub(super) fn detach(&self, fd: BorrowedFd<'_>) {

@@ -13,16 +13,16 @@
 //!   loadgen's `--server-pid` check sees it as "not accepted"). The listener stays readable
 //!   meanwhile, so after that or any other accept error the loop stops watching it for
 //!   [`ACCEPT_PAUSE`] rather than spin;
-//! - **stopping**: the loop ends when `stop` is set or the signal pipe turns readable.
+//! - **stopping**: the loop ends when the [`Stop`] is requested (its descriptor is registered).
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use netkit::accept::{Accepted, Acceptor};
 use netkit::echo::EchoConn;
+use netkit::{Connection, Slab, Stop};
 use nix::errno::Errno;
 use polling::{Event, Events, PollMode, Poller};
 
@@ -33,7 +33,7 @@ pub const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 /// How much one connection may read per wake-up.
 const READ_BUDGET: usize = 64 * 1024;
 const LISTENER: usize = 0;
-const SIGNALS: usize = 1;
+const STOP: usize = 1;
 const FIRST_CONN: usize = 2;
 
 /// One connection and what the poller is watching it for.
@@ -45,17 +45,9 @@ struct Client {
     interest: (bool, bool),
 }
 
-/// Serves `listener` until `stop` is set (checked after every wake-up) or `signals` turns
-/// readable.
-///
-/// In-process tests pass `harness::serve`'s stop flag; the harness connects once after setting
-/// it, which wakes the loop.
-pub fn serve(
-    listener: TcpListener,
-    stop: &AtomicBool,
-    signals: Option<UnixStream>,
-) -> io::Result<()> {
-    EchoLoop::new(listener, signals)?.run(stop)
+/// Serves `listener` until `stop` is requested.
+pub fn serve(listener: TcpListener, stop: Arc<Stop>) -> io::Result<()> {
+    EchoLoop::new(listener, stop)?.run()
 }
 
 /// A worker's listener, its connections, and the poller watching them.
@@ -66,21 +58,20 @@ pub fn serve(
 pub struct EchoLoop {
     poller: Poller,
     acceptor: Acceptor,
-    signals: Option<UnixStream>,
-    /// Slab of connections; slot `i` is poller key `i + FIRST_CONN`.
-    clients: Vec<Option<Client>>,
-    free: Vec<usize>,
+    stop: Arc<Stop>,
+    /// Connection `i` is poller key `i + FIRST_CONN`.
+    clients: Slab<Client>,
     /// Set while accepting is paused after an accept error.
     accept_paused_until: Option<Instant>,
     last_pause_report: Option<Instant>,
 }
 
 impl EchoLoop {
-    /// Registers `listener` (and the signal pipe, if any) with a new poller.
-    pub fn new(listener: TcpListener, signals: Option<UnixStream>) -> io::Result<EchoLoop> {
+    /// Registers `listener` and the stop's descriptor with a new poller.
+    pub fn new(listener: TcpListener, stop: Arc<Stop>) -> io::Result<EchoLoop> {
         let acceptor = Acceptor::keep_queued(listener)?;
         let poller = Poller::new()?;
-        // SAFETY: the listener (inside `acceptor`) and `signals` are moved into the returned
+        // SAFETY: the listener (inside `acceptor`) and the stop are moved into the returned
         // `EchoLoop`, whose `Drop` deletes them from the poller before they are closed.
         unsafe {
             poller.add_with_mode(
@@ -89,19 +80,15 @@ impl EchoLoop {
                 PollMode::Level,
             )?;
         }
-        if let Some(signals) = &signals {
-            signals.set_nonblocking(true)?;
-            // SAFETY: as above.
-            unsafe {
-                poller.add_with_mode(signals, Event::readable(SIGNALS), PollMode::Level)?;
-            }
+        // SAFETY: as above.
+        unsafe {
+            poller.add_with_mode(&stop.fd(), Event::readable(STOP), PollMode::Level)?;
         }
         Ok(EchoLoop {
             poller,
             acceptor,
-            signals,
-            clients: Vec::new(),
-            free: Vec::new(),
+            stop,
+            clients: Slab::new(),
             accept_paused_until: None,
             last_pause_report: None,
         })
@@ -112,11 +99,11 @@ impl EchoLoop {
         self.acceptor.listener().local_addr()
     }
 
-    /// Serves until `stop` is set or a signal arrives on the signal pipe; then closes every
-    /// connection.
-    pub fn run(&mut self, stop: &AtomicBool) -> io::Result<()> {
+    /// Serves until the stop is requested; then closes every connection.
+    pub fn run(&mut self) -> io::Result<()> {
         let mut events = Events::new();
-        'serving: while !stop.load(Ordering::SeqCst) {
+        while !self.stop.is_stopped() {
+            self.clients.next_turn();
             let timeout = self
                 .accept_paused_until
                 .map(|t| t.saturating_duration_since(Instant::now()));
@@ -132,7 +119,7 @@ impl EchoLoop {
             for event in events.iter() {
                 match event.key {
                     LISTENER => self.accept_all()?,
-                    SIGNALS => break 'serving,
+                    STOP => {} // the loop condition looks at the stop
                     key => self.on_client(key - FIRST_CONN, event.readable, event.writable),
                 }
             }
@@ -165,7 +152,7 @@ impl EchoLoop {
         {
             self.last_pause_report = Some(now);
             let errno = e.raw_os_error().map(Errno::from_raw);
-            let open = self.clients.iter().flatten().count();
+            let open = self.clients.len();
             let limit = limits::fd_limit().map(|l| l.soft).unwrap_or(0);
             eprintln!(
                 "echo_target {}: accept failed ({errno:?}) with {open} connections open \
@@ -186,10 +173,7 @@ impl EchoLoop {
         let Ok(conn) = EchoConn::new(stream) else {
             return; // dropping the stream closes the connection
         };
-        let slot = self.free.pop().unwrap_or_else(|| {
-            self.clients.push(None);
-            self.clients.len() - 1
-        });
+        let slot = self.clients.vacant_key();
         let interest = (conn.wants_read(), conn.wants_write());
         let event = Event::new(slot + FIRST_CONN, interest.0, interest.1);
         // SAFETY: the stream is stored in `clients[slot]`; `close` and `close_all` delete it
@@ -199,16 +183,15 @@ impl EchoLoop {
                 .add_with_mode(conn.stream(), event, PollMode::Level)
         };
         if added.is_err() {
-            self.free.push(slot);
             return; // dropping `conn` closes the connection
         }
-        self.clients[slot] = Some(Client { conn, interest });
+        self.clients.insert(Client { conn, interest });
     }
 
     /// Echoes what a ready connection allows, then closes it if it is finished or broken, or
     /// updates what the poller watches it for.
     fn on_client(&mut self, slot: usize, readable: bool, writable: bool) {
-        let Some(client) = self.clients.get_mut(slot).and_then(Option::as_mut) else {
+        let Some(client) = self.clients.get_mut(slot) else {
             return;
         };
         let conn = &mut client.conn;
@@ -237,14 +220,13 @@ impl EchoLoop {
     }
 
     fn close(&mut self, slot: usize) {
-        if let Some(client) = self.clients[slot].take() {
+        if let Some(client) = self.clients.remove(slot) {
             let _ = self.poller.delete(client.conn.stream());
-            self.free.push(slot);
         }
     }
 
     fn close_all(&mut self) {
-        for slot in 0..self.clients.len() {
+        for slot in self.clients.keys() {
             self.close(slot);
         }
     }
@@ -255,8 +237,6 @@ impl Drop for EchoLoop {
         // The poller's contract: every source is deleted before it is closed.
         self.close_all();
         let _ = self.poller.delete(self.acceptor.listener());
-        if let Some(signals) = &self.signals {
-            let _ = self.poller.delete(signals);
-        }
+        let _ = self.poller.delete(self.stop.fd());
     }
 }

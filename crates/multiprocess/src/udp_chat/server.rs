@@ -7,9 +7,9 @@
 use std::io::{self, ErrorKind, Read};
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, BorrowedFd};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use netkit::Stop;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use super::MAX_DATAGRAM;
@@ -57,10 +57,11 @@ impl<R: Read + AsFd> Admin<R> {
     }
 }
 
-/// Serves the room on `socket` until `stop` is set; `admin` (if any) supplies announcements.
+/// Serves the room on `socket` until `stop` is requested; `admin` (if any) supplies
+/// announcements.
 pub fn run<R: Read + AsFd>(
     socket: UdpSocket,
-    stop: &AtomicBool,
+    stop: &Stop,
     mut admin: Option<Admin<R>>,
     timeout: Duration,
 ) -> io::Result<()> {
@@ -68,12 +69,12 @@ pub fn run<R: Read + AsFd>(
     let mut room = Room::new(timeout);
     // One byte more than the limit, so an oversized datagram is seen as such, not cut short.
     let mut buf = vec![0u8; MAX_DATAGRAM + 1];
-    while !stop.load(Ordering::SeqCst) {
+    while !stop.is_stopped() {
         let wait = room
             .next_expiry()
             .map(|at| at.saturating_duration_since(Instant::now()) + Duration::from_millis(1));
         let (datagrams, announcements) =
-            wait_ready(&socket, admin.as_ref().map(|a| a.input.as_fd()), wait)?;
+            wait_ready(&socket, stop, admin.as_ref().map(|a| a.input.as_fd()), wait)?;
         if datagrams {
             loop {
                 match socket.recv_from(&mut buf) {
@@ -106,13 +107,17 @@ pub fn run<R: Read + AsFd>(
     Ok(())
 }
 
-/// Waits until a datagram or an announcement is ready, or `wait` passes.
+/// Waits until a datagram or an announcement is ready, the stop is requested, or `wait` passes.
 fn wait_ready(
     socket: &UdpSocket,
+    stop: &Stop,
     admin: Option<BorrowedFd>,
     wait: Option<Duration>,
 ) -> io::Result<(bool, bool)> {
-    let mut fds = vec![PollFd::new(socket.as_fd(), PollFlags::POLLIN)];
+    let mut fds = vec![
+        PollFd::new(socket.as_fd(), PollFlags::POLLIN),
+        PollFd::new(stop.fd(), PollFlags::POLLIN),
+    ];
     if let Some(fd) = admin {
         fds.push(PollFd::new(fd, PollFlags::POLLIN));
     }
@@ -126,7 +131,7 @@ fn wait_ready(
         Err(e) => return Err(e.into()),
     }
     let ready = |fd: &PollFd| fd.revents().is_some_and(|r| !r.is_empty());
-    Ok((ready(&fds[0]), fds.get(1).is_some_and(ready)))
+    Ok((ready(&fds[0]), fds.get(2).is_some_and(ready)))
 }
 
 /// Sends each datagram; a failure to one peer is logged and does not stop the others.

@@ -39,7 +39,6 @@ use std::collections::HashMap;
 use std::io;
 use std::net::TcpListener;
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
 
 use crate::per_thread_server::spawn_per_connection;
 use path::Root;
@@ -140,7 +139,7 @@ pub fn parse_users(text: &str) -> Result<HashMap<String, String>, String> {
 }
 
 /// Serves FTP on `listener` with a thread per control connection until `stop` is set.
-pub fn run(listener: TcpListener, stop: &AtomicBool, config: &Config) -> io::Result<()> {
+pub fn run(listener: TcpListener, stop: &netkit::Stop, config: &Config) -> io::Result<()> {
     spawn_per_connection(listener, stop, "ftp", |stream, connections| {
         session::serve(stream, config, connections)
     })

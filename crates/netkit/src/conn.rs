@@ -1,0 +1,94 @@
+//! The one interface every event loop drives: a non-blocking connection that says what it wants.
+//!
+//! An event loop's lesson is *when* to touch a socket — `select` rebuilds its sets, epoll keeps
+//! an interest list, the edge-triggered loop remembers who still has bytes. *What* to do with the
+//! bytes is the protocol's business. [`Connection`] is the line between the two: the loop asks
+//! the connection what it wants to be woken for ([`wants_read`](Connection::wants_read),
+//! [`wants_write`](Connection::wants_write)), tells it when that happened
+//! ([`on_readable`](Connection::on_readable), [`on_writable`](Connection::on_writable)), and
+//! closes it once it [is finished](Connection::is_finished) or returns an error. So one loop
+//! serves echo ([`EchoConn`](crate::echo::EchoConn)), a line protocol
+//! ([`LineConn`](crate::lines::LineConn)) or HTTP, and each model's file stays the lesson of
+//! its model.
+//!
+//! A model takes a *factory*, `FnMut(TcpStream) -> io::Result<C>`, called for each accepted
+//! connection; a factory error closes that one connection and the server carries on.
+//!
+//! The contract, which every loop relies on:
+//! - `wants_read` is false while the connection's output is over its bound (back-pressure: a
+//!   loop that keeps asking for readability it will not use spins);
+//! - `wants_write` is true only while output waits (a socket is almost always writable, so a
+//!   loop that always asks spins);
+//! - `on_readable(budget)` reads at most about `budget` bytes and says why it stopped
+//!   ([`ReadStop`]) — an edge-triggered loop must know whether bytes may be left in the kernel;
+//! - an `Err` means the connection is broken (reset, …): close it, the server carries on.
+
+use std::io::{self, ErrorKind};
+use std::net::TcpStream;
+
+/// Why [`Connection::on_readable`] stopped reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadStop {
+    /// The socket has nothing more to read now (`EAGAIN`).
+    Drained,
+    /// The peer closed its side (FIN).
+    Eof,
+    /// The unsent output reached the connection's bound: stop reading until it is flushed.
+    Full,
+    /// The read budget for this turn was used up; there may be more to read.
+    Budget,
+}
+
+/// A non-blocking connection driven by an event loop. See the module docs for the contract.
+pub trait Connection {
+    /// The socket, for registering with a multiplexer.
+    fn stream(&self) -> &TcpStream;
+    /// True while the connection should be watched for readability.
+    fn wants_read(&self) -> bool;
+    /// True while output waits for the socket to become writable.
+    fn wants_write(&self) -> bool;
+    /// True when the connection is done: the loop deregisters and closes it.
+    fn is_finished(&self) -> bool;
+    /// The socket is readable (or hung up): read up to about `budget` bytes, act on them, and
+    /// try to send what that produced.
+    fn on_readable(&mut self, budget: usize) -> io::Result<ReadStop>;
+    /// The socket is writable: send what waits.
+    fn on_writable(&mut self) -> io::Result<()>;
+}
+
+/// True for the errors that mean "the peer went away" — a reset, a broken pipe, a socket no
+/// longer connected, an aborted connection: the client's business, not the server's failure.
+pub fn is_peer_gone(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::ConnectionReset
+            | ErrorKind::BrokenPipe
+            | ErrorKind::NotConnected
+            | ErrorKind::ConnectionAborted
+    )
+}
+
+/// Logs why `model` closes a connection, unless the peer simply went away (a reset is the
+/// client's business, and a load test would print one line per connection).
+pub fn log_broken(model: &str, e: &io::Error) {
+    if !is_peer_gone(e) {
+        eprintln!("{model}: closing a broken connection: {e}");
+    }
+}
+
+/// Turns an accepted stream into a connection with the model's factory. A factory that fails
+/// (it could not set up this one connection) closes that connection, says so, and the server
+/// carries on.
+pub fn open<C>(
+    model: &str,
+    new_conn: &mut impl FnMut(TcpStream) -> io::Result<C>,
+    stream: TcpStream,
+) -> Option<C> {
+    match new_conn(stream) {
+        Ok(conn) => Some(conn),
+        Err(e) => {
+            eprintln!("{model}: cannot set up a new connection: {e}; closed it");
+            None
+        }
+    }
+}
