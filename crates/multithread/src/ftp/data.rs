@@ -20,15 +20,23 @@
 //!   exists: with TLS on the data connection, tied to the control connection's session, a
 //!   stranger's connection fails the handshake. Plain FTP also sends the password in clear.
 //!
-//! Every wait is bounded: accepting by [`DATA_TIMEOUT`], each read and write by
-//! [`IDLE_TIMEOUT`].
+//! Every wait is bounded: accepting or connecting by [`DATA_TIMEOUT`], each read and write by
+//! [`IDLE_TIMEOUT`]. And every wait ends at a stop (Ctrl-C): the accept and the connect wait in
+//! `poll` on their socket *and* the [`Stop`]'s descriptor; reads and writes end because the
+//! server shuts every registered connection down. A connect is therefore non-blocking — a
+//! blocking `connect` to a port that never answers could hold a stopping server for 30 s.
 
 use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsFd;
-use std::time::Duration;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::time::{Duration, Instant};
 
+use netkit::Stop;
+use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::socket::{
+    AddressFamily, SockFlag, SockType, SockaddrStorage, connect, getsockopt, socket, sockopt,
+};
 
 use super::session::Session;
 
@@ -97,12 +105,13 @@ pub fn parse_eprt(arg: &str) -> Option<SocketAddr> {
     (matches && port != 0).then_some(SocketAddr::new(ip, port))
 }
 
-/// Makes the data connection the plan says; `peer` is the control connection's peer.
-pub fn open(plan: DataPlan, peer: IpAddr) -> io::Result<TcpStream> {
+/// Makes the data connection the plan says; `peer` is the control connection's peer. Every
+/// wait in it ends when `stop` is requested.
+pub fn open(plan: DataPlan, peer: IpAddr, stop: &Stop) -> io::Result<TcpStream> {
     let stream = match plan {
         DataPlan::None => return Err(io::Error::other("no data connection was set up")),
-        DataPlan::Passive(listener) => accept_from(&listener, peer)?,
-        DataPlan::Active(addr) => TcpStream::connect_timeout(&addr, DATA_TIMEOUT)?,
+        DataPlan::Passive(listener) => accept_from(&listener, peer, stop)?,
+        DataPlan::Active(addr) => connect_to(addr, stop)?,
     };
     stream.set_read_timeout(Some(IDLE_TIMEOUT))?;
     stream.set_write_timeout(Some(IDLE_TIMEOUT))?;
@@ -110,9 +119,9 @@ pub fn open(plan: DataPlan, peer: IpAddr) -> io::Result<TcpStream> {
 }
 
 /// Accepts the first connection from `peer`'s IP within [`DATA_TIMEOUT`]; others are closed.
-fn accept_from(listener: &TcpListener, peer: IpAddr) -> io::Result<TcpStream> {
+fn accept_from(listener: &TcpListener, peer: IpAddr, stop: &Stop) -> io::Result<TcpStream> {
     listener.set_nonblocking(true)?;
-    let deadline = std::time::Instant::now() + DATA_TIMEOUT;
+    let deadline = Instant::now() + DATA_TIMEOUT;
     loop {
         match listener.accept() {
             Ok((stream, from)) if from.ip() == peer => {
@@ -124,22 +133,70 @@ fn accept_from(listener: &TcpListener, peer: IpAddr) -> io::Result<TcpStream> {
                 drop(stranger);
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                let left = deadline.saturating_duration_since(std::time::Instant::now());
-                if left.is_zero() {
-                    return Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "the client did not open the data connection",
-                    ));
-                }
-                let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
-                let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
-                match poll(&mut fds, PollTimeout::from(ms)) {
-                    Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-                    Err(e) => return Err(e.into()),
-                }
+                let what = "the client did not open the data connection";
+                wait_for(listener.as_fd(), PollFlags::POLLIN, stop, deadline, what)?;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Connects to `addr` within [`DATA_TIMEOUT`]. Not `TcpStream::connect_timeout`, which nothing
+/// can interrupt: a non-blocking `connect`, then a wait for the socket to become writable (the
+/// handshake is over, one way or the other) or for the stop.
+fn connect_to(addr: SocketAddr, stop: &Stop) -> io::Result<TcpStream> {
+    let family = if addr.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    };
+    let flags = SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC;
+    let socket = socket(family, SockType::Stream, flags, None)?;
+    match connect(socket.as_raw_fd(), &SockaddrStorage::from(addr)) {
+        Ok(()) | Err(Errno::EINPROGRESS) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let deadline = Instant::now() + DATA_TIMEOUT;
+    let what = "the client did not accept the data connection";
+    wait_for(socket.as_fd(), PollFlags::POLLOUT, stop, deadline, what)?;
+    match getsockopt(&socket, sockopt::SocketError)? {
+        0 => {}
+        errno => return Err(io::Error::from_raw_os_error(errno)),
+    }
+    let stream = TcpStream::from(socket);
+    stream.set_nonblocking(false)?;
+    Ok(stream)
+}
+
+/// Waits until `fd` shows `events`; an error saying `what` at `deadline`, another at a stop.
+/// The stop's descriptor exists from the start: waking this wait allocates nothing.
+fn wait_for(
+    fd: BorrowedFd<'_>,
+    events: PollFlags,
+    stop: &Stop,
+    deadline: Instant,
+    what: &str,
+) -> io::Result<()> {
+    loop {
+        if stop.is_stopped() {
+            return Err(io::Error::other("the server is stopping"));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, what));
+        }
+        let mut fds = [
+            PollFd::new(fd, events),
+            PollFd::new(stop.fd(), PollFlags::POLLIN),
+        ];
+        let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
+        match poll(&mut fds, timeout) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+        if fds[0].revents().is_some_and(|r| !r.is_empty()) && !stop.is_stopped() {
+            return Ok(());
         }
     }
 }

@@ -141,6 +141,6 @@ pub fn parse_users(text: &str) -> Result<HashMap<String, String>, String> {
 /// Serves FTP on `listener` with a thread per control connection until `stop` is set.
 pub fn run(listener: TcpListener, stop: &netkit::Stop, config: &Config) -> io::Result<()> {
     spawn_per_connection(listener, stop, "ftp", |stream, connections| {
-        session::serve(stream, config, connections)
+        session::serve(stream, config, connections, stop)
     })
 }

@@ -21,6 +21,7 @@ use std::io::{self, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
+use netkit::Stop;
 use nix::fcntl::OFlag;
 use nix::sys::stat::{SFlag, fstat};
 
@@ -51,6 +52,8 @@ pub(super) enum Flow {
 pub struct Session<'a> {
     pub(super) config: &'a Config,
     pub(super) connections: &'a Arc<Connections>,
+    /// The server's stop: data connection waits watch it (reads end by shutdown instead).
+    pub(super) stop: &'a Stop,
     pub(super) control: TcpStream,
     pub(super) peer: SocketAddr,
     /// The current directory, as the client sees it (`/` is the root).
@@ -67,8 +70,8 @@ pub struct Session<'a> {
 }
 
 /// Serves one control connection to its end.
-pub fn serve(control: TcpStream, config: &Config, connections: &Arc<Connections>) {
-    match run(control, config, connections) {
+pub fn serve(control: TcpStream, config: &Config, connections: &Arc<Connections>, stop: &Stop) {
+    match run(control, config, connections, stop) {
         Ok(()) => {}
         // A client that hangs up without QUIT is the client's business.
         Err(e)
@@ -82,13 +85,19 @@ pub fn serve(control: TcpStream, config: &Config, connections: &Arc<Connections>
     }
 }
 
-fn run(control: TcpStream, config: &Config, connections: &Arc<Connections>) -> io::Result<()> {
+fn run(
+    control: TcpStream,
+    config: &Config,
+    connections: &Arc<Connections>,
+    stop: &Stop,
+) -> io::Result<()> {
     control.set_read_timeout(Some(IDLE_TIMEOUT))?;
     control.set_write_timeout(Some(IDLE_TIMEOUT))?;
     let mut lines = LineReader::new(BufReader::new(control.try_clone()?));
     let mut session = Session {
         config,
         connections,
+        stop,
         peer: control.peer_addr()?,
         control,
         cwd: "/".to_string(),

@@ -74,7 +74,7 @@ impl Session<'_> {
             return Ok(None);
         }
         self.reply(150, "Opening data connection")?;
-        match data::open(plan, self.peer.ip()) {
+        match data::open(plan, self.peer.ip(), self.stop) {
             Ok(stream) => Ok(Some(stream)),
             Err(e) => {
                 self.reply(425, &format!("Cannot open data connection: {e}"))?;
