@@ -19,7 +19,7 @@ fn text(bytes: &[u8]) -> String {
 #[test]
 fn curl_session_lists_retr_downloads_and_uploads() {
     let tree = Tree::new();
-    let server = tree.serve();
+    let server = tree.serve_with_uploads();
     let url = format!("ftp://{}", server.addr());
     let curl = |args: &[&str]| {
         let mut all = vec!["--silent", "--show-error", "--max-time", "20"];
@@ -105,7 +105,7 @@ print(ftp.quit())
 #[test]
 fn ftplib_session_retr_stor_and_directories() {
     let tree = Tree::new();
-    let server = tree.serve();
+    let server = tree.serve_with_uploads();
     let (ip, port) = (
         server.addr().ip().to_string(),
         server.addr().port().to_string(),
@@ -142,7 +142,7 @@ fn ftplib_session_retr_stor_and_directories() {
 #[test]
 fn lftp_session_lists_retr_downloads_uploads_and_mirrors() {
     let tree = Tree::new();
-    let server = tree.serve();
+    let server = tree.serve_with_uploads();
     let local = tree.dir.path().join("local");
     fs::create_dir(&local).unwrap();
     fs::write(local.join("up.txt"), "from lftp\n").unwrap();
@@ -193,7 +193,7 @@ fn big_len() -> usize {
 #[test]
 fn curl_retr_and_stor_round_trip_a_large_file_byte_identical() {
     let tree = Tree::new();
-    let server = tree.serve();
+    let server = tree.serve_with_uploads();
     let len = big_len();
     let source = tree.dir.path().join("big.src");
     let back = tree.dir.path().join("big.back");
@@ -239,7 +239,13 @@ fn curl_retr_and_stor_round_trip_a_large_file_byte_identical() {
 fn ftp_server_example(root: &std::path::Path) -> ExampleProcess {
     ExampleProcess::start(
         "ftp_server",
-        &["--root", root.to_str().unwrap(), "--addr", "127.0.0.1:0"],
+        &[
+            "--root",
+            root.to_str().unwrap(),
+            "--addr",
+            "127.0.0.1:0",
+            "--allow-uploads",
+        ],
     )
     .unwrap()
 }

@@ -5,18 +5,40 @@
 //! that ends in a reset is an aborted upload, and a download's receiver knows it has everything
 //! only when the server closes cleanly (then answers 226 on the control connection).
 //!
-//! Two rules keep it safe: a passive listener accepts only a connection from the same IP as the
-//! control connection (no one else can steal the data), and PORT/EPRT may only point at a
-//! loopback address (no bounce attack: this server will not connect anywhere on a client's
-//! behalf). Every wait is bounded: accepting by [`DATA_TIMEOUT`], each read and write by
-//! [`IDLE_TIMEOUT`].
+//! Two rules keep it safe, and one risk stays:
+//!
+//! - **PORT/EPRT go only back to the client** (RFC 2577): the address must be the control
+//!   connection's peer and the port 1024 or above, else `504`. Otherwise a client can make the
+//!   server connect anywhere on its behalf — a port scanner, or a "bounce" that delivers an
+//!   uploaded file, as the server, to a mail or ssh port on a third machine.
+//! - **A passive listener accepts only the control connection's IP**: anyone else connecting
+//!   to the announced port is closed, and the listener keeps waiting.
+//! - **What stays: the same-address race.** Another user *on the client's own machine* (or
+//!   behind the same NAT) can connect to the announced passive port before the client does and
+//!   read a download or feed an upload; the port is guessable, and nothing in plain FTP says
+//!   which connection from that address is the client's. This is why FTP over TLS (RFC 4217)
+//!   exists: with TLS on the data connection, tied to the control connection's session, a
+//!   stranger's connection fails the handshake. Plain FTP also sends the password in clear.
+//!
+//! Every wait is bounded: accepting or connecting by [`DATA_TIMEOUT`], each read and write by
+//! [`IDLE_TIMEOUT`]. And every wait ends at a stop (Ctrl-C): the accept and the connect wait in
+//! `poll` on their socket *and* the [`Stop`]'s descriptor; reads and writes end because the
+//! server shuts every registered connection down. A connect is therefore non-blocking — a
+//! blocking `connect` to a port that never answers could hold a stopping server for 30 s.
 
-use std::io;
+use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsFd;
-use std::time::Duration;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::time::{Duration, Instant};
 
+use netkit::Stop;
+use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::socket::{
+    AddressFamily, SockFlag, SockType, SockaddrStorage, connect, getsockopt, socket, sockopt,
+};
+
+use super::session::Session;
 
 /// How long the server waits for a client to open (or accept) the data connection.
 pub const DATA_TIMEOUT: Duration = Duration::from_secs(30);
@@ -83,12 +105,13 @@ pub fn parse_eprt(arg: &str) -> Option<SocketAddr> {
     (matches && port != 0).then_some(SocketAddr::new(ip, port))
 }
 
-/// Makes the data connection the plan says; `peer` is the control connection's peer.
-pub fn open(plan: DataPlan, peer: IpAddr) -> io::Result<TcpStream> {
+/// Makes the data connection the plan says; `peer` is the control connection's peer. Every
+/// wait in it ends when `stop` is requested.
+pub fn open(plan: DataPlan, peer: IpAddr, stop: &Stop) -> io::Result<TcpStream> {
     let stream = match plan {
         DataPlan::None => return Err(io::Error::other("no data connection was set up")),
-        DataPlan::Passive(listener) => accept_from(&listener, peer)?,
-        DataPlan::Active(addr) => TcpStream::connect_timeout(&addr, DATA_TIMEOUT)?,
+        DataPlan::Passive(listener) => accept_from(&listener, peer, stop)?,
+        DataPlan::Active(addr) => connect_to(addr, stop)?,
     };
     stream.set_read_timeout(Some(IDLE_TIMEOUT))?;
     stream.set_write_timeout(Some(IDLE_TIMEOUT))?;
@@ -96,9 +119,9 @@ pub fn open(plan: DataPlan, peer: IpAddr) -> io::Result<TcpStream> {
 }
 
 /// Accepts the first connection from `peer`'s IP within [`DATA_TIMEOUT`]; others are closed.
-fn accept_from(listener: &TcpListener, peer: IpAddr) -> io::Result<TcpStream> {
+fn accept_from(listener: &TcpListener, peer: IpAddr, stop: &Stop) -> io::Result<TcpStream> {
     listener.set_nonblocking(true)?;
-    let deadline = std::time::Instant::now() + DATA_TIMEOUT;
+    let deadline = Instant::now() + DATA_TIMEOUT;
     loop {
         match listener.accept() {
             Ok((stream, from)) if from.ip() == peer => {
@@ -110,22 +133,125 @@ fn accept_from(listener: &TcpListener, peer: IpAddr) -> io::Result<TcpStream> {
                 drop(stranger);
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                let left = deadline.saturating_duration_since(std::time::Instant::now());
-                if left.is_zero() {
-                    return Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "the client did not open the data connection",
-                    ));
-                }
-                let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
-                let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
-                match poll(&mut fds, PollTimeout::from(ms)) {
-                    Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-                    Err(e) => return Err(e.into()),
-                }
+                let what = "the client did not open the data connection";
+                wait_for(listener.as_fd(), PollFlags::POLLIN, stop, deadline, what)?;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Connects to `addr` within [`DATA_TIMEOUT`]. Not `TcpStream::connect_timeout`, which nothing
+/// can interrupt: a non-blocking `connect`, then a wait for the socket to become writable (the
+/// handshake is over, one way or the other) or for the stop.
+fn connect_to(addr: SocketAddr, stop: &Stop) -> io::Result<TcpStream> {
+    let family = if addr.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    };
+    let flags = SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC;
+    let socket = socket(family, SockType::Stream, flags, None)?;
+    match connect(socket.as_raw_fd(), &SockaddrStorage::from(addr)) {
+        Ok(()) | Err(Errno::EINPROGRESS) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let deadline = Instant::now() + DATA_TIMEOUT;
+    let what = "the client did not accept the data connection";
+    wait_for(socket.as_fd(), PollFlags::POLLOUT, stop, deadline, what)?;
+    match getsockopt(&socket, sockopt::SocketError)? {
+        0 => {}
+        errno => return Err(io::Error::from_raw_os_error(errno)),
+    }
+    let stream = TcpStream::from(socket);
+    stream.set_nonblocking(false)?;
+    Ok(stream)
+}
+
+/// Waits until `fd` shows `events`; an error saying `what` at `deadline`, another at a stop.
+/// The stop's descriptor exists from the start: waking this wait allocates nothing.
+fn wait_for(
+    fd: BorrowedFd<'_>,
+    events: PollFlags,
+    stop: &Stop,
+    deadline: Instant,
+    what: &str,
+) -> io::Result<()> {
+    loop {
+        if stop.is_stopped() {
+            return Err(io::Error::other("the server is stopping"));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, what));
+        }
+        let mut fds = [
+            PollFd::new(fd, events),
+            PollFd::new(stop.fd(), PollFlags::POLLIN),
+        ];
+        let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
+        match poll(&mut fds, timeout) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+        if fds[0].revents().is_some_and(|r| !r.is_empty()) && !stop.is_stopped() {
+            return Ok(());
+        }
+    }
+}
+
+impl Session<'_> {
+    pub(super) fn passive(&mut self, command: &str, arg: &str) -> io::Result<()> {
+        if command == "EPSV" && arg.eq_ignore_ascii_case("ALL") {
+            return self.reply(200, "EPSV ALL ok");
+        }
+        let local = self.control.local_addr()?.ip();
+        let listener = match passive(local) {
+            Ok(listener) => listener,
+            Err(e) => return self.reply(425, &format!("Cannot open a passive port: {e}")),
+        };
+        let addr = listener.local_addr()?;
+        let text = if command == "PASV" {
+            match pasv_reply(addr) {
+                Some(text) => text,
+                None => return self.reply(522, "PASV is IPv4 only; use EPSV"),
+            }
+        } else {
+            format!("229 Entering Extended Passive Mode (|||{}|)", addr.port())
+        };
+        self.data = DataPlan::Passive(listener);
+        self.control.write_all(format!("{text}\r\n").as_bytes())
+    }
+
+    pub(super) fn active(&mut self, command: &str, arg: &str) -> io::Result<()> {
+        let addr = if command == "PORT" {
+            parse_port(arg)
+        } else {
+            parse_eprt(arg)
+        };
+        // No bounce attacks (RFC 2577): the data connection goes only back to the client's own
+        // address, and never to a privileged port (a service, not an FTP client).
+        match addr {
+            None => self.reply(501, &format!("{command} {arg}: malformed address")),
+            Some(addr) if addr.ip().to_canonical() != self.peer.ip().to_canonical() => self.reply(
+                504,
+                &format!(
+                    "{command}: only your own address ({}) is allowed",
+                    self.peer.ip()
+                ),
+            ),
+            Some(addr) if addr.port() < 1024 => self.reply(
+                504,
+                &format!(
+                    "{command}: port {} is privileged; use 1024 or above",
+                    addr.port()
+                ),
+            ),
+            Some(addr) => {
+                self.data = DataPlan::Active(addr);
+                self.reply(200, &format!("{command} command successful"))
+            }
         }
     }
 }

@@ -1,84 +1,133 @@
 //! Directory listings: `LIST` in the `ls -l` format every client parses, `NLST` as bare names.
 
-use std::fs::{self, Metadata};
-use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::ffi::{OsStr, OsString};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
+
+use nix::dir::Dir;
+use nix::fcntl::{AtFlags, OFlag, readlinkat};
+use nix::sys::stat::{FileStat, Mode, SFlag, fstat, fstatat};
+
+use super::path::{Denied, Root, kind};
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// Writes the listing of `path` (a directory's entries, sorted, or one file) to `out`, one
-/// CRLF-terminated line per entry: `ls -l` lines when `long`, names otherwise. Upload temp
-/// files (see `transfer`) are left out, and so are symlinks leading outside `root` (listing
-/// them would tell the client the size and date of a file outside).
-pub fn write_listing(root: &Path, path: &Path, long: bool, out: &mut impl Write) -> io::Result<()> {
-    let meta = fs::metadata(path)?;
-    let mut entries: Vec<(String, Metadata)> = Vec::new();
-    if meta.is_dir() {
-        for entry in fs::read_dir(path)? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if super::transfer::is_upload_temp(&name) {
-                continue;
-            }
-            // Follow symlinks for the type and size, as `ls -lL` does; a dangling one is skipped.
-            let inside = entry
-                .path()
-                .canonicalize()
-                .is_ok_and(|target| target.starts_with(root));
-            if let (true, Ok(meta)) = (inside, fs::metadata(entry.path())) {
-                entries.push((name, meta));
-            }
-        }
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
+/// One listed name: its `lstat`, and where it points if it is a symlink.
+struct Entry {
+    name: OsString,
+    stat: FileStat,
+    target: Option<OsString>,
+}
+
+/// The listing of the virtual path `path` (a directory's entries, sorted, or one file), one
+/// CRLF-terminated line per entry: `ls -l` lines when `long`, names otherwise.
+///
+/// Every entry is looked at with `fstatat(AT_SYMLINK_NOFOLLOW)` on the directory's
+/// descriptor, so the listing shows what is really there — `d`, `-`, `l`, `p` (a FIFO), `s`,
+/// `c`, `b` — and never follows a link to do it. Upload temp files (see `write`) are left out,
+/// and so are symlinks that do not resolve beneath the root: their target text would tell the
+/// client about the world outside.
+pub fn listing(root: &Root, path: &str, long: bool) -> Result<String, Denied> {
+    let fd = root.open(path, OFlag::O_PATH)?;
+    let stat = fstat(&fd)?;
+    let entries = if kind(&stat) == SFlag::S_IFDIR {
+        dir_entries(root, path, &fd)?
     } else {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        entries.push((name, meta));
-    }
+        let name = Path::new(path).file_name().unwrap_or_default();
+        vec![Entry {
+            name: name.to_os_string(),
+            stat,
+            target: None,
+        }]
+    };
     let mut text = String::new();
-    for (name, meta) in &entries {
+    for entry in &entries {
+        let name = entry.name.to_string_lossy();
         if long {
-            text.push_str(&long_line(name, meta));
+            text.push_str(&long_line(&name, &entry.stat));
+            if let Some(target) = &entry.target {
+                text.push_str(&format!(" -> {}", target.to_string_lossy()));
+            }
         } else {
-            text.push_str(name);
+            text.push_str(&name);
         }
         text.push_str("\r\n");
     }
-    out.write_all(text.as_bytes())
+    Ok(text)
+}
+
+/// The entries of the directory `fd` (`path` in the tree), sorted by name.
+fn dir_entries(root: &Root, path: &str, fd: &OwnedFd) -> Result<Vec<Entry>, Denied> {
+    let mut entries = Vec::new();
+    let mut dir = Dir::openat(fd, ".", OFlag::O_RDONLY | OFlag::O_DIRECTORY, Mode::empty())?;
+    for entry in dir.iter() {
+        let entry = entry?;
+        let name = OsStr::from_bytes(entry.file_name().to_bytes());
+        if name == "." || name == ".." || super::write::is_upload_temp(name) {
+            continue;
+        }
+        let Ok(stat) = fstatat(fd, name, AtFlags::AT_SYMLINK_NOFOLLOW) else {
+            continue; // removed since the directory was read
+        };
+        let target = if kind(&stat) == SFlag::S_IFLNK {
+            if root
+                .open(Path::new(path).join(name), OFlag::O_PATH)
+                .is_err()
+            {
+                continue; // leads out of the root, or nowhere
+            }
+            Some(readlinkat(fd.as_fd(), name)?)
+        } else {
+            None
+        };
+        entries.push(Entry {
+            name: name.to_os_string(),
+            stat,
+            target,
+        });
+    }
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(entries)
+}
+
+/// The `ls -l` letter for a file type.
+fn type_letter(stat: &FileStat) -> char {
+    match kind(stat) {
+        SFlag::S_IFDIR => 'd',
+        SFlag::S_IFLNK => 'l',
+        SFlag::S_IFIFO => 'p',
+        SFlag::S_IFSOCK => 's',
+        SFlag::S_IFCHR => 'c',
+        SFlag::S_IFBLK => 'b',
+        _ => '-',
+    }
 }
 
 /// `-rw-r--r-- 1 ftp ftp 1234 Mar 05 2026 name`
-fn long_line(name: &str, meta: &Metadata) -> String {
-    let kind = if meta.is_dir() { 'd' } else { '-' };
-    let mode = meta.permissions().mode();
+fn long_line(name: &str, stat: &FileStat) -> String {
     let mut perms = String::with_capacity(9);
     for shift in [6, 3, 0] {
-        let bits = (mode >> shift) & 0o7;
+        let bits = (stat.st_mode >> shift) & 0o7;
         perms.push(if bits & 4 != 0 { 'r' } else { '-' });
         perms.push(if bits & 2 != 0 { 'w' } else { '-' });
         perms.push(if bits & 1 != 0 { 'x' } else { '-' });
     }
-    let (year, month, day) = civil_date(meta.modified().unwrap_or(UNIX_EPOCH));
+    let (year, month, day) = civil_date(stat.st_mtime);
     format!(
-        "{kind}{perms} {:>3} ftp ftp {:>12} {} {day:02} {year} {name}",
-        meta.nlink(),
-        meta.len(),
+        "{}{perms} {:>3} ftp ftp {:>12} {} {day:02} {year} {name}",
+        type_letter(stat),
+        stat.st_nlink,
+        stat.st_size,
         MONTHS[month as usize - 1],
     )
 }
 
-/// The UTC calendar date of `time` (days-from-civil inverted; H. Hinnant's algorithm).
-fn civil_date(time: SystemTime) -> (i64, u32, u32) {
-    let secs = time
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+/// The UTC calendar date of `secs` since the epoch (days-from-civil inverted; H. Hinnant's
+/// algorithm).
+fn civil_date(secs: i64) -> (i64, u32, u32) {
     let z = secs.div_euclid(86_400) + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -94,14 +143,11 @@ fn civil_date(time: SystemTime) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn civil_dates() {
-        assert_eq!(civil_date(UNIX_EPOCH), (1970, 1, 1));
-        let leap_day = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
-        assert_eq!(civil_date(leap_day), (2000, 2, 29));
-        let later = UNIX_EPOCH + Duration::from_secs(1_767_225_600); // 2026-01-01
-        assert_eq!(civil_date(later), (2026, 1, 1));
+        assert_eq!(civil_date(0), (1970, 1, 1));
+        assert_eq!(civil_date(951_782_400), (2000, 2, 29));
+        assert_eq!(civil_date(1_767_225_600), (2026, 1, 1));
     }
 }

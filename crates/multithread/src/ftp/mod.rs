@@ -14,15 +14,17 @@
 //! | module | what it does | the pitfall |
 //! | --- | --- | --- |
 //! | [`line`] | reads command lines as bytes, skipping Telnet IAC sequences | a line that never ends; `0xFF` bytes before `ABOR` |
-//! | [`path`] | resolves every client path inside the root, or refuses it (550) | `..`, absolute paths, symlinks out of the root |
+//! | [`path`] | opens every client path beneath the root with `openat2`, or refuses it (550) | `..`, symlinks out of the root, a symlink swapped in between a check and an open |
 //! | [`session`] | the per-client state machine: login, directories, one reply per command | a bad command must be answered, never end the server |
 //! | [`data`] | PASV/EPSV/PORT/EPRT and opening the data connection | a stranger connecting to the passive port; PORT bounce attacks |
-//! | [`transfer`] | LIST/NLST, RETR and STOR, streaming | an upload cut short must not leave a file that looks complete |
-//! | [`list`] | the `ls -l` lines clients parse | |
+//! | [`transfer`] | LIST/NLST and RETR, streaming | a FIFO that blocks the open |
+//! | [`write`] | STOR, DELE, MKD, RMD: read-only unless allowed, `O_TMPFILE` uploads | replacing a read-only file; widening a private one; an upload cut short |
+//! | [`list`] | the `ls -l` lines clients parse, with the real file types | following a link to list it |
 //! | [`client`] | a small interactive client (list / get / put / quit) on the same protocol | multi-line replies |
 //!
 //! Commands: USER, PASS, SYST, FEAT, PWD, CWD, CDUP, TYPE (A, I), MODE S, STRU F, PASV, EPSV,
-//! PORT and EPRT (loopback only), LIST, NLST, RETR, STOR, DELE, MKD, RMD, SIZE, NOOP, ABOR, QUIT.
+//! PORT and EPRT (back to the client only), LIST, NLST, RETR, STOR, DELE, MKD, RMD, RNFR, RNTO,
+//! SIZE, NOOP, ABOR, QUIT.
 
 pub mod client;
 pub mod data;
@@ -31,6 +33,7 @@ pub mod list;
 pub mod path;
 pub mod session;
 pub mod transfer;
+pub mod write;
 
 use std::collections::HashMap;
 use std::io;
@@ -40,22 +43,34 @@ use std::path::Path;
 use crate::per_thread_server::spawn_per_connection;
 use path::Root;
 
-/// What every session reads: the root and who may log in.
+/// What every session reads: the root, who may log in, and who may change files.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub root: Root,
     /// `None`: anonymous only (`anonymous` or `ftp`, any password). `Some`: these users and
     /// passwords only.
     pub users: Option<HashMap<String, String>>,
+    /// Whether anonymous sessions may upload, delete and make or remove directories (off by
+    /// default: anonymous sessions are read-only). Users from a users file always may.
+    pub anonymous_uploads: bool,
 }
 
 impl Config {
-    /// Serves `root`, anonymously.
+    /// Serves `root` anonymously, read-only.
     pub fn anonymous(root: &Path) -> io::Result<Config> {
         Ok(Config {
             root: Root::new(root)?,
             users: None,
+            anonymous_uploads: false,
         })
+    }
+
+    /// The same, with anonymous uploads (STOR, DELE, MKD, RMD) allowed.
+    pub fn with_anonymous_uploads(self) -> Config {
+        Config {
+            anonymous_uploads: true,
+            ..self
+        }
     }
 
     /// Serves `root` to the users in `users_file` (`name:password` lines; `#` comments).
@@ -66,7 +81,29 @@ impl Config {
         Ok(Config {
             root: Root::new(root)?,
             users: Some(parse_users(&text).map_err(io::Error::other)?),
+            anonymous_uploads: false,
         })
+    }
+
+    /// Whether a logged-in session may change files.
+    pub fn may_write(&self) -> bool {
+        self.users.is_some() || self.anonymous_uploads
+    }
+
+    /// One line saying what is served, to whom, and whether it can be changed.
+    pub fn describe(&self) -> String {
+        let who = match &self.users {
+            None => "anonymous logins".to_string(),
+            Some(users) => format!("{} users from the users file", users.len()),
+        };
+        let access = if self.users.is_some() {
+            "uploads allowed"
+        } else if self.anonymous_uploads {
+            "anonymous uploads allowed"
+        } else {
+            "read-only"
+        };
+        format!("serving {} to {who}, {access}", self.root.dir().display())
     }
 
     /// Whether `name` may log in with `password`.
@@ -104,6 +141,6 @@ pub fn parse_users(text: &str) -> Result<HashMap<String, String>, String> {
 /// Serves FTP on `listener` with a thread per control connection until `stop` is set.
 pub fn run(listener: TcpListener, stop: &netkit::Stop, config: &Config) -> io::Result<()> {
     spawn_per_connection(listener, stop, "ftp", |stream, connections| {
-        session::serve(stream, config, connections)
+        session::serve(stream, config, connections, stop)
     })
 }

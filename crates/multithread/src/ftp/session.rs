@@ -10,19 +10,25 @@
 //! | --- | --- |
 //! | `502` | a command this server does not implement |
 //! | `501` | a missing or malformed argument |
-//! | `503` | the wrong sequence (PASS before USER, a transfer before PASV/EPSV/PORT/EPRT) |
+//! | `503` | the wrong sequence (PASS before USER, a transfer before PASV/EPSV/PORT/EPRT, RNTO without RNFR) |
 //! | `530` | anything but USER/PASS/QUIT/NOOP/SYST/FEAT before logging in |
-//! | `550` | a path that does not exist or is outside the root |
+//! | `550` | a path that does not exist or is outside the root; a change in a read-only session |
+//! | `553` | a new name that is not allowed (STOR, RNTO: over `NAME_MAX`, or the root) |
+//! | `504` | a parameter refused: PORT/EPRT to another address or a privileged port |
 //! | `500` | a line over the length limit |
 
 use std::io::{self, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
+use netkit::Stop;
+use nix::fcntl::OFlag;
+use nix::sys::stat::{SFlag, fstat};
+
 use super::Config;
-use super::data::{self, DataPlan, IDLE_TIMEOUT};
+use super::data::{DataPlan, IDLE_TIMEOUT};
 use super::line::{Line, LineReader};
-use super::path::{Denied, Resolved};
+use super::path::{Denied, kind, normalize};
 use crate::per_thread_server::Connections;
 
 /// Login progress.
@@ -46,6 +52,8 @@ pub(super) enum Flow {
 pub struct Session<'a> {
     pub(super) config: &'a Config,
     pub(super) connections: &'a Arc<Connections>,
+    /// The server's stop: data connection waits watch it (reads end by shutdown instead).
+    pub(super) stop: &'a Stop,
     pub(super) control: TcpStream,
     pub(super) peer: SocketAddr,
     /// The current directory, as the client sees it (`/` is the root).
@@ -55,11 +63,15 @@ pub struct Session<'a> {
     pub(super) data: DataPlan,
     /// TYPE I (true) or TYPE A. Bytes are sent unchanged in both, as most servers do.
     binary: bool,
+    /// Whether this session may change files (STOR, DELE, MKD, RMD, RNFR/RNTO); set at login.
+    pub(super) writable: bool,
+    /// The path an RNFR named, waiting for the RNTO that must come next.
+    pub(super) rename_from: Option<String>,
 }
 
 /// Serves one control connection to its end.
-pub fn serve(control: TcpStream, config: &Config, connections: &Arc<Connections>) {
-    match run(control, config, connections) {
+pub fn serve(control: TcpStream, config: &Config, connections: &Arc<Connections>, stop: &Stop) {
+    match run(control, config, connections, stop) {
         Ok(()) => {}
         // A client that hangs up without QUIT is the client's business.
         Err(e)
@@ -73,19 +85,27 @@ pub fn serve(control: TcpStream, config: &Config, connections: &Arc<Connections>
     }
 }
 
-fn run(control: TcpStream, config: &Config, connections: &Arc<Connections>) -> io::Result<()> {
+fn run(
+    control: TcpStream,
+    config: &Config,
+    connections: &Arc<Connections>,
+    stop: &Stop,
+) -> io::Result<()> {
     control.set_read_timeout(Some(IDLE_TIMEOUT))?;
     control.set_write_timeout(Some(IDLE_TIMEOUT))?;
     let mut lines = LineReader::new(BufReader::new(control.try_clone()?));
     let mut session = Session {
         config,
         connections,
+        stop,
         peer: control.peer_addr()?,
         control,
         cwd: "/".to_string(),
         login: Login::Start,
         data: DataPlan::None,
         binary: false,
+        writable: false,
+        rename_from: None,
     };
     session.reply(220, "multithread FTP server ready")?;
     loop {
@@ -125,6 +145,7 @@ fn run(control: TcpStream, config: &Config, connections: &Arc<Connections>) -> i
 const AFTER_LOGIN: &[&str] = &[
     "PWD", "XPWD", "CWD", "XCWD", "CDUP", "XCUP", "TYPE", "MODE", "STRU", "PASV", "EPSV", "PORT",
     "EPRT", "LIST", "NLST", "RETR", "STOR", "DELE", "MKD", "XMKD", "RMD", "XRMD", "SIZE", "ABOR",
+    "RNFR", "RNTO",
 ];
 
 impl Session<'_> {
@@ -135,6 +156,9 @@ impl Session<'_> {
     }
 
     fn dispatch(&mut self, command: &str, arg: &str) -> io::Result<Flow> {
+        if command != "RNTO" {
+            self.rename_from = None; // RNTO must come right after its RNFR
+        }
         match command {
             "USER" => self.user(arg)?,
             "PASS" => self.pass(arg)?,
@@ -184,6 +208,8 @@ impl Session<'_> {
             "MKD" | "XMKD" => self.mkd(arg)?,
             "RMD" | "XRMD" => self.rmd(arg)?,
             "SIZE" => self.size(arg)?,
+            "RNFR" => self.rnfr(arg)?,
+            "RNTO" => self.rnto(arg)?,
             // Transfers run to completion before the next command is read, so by the time an
             // ABOR (often after IAC IP IAC DM) is read, there is nothing left to abort.
             _ => self.reply(226, "No transfer to abort")?,
@@ -209,6 +235,7 @@ impl Session<'_> {
         self.login = Login::Start;
         if self.config.accepts(&name, password) {
             self.login = Login::LoggedIn;
+            self.writable = self.config.may_write();
             self.reply(230, &format!("User {name} logged in"))
         } else {
             self.reply(530, "Login incorrect")
@@ -221,22 +248,28 @@ impl Session<'_> {
             Denied::Outside => "is outside the served root",
             Denied::Missing => "does not exist",
             Denied::Invalid => "is not a usable name",
+            Denied::NotAFile => "not a plain file",
+            Denied::NotADirectory => "not a directory",
+            Denied::Failed(errno) => errno.desc(),
         };
         self.reply(550, &format!("{arg}: {why}"))
     }
 
-    pub(super) fn existing(&self, arg: &str) -> Result<Resolved, Denied> {
-        self.config.root.existing(&self.cwd, arg)
+    /// `arg` as a path in the virtual tree, from the current directory.
+    pub(super) fn path(&self, arg: &str) -> Result<String, Denied> {
+        normalize(&self.cwd, arg)
     }
 
     fn cwd(&mut self, arg: &str) -> io::Result<()> {
-        match self.existing(arg) {
-            Ok(dir) if dir.real.is_dir() => {
-                self.cwd = dir.virtual_path;
+        let opened = self
+            .path(arg)
+            .and_then(|path| self.config.root.open_dir(&path).map(|_| path));
+        match opened {
+            Ok(path) => {
+                self.cwd = path;
                 let text = format!("Directory changed to {}", self.cwd);
                 self.reply(250, &text)
             }
-            Ok(_) => self.reply(550, &format!("{arg}: not a directory")),
             Err(denied) => self.refuse(arg, denied),
         }
     }
@@ -272,87 +305,14 @@ impl Session<'_> {
         }
     }
 
-    fn passive(&mut self, command: &str, arg: &str) -> io::Result<()> {
-        if command == "EPSV" && arg.eq_ignore_ascii_case("ALL") {
-            return self.reply(200, "EPSV ALL ok");
-        }
-        let local = self.control.local_addr()?.ip();
-        let listener = match data::passive(local) {
-            Ok(listener) => listener,
-            Err(e) => return self.reply(425, &format!("Cannot open a passive port: {e}")),
-        };
-        let addr = listener.local_addr()?;
-        let text = if command == "PASV" {
-            match data::pasv_reply(addr) {
-                Some(text) => text,
-                None => return self.reply(522, "PASV is IPv4 only; use EPSV"),
-            }
-        } else {
-            format!("229 Entering Extended Passive Mode (|||{}|)", addr.port())
-        };
-        self.data = DataPlan::Passive(listener);
-        self.control.write_all(format!("{text}\r\n").as_bytes())
-    }
-
-    fn active(&mut self, command: &str, arg: &str) -> io::Result<()> {
-        let addr = if command == "PORT" {
-            data::parse_port(arg)
-        } else {
-            data::parse_eprt(arg)
-        };
-        match addr {
-            None => self.reply(501, &format!("{command} {arg}: malformed address")),
-            // No bounce attacks: this server connects only back to this machine.
-            Some(addr) if !addr.ip().is_loopback() => self.reply(
-                501,
-                &format!("{command}: only loopback addresses are allowed"),
-            ),
-            Some(addr) => {
-                self.data = DataPlan::Active(addr);
-                self.reply(200, &format!("{command} command successful"))
-            }
-        }
-    }
-
-    fn dele(&mut self, arg: &str) -> io::Result<()> {
-        match self.existing(arg) {
-            Ok(file) if file.real.is_dir() => self.reply(550, &format!("{arg}: is a directory")),
-            Ok(file) => match std::fs::remove_file(&file.real) {
-                Ok(()) => self.reply(250, &format!("{} deleted", file.virtual_path)),
-                Err(e) => self.reply(550, &format!("{arg}: {e}")),
-            },
-            Err(denied) => self.refuse(arg, denied),
-        }
-    }
-
-    fn mkd(&mut self, arg: &str) -> io::Result<()> {
-        match self.config.root.new_name(&self.cwd, arg) {
-            Ok(dir) => match std::fs::create_dir(&dir.real) {
-                Ok(()) => {
-                    let quoted = dir.virtual_path.replace('"', "\"\"");
-                    self.reply(257, &format!("\"{quoted}\" created"))
-                }
-                Err(e) => self.reply(550, &format!("{arg}: {e}")),
-            },
-            Err(denied) => self.refuse(arg, denied),
-        }
-    }
-
-    fn rmd(&mut self, arg: &str) -> io::Result<()> {
-        match self.existing(arg) {
-            Ok(dir) if dir.virtual_path == "/" => self.reply(550, "the root cannot be removed"),
-            Ok(dir) => match std::fs::remove_dir(&dir.real) {
-                Ok(()) => self.reply(250, &format!("{} removed", dir.virtual_path)),
-                Err(e) => self.reply(550, &format!("{arg}: {e}")),
-            },
-            Err(denied) => self.refuse(arg, denied),
-        }
-    }
-
     fn size(&mut self, arg: &str) -> io::Result<()> {
-        match self.existing(arg).map(|f| std::fs::metadata(&f.real)) {
-            Ok(Ok(meta)) if meta.is_file() => self.reply(213, &meta.len().to_string()),
-            Ok(_) => self.reply(550, &format!("{arg}: not a plain file")),
+        let stat = self.path(arg).and_then(|path| {
+            let fd = self.config.root.open(&path, OFlag::O_PATH)?;
+            Ok(fstat(&fd)?)
+        });
+        match stat {
+            Ok(stat) if kind(&stat) == SFlag::S_IFREG => self.reply(213, &stat.st_size.to_string()),
+            Ok(_) => self.refuse(arg, Denied::NotAFile),
             Err(denied) => self.refuse(arg, denied),
         }
     }

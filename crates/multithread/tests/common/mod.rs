@@ -45,10 +45,18 @@ impl Tree {
         self.dir.path().join("outside")
     }
 
-    /// Serves the root in-process, anonymously.
+    /// Serves the root in-process, anonymously, read-only (the default).
     pub fn serve(&self) -> InProcessServer {
-        let config = Config::anonymous(&self.root()).unwrap();
-        serve(move |listener, stop| ftp::run(listener, &stop, &config))
+        serve_config(Config::anonymous(&self.root()).unwrap())
+    }
+
+    /// Serves the root in-process, anonymously, uploads allowed.
+    pub fn serve_with_uploads(&self) -> InProcessServer {
+        serve_config(
+            Config::anonymous(&self.root())
+                .unwrap()
+                .with_anonymous_uploads(),
+        )
     }
 
     /// The names in `dir` other than upload temp files, sorted.
@@ -60,6 +68,11 @@ impl Tree {
         names.sort();
         names
     }
+}
+
+/// Serves `config` in-process.
+pub fn serve_config(config: Config) -> InProcessServer {
+    serve(move |listener, stop| ftp::run(listener, &stop, &config))
 }
 
 /// A raw FTP control connection.
