@@ -128,17 +128,22 @@ fn prefork_echo_replaces_a_killed_worker() {
     server.interrupt_and_expect_clean_exit().unwrap();
 }
 
-#[test]
-fn both_process_servers_serve_the_line_protocol_through_their_handler() {
+/// Starts `example` with `--uppercase` and checks the line protocol over it.
+fn serves_the_line_protocol(example: &str, extra: &[&str]) {
     let _lock = harness::process_lock();
-    for (example, extra) in [
-        ("fork_echo", &[][..]),
-        ("prefork_echo", &["--workers", "4"][..]),
-    ] {
-        let mut args = vec!["--addr", "127.0.0.1:0", "--uppercase"];
-        args.extend_from_slice(extra);
-        let server = ExampleProcess::start(example, &args).unwrap();
-        harness::lines::assert_uppercases(server.addr());
-        server.interrupt_and_expect_clean_exit().unwrap();
-    }
+    let mut args = vec!["--addr", "127.0.0.1:0", "--uppercase"];
+    args.extend_from_slice(extra);
+    let server = ExampleProcess::start(example, &args).unwrap();
+    harness::lines::assert_uppercases(server.addr());
+    server.interrupt_and_expect_clean_exit().unwrap();
+}
+
+#[test]
+fn fork_echo_serves_each_line_uppercased_through_its_handler() {
+    serves_the_line_protocol("fork_echo", &[]);
+}
+
+#[test]
+fn prefork_echo_serves_the_line_protocol_through_its_handler() {
+    serves_the_line_protocol("prefork_echo", &["--workers", "4"]);
 }

@@ -5,7 +5,10 @@
 use std::time::Duration;
 
 use harness::{Conn, ExampleProcess, echo, serve};
-use multithread::per_thread_server::{pooled, thread_per_connection};
+use multithread::per_thread_server::{
+    pooled, pooled_with, spawn_per_connection, thread_per_connection,
+};
+use netkit::lines::{serve_blocking, uppercase};
 
 #[test]
 fn thread_echo_conforms() {
@@ -75,19 +78,21 @@ fn pool_echo_serves_workers_clients_at_once_and_the_next_in_order_as_workers_fre
 }
 
 #[test]
-fn both_thread_servers_serve_the_line_protocol_through_their_handler() {
-    use multithread::per_thread_server::{pooled_with, spawn_per_connection};
-    use netkit::lines::{serve_blocking, uppercase};
-    let per_thread = serve(|l, stop| {
+fn thread_per_connection_serves_the_line_protocol_through_its_handler() {
+    let server = serve(|l, stop| {
         spawn_per_connection(l, &stop, "upper", |mut s, _| {
             let _ = serve_blocking(&mut s, uppercase);
         })
     });
-    harness::lines::assert_uppercases(per_thread.addr());
-    let pool = serve(|l, stop| {
+    harness::lines::assert_uppercases(server.addr());
+}
+
+#[test]
+fn pool_serves_the_line_protocol_through_its_handler() {
+    let server = serve(|l, stop| {
         pooled_with(l, &stop, 4, 4, |mut s| {
             let _ = serve_blocking(&mut s, uppercase);
         })
     });
-    harness::lines::assert_uppercases(pool.addr());
+    harness::lines::assert_uppercases(server.addr());
 }
