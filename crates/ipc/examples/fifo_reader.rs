@@ -26,7 +26,7 @@ struct Args {
     keep: bool,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
     let stop = ipc::stop_on_ctrl_c()?;
     let fifo = match args.path {

@@ -33,7 +33,7 @@ struct Args {
     pause: bool,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
     let stop = ipc::stop_on_ctrl_c()?;
     let queue = MessageQueue::create(args.maxmsg, args.msgsize)?;

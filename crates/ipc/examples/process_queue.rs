@@ -31,7 +31,7 @@ struct Item {
     payload: Vec<u8>,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
     let mut queue = Queue::<Item>::new()?;
     println!(
