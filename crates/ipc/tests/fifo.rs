@@ -209,3 +209,18 @@ fn the_reader_at_a_taken_path_fails_with_a_sentence() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_fifo_left_by_a_killed_reader_is_removed_by_the_next_one() {
+    let _lock = harness::process_lock();
+    let (killed, stale) = start_reader(&[]);
+    killed.signal(Signal::SIGKILL).unwrap();
+    let mut killed = killed;
+    killed.wait_within(SETTLE).unwrap();
+    assert!(fifo::exists(stale.as_ref()), "SIGKILL runs no cleanup");
+    let (next, path) = start_reader(&[]);
+    // Removed before the new reader announced its own FIFO.
+    assert!(!fifo::exists(stale.as_ref()), "{stale} is still there");
+    next.interrupt_and_expect_clean_exit().unwrap();
+    assert!(!fifo::exists(path.as_ref()));
+}
