@@ -10,12 +10,19 @@
 //! - once both ends are open it is a pipe: `PIPE_BUF` atomicity, EOF when the last writer closes,
 //!   `EPIPE` when the last reader closes.
 //!
+//! **A path is not a promise.** Whatever is at the path may be a regular file, `/dev/null` or a
+//! terminal; a writer that opens it and writes would overwrite the file's first bytes. Both
+//! [`open_writer`] and [`open_reader`] open without blocking and without creating or truncating,
+//! then check the type on the open descriptor (`fstat`, so no rename can slip in between) and
+//! refuse anything but a FIFO.
+//!
 //! **The pitfall: the path outlives the processes.** A FIFO is a file; if nobody unlinks it, it
 //! stays after the program ends (and the next `mkfifo` at that path fails with `EEXIST`).
 //! [`Fifo`] makes one at a path unique to the run and removes it on drop; the examples turn
 //! Ctrl-C into a normal return so the drop runs then too. A reader that waits for a writer
 //! uses a non-blocking open and `poll` with a timeout, so it can notice Ctrl-C while it waits
-//! (a blocking `open` would be restarted after the signal handler and wait on).
+//! (a blocking `open` would be restarted after the signal handler and wait on). SIGKILL runs no
+//! drop: the next reader removes what a killed one left ([`crate::stale`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, ErrorKind, Read};
