@@ -72,6 +72,32 @@ pub fn children_of(pid: u32) -> io::Result<Vec<u32>> {
         .collect())
 }
 
+/// The state letter of process `pid` from `/proc/<pid>/stat` (`R` running, `S` sleeping, `Z`
+/// zombie, …), or `None` if it is gone.
+pub fn state_of(pid: u32) -> Option<String> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) state ...": the state follows the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().next().map(str::to_string)
+}
+
+/// Whether process `pid` still runs: it exists and is not a zombie (exited, awaiting its reaper).
+pub fn is_running(pid: u32) -> bool {
+    state_of(pid).is_some_and(|state| state != "Z" && state != "X")
+}
+
+/// Waits (up to `limit`, scaled) until none of `pids` runs any more: the children of a killed
+/// parent must die with it, not linger as orphans.
+pub fn expect_gone(pids: &[u32], limit: Duration) -> Result<()> {
+    let deadline = Deadline::after(limit, format!("processes {pids:?} to end"));
+    deadline
+        .poll(|| pids.iter().all(|&pid| !is_running(pid)).then_some(()))
+        .map_err(|e| {
+            let left: Vec<_> = pids.iter().filter(|&&pid| is_running(pid)).collect();
+            e.context(format!("still running: {left:?}"))
+        })
+}
+
 /// Pids of this process's children that are zombies (exited, not yet reaped).
 pub fn zombie_children() -> io::Result<Vec<u32>> {
     zombie_children_of(std::process::id())

@@ -194,6 +194,24 @@ impl ExampleProcess {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
+    /// Waits up to `limit` (scaled) for the child to fail with exit status 1, and checks that
+    /// what it wrote to stderr is a sentence: not empty, and no Rust `Debug` dump of an error
+    /// (`Custom { kind: … }`, `Os { code: … }`), which is what `fn main() -> io::Result<()>`
+    /// prints. Returns the stderr text for the test's own checks.
+    pub fn expect_failure_sentence(&mut self, limit: Duration) -> Result<String> {
+        let status = self.wait_within(limit)?;
+        let text = self.stderr_text();
+        let what = format!("a one-sentence failure from example `{}`", self.name);
+        if status.code() != Some(1) {
+            return Err(self.fail(what, format!("it ended with {status}, not status 1")));
+        }
+        let dump = ["Custom {", "Os {", "kind: ", "Error {", "Simple"];
+        if text.trim().is_empty() || dump.iter().any(|d| text.contains(d)) {
+            return Err(self.fail(what, "stderr is empty or a Rust Debug dump"));
+        }
+        Ok(text)
+    }
+
     /// Sends `signal` to the child (not its group).
     pub fn signal(&self, signal: Signal) -> Result<()> {
         if self.status.is_some() {

@@ -50,14 +50,17 @@
 //! ```
 //!
 //! `--exit-on-eof` closes the room when stdin ends (for scripts: `echo hi | select_chat …`);
-//! without it, the room goes on after stdin ends.
+//! without it, the room goes on after stdin ends. A connection that chooses no name within
+//! `--name-timeout` seconds (30) is told `! no name within 30s: goodbye` and closed; a line with a
+//! control character (CR, ESC) is refused, not relayed.
 
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsFd;
+use std::time::Duration;
 
 use clap::Parser;
-use io_models::chat::{self, Console};
+use io_models::chat::{self, Console, Limits};
 
 /// A chat room on select(2): nc to it, pick a name, talk.
 #[derive(Parser)]
@@ -68,6 +71,9 @@ struct Args {
     /// Close the room when stdin ends, instead of just no longer reading it.
     #[arg(long)]
     exit_on_eof: bool,
+    /// Close a connection that has not chosen a name within this many seconds.
+    #[arg(long, default_value_t = chat::NAME_TIMEOUT.as_secs_f64())]
+    name_timeout: f64,
 }
 
 fn main() -> Result<(), netkit::Failure> {
@@ -83,5 +89,8 @@ fn main() -> Result<(), netkit::Failure> {
         show: chat::print_line,
         exit_on_eof: args.exit_on_eof,
     };
-    Ok(chat::run(listener, console, &stop)?)
+    let limits = Limits {
+        name_timeout: Duration::try_from_secs_f64(args.name_timeout).map_err(io::Error::other)?,
+    };
+    Ok(chat::run(listener, console, limits, &stop)?)
 }

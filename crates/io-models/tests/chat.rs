@@ -7,7 +7,7 @@ use std::io::{PipeWriter, Write};
 use std::os::fd::AsFd;
 
 use harness::{Conn, ExampleProcess, InProcessServer, serve};
-use io_models::chat::{self, Console, MAX_LINE};
+use io_models::chat::{self, Console, Limits, MAX_LINE};
 
 const ASK_NAME: &str = "* what is your name? (one word, at most 32 bytes)";
 const CLOSING: &str = "* the server is closing. goodbye!";
@@ -15,6 +15,11 @@ const CLOSING: &str = "* the server is closing. goodbye!";
 /// The room on a thread of this test; what is written to the returned pipe is what the
 /// operator types. The room's transcript is not shown (the test output stays clean).
 fn start_room(exit_on_eof: bool) -> (InProcessServer, PipeWriter) {
+    start_room_with(exit_on_eof, Limits::default())
+}
+
+/// [`start_room`] with `limits`.
+fn start_room_with(exit_on_eof: bool, limits: Limits) -> (InProcessServer, PipeWriter) {
     let (typed, operator) = std::io::pipe().expect("a pipe for the server's console");
     let server = serve(move |listener, stop| {
         let console = Console {
@@ -22,7 +27,7 @@ fn start_room(exit_on_eof: bool) -> (InProcessServer, PipeWriter) {
             show: |_| {},
             exit_on_eof,
         };
-        chat::run(listener, console, &stop)
+        chat::run(listener, console, limits, &stop)
     });
     (server, operator)
 }
@@ -354,4 +359,38 @@ fn chat_client_example_prints_the_goodbye_and_exits_cleanly_when_the_server_clos
     server.stop().unwrap();
     assert_eq!(client.read_line().unwrap(), CLOSING);
     client.expect_success().unwrap();
+}
+
+#[test]
+fn chat_room_refuses_lines_with_cr_or_esc_instead_of_relaying_a_forgery() {
+    let (server, _operator) = start_room(false);
+    let (mut alice, mut bob, _carol) = three_in_the_room(server.addr());
+    let refused = "! a line is text without control characters (CR, ESC, ...): discarded";
+    for forged in [
+        "hi\r[server] the room is closing",
+        "\x1b[2J\x1b[31mred alert",
+    ] {
+        say(&mut alice, forged);
+        expect(&mut alice, refused);
+    }
+    say(&mut alice, "plain");
+    // Bob's next line is the plain one: neither forgery reached him.
+    expect(&mut bob, "[alice] plain");
+    server.stop().unwrap();
+}
+
+#[test]
+fn chat_room_closes_a_connection_that_chooses_no_name_in_time() {
+    let limits = Limits {
+        name_timeout: std::time::Duration::from_millis(300),
+    };
+    let (server, _operator) = start_room_with(false, limits);
+    let mut alice = join(server.addr(), "alice", 0);
+    let mut idle = arrive(server.addr(), 1);
+    expect(&mut idle, "! no name within 300ms: goodbye");
+    idle.expect_eof().unwrap();
+    // Alice, named before the idle one came, has been here longer than the timeout: still in.
+    say(&mut alice, "/who");
+    expect(&mut alice, "* in the room (1): alice");
+    server.stop().unwrap();
 }

@@ -6,7 +6,9 @@
 //!         parent: /tmp/labs-passed-4242-0-123 exists: false
 //!         parent read through the received descriptor: "a file with no name, still open"
 //!         SO_PEERCRED: the sender is pid 4243 (uid 0, gid 0)
-//! Try `--text 'anything'`.
+//! Try `--text 'anything'`. With `--max-open 5` the child runs out of descriptors before it can
+//! open the file, and the parent says so: `Error: the child could not send the descriptor: Too
+//! many open files (os error 24)`, status 1.
 
 use clap::Parser;
 use ipc::unix_socket;
@@ -17,10 +19,17 @@ struct Args {
     /// What the child writes into the file.
     #[arg(long, default_value = "a file with no name, still open")]
     text: String,
+    /// Lower the open-file limit (RLIMIT_NOFILE) to this first; the child inherits it.
+    #[arg(long)]
+    max_open: Option<u64>,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
+    if let Some(limit) = args.max_open {
+        use nix::sys::resource::{Resource, setrlimit};
+        setrlimit(Resource::RLIMIT_NOFILE, limit, limit).map_err(std::io::Error::from)?;
+    }
     let passed = unix_socket::pass_unlinked_file(&args.text)?;
     println!(
         "child {} opened {}, wrote {} bytes, unlinked it, sent the descriptor",

@@ -6,7 +6,9 @@
 //!         writers gone: removing /tmp/labs-fifo-4242-0-123456789
 //! Then, in another terminal: cargo run -p ipc --example fifo_writer -- /tmp/labs-fifo-… and
 //! type lines (Ctrl-D ends). Or `echo hi > /tmp/labs-fifo-…`. `--keep` waits for the next
-//! writer instead of ending at EOF; Ctrl-C ends it either way, and the FIFO is removed.
+//! writer instead of ending at EOF; Ctrl-C ends it either way, and the FIFO is removed. A reader
+//! killed with `kill -9` cannot remove it: the next fifo_reader does (`removed /tmp/labs-fifo-…
+//! (its reader was killed)` on stderr).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -26,9 +28,13 @@ struct Args {
     keep: bool,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
     let stop = ipc::stop_on_ctrl_c()?;
+    // A reader killed with SIGKILL could not remove its FIFO: this run does.
+    for path in ipc::stale::remove_dead_fifos()? {
+        eprintln!("removed {} (its reader was killed)", path.display());
+    }
     let fifo = match args.path {
         Some(path) => Fifo::create_at(path)?,
         None => Fifo::create()?,

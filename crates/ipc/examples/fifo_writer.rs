@@ -4,6 +4,8 @@
 //! Output: connected to /tmp/labs-fifo-…; type lines, Ctrl-D to end
 //!         sent 2 lines
 //! With no reader: `error: no reader has /tmp/x open (ENXIO): start the reader first`, status 1.
+//! Given anything but a FIFO (`fifo_writer notes.txt`, `/dev/null`) it writes nothing:
+//! `error: notes.txt is a regular file, not a FIFO: refusing to use it (…)`, status 1.
 //! Start the reader first: cargo run -p ipc --example fifo_reader
 
 use std::io::{BufRead, Write};

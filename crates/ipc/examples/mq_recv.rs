@@ -7,7 +7,9 @@
 //!         quit: removing /labs-mq-4242-0-123456789
 //! Then, in another terminal: cargo run -p ipc --example mq_send -- /labs-mq-… hello --priority 5
 //! Send several with different priorities while `--pause` holds the receiver, and they arrive
-//! highest priority first.
+//! highest priority first. A receiver killed with `kill -9` cannot remove its queue: the next
+//! mq_recv does, where `/dev/mqueue` is mounted to list queues (`removed /labs-mq-… (its receiver
+//! was killed)` on stderr).
 
 use std::io::Write;
 use std::sync::atomic::Ordering;
@@ -33,9 +35,14 @@ struct Args {
     pause: bool,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
     let stop = ipc::stop_on_ctrl_c()?;
+    // A receiver killed with SIGKILL could not remove its queue: this run does (if /dev/mqueue
+    // is mounted to list them).
+    for name in ipc::stale::remove_dead_queues()? {
+        eprintln!("removed {name} (its receiver was killed)");
+    }
     let queue = MessageQueue::create(args.maxmsg, args.msgsize)?;
     let attr = queue.attr()?;
     println!(

@@ -25,7 +25,7 @@ struct Args {
     records: usize,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
     let (read, write) = pipe::pipe()?;
     println!(

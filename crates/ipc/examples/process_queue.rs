@@ -5,6 +5,11 @@
 //! Output: 3 producers × 1000 items (payloads up to 20000 bytes: bigger than PIPE_BUF)
 //!         got 3000 items: producer 0: 1000 in order, producer 1: 1000 in order, producer 2: 1000 in order
 //!         the queue ended (every producer closed or exited); all producers exited with status 0
+//! With `--pause` the parent waits for Enter before it gets anything, so the producers fill the
+//! pipe and block. Kill the parent then (`kill -9 <pid>`, the pid is printed): the producers hold
+//! only the queue's write end, so each gets EPIPE and exits — `pgrep -f process_queue` is empty.
+
+use std::io::Write;
 
 use clap::Parser;
 use ipc::queue::Queue;
@@ -20,6 +25,9 @@ struct Args {
     /// Items per producer.
     #[arg(long, default_value_t = 1000)]
     items: u32,
+    /// Wait for Enter before getting anything (the producers block on the full pipe).
+    #[arg(long)]
+    pause: bool,
 }
 
 /// What goes through the queue.
@@ -31,9 +39,11 @@ struct Item {
     payload: Vec<u8>,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
-    let mut queue = Queue::<Item>::new()?;
+    // Only the parent gets: the children hold the write end alone, so the parent's death is
+    // EPIPE in every producer rather than a wait that never ends.
+    let mut queue = Queue::<Item>::read_by_parent()?;
     println!(
         "{} producers × {} items (payloads up to 20000 bytes: bigger than PIPE_BUF)",
         args.producers, args.items
@@ -57,6 +67,14 @@ fn main() -> std::io::Result<()> {
         })?);
     }
     queue.close(); // the parent puts nothing: only the producers' ends keep the queue open
+    if args.pause {
+        println!(
+            "parent {} waits for Enter; the producers are blocking on the full pipe",
+            std::process::id()
+        );
+        std::io::stdout().flush()?;
+        std::io::stdin().read_line(&mut String::new())?;
+    }
     let mut next = vec![0u32; args.producers as usize];
     let mut broken = 0;
     let mut total = 0;

@@ -22,7 +22,7 @@ struct Args {
     increments: u64,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
     let forced = shm::forced_lost_update(&SharedCounter::new()?)?;
     println!("forced interleaving: 2 increments left the counter at {forced} (one update lost)");

@@ -36,7 +36,7 @@ fn pattern(i: u64) -> u8 {
     (i ^ (i >> 8) ^ (i >> 16)) as u8
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
     let strategy = if args.spin_yield {
         WaitStrategy::SpinYield

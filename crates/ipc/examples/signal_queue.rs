@@ -16,7 +16,7 @@ struct Args {
     count: usize,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
     let n = args.count;
     println!(

@@ -10,17 +10,24 @@
 //! - once both ends are open it is a pipe: `PIPE_BUF` atomicity, EOF when the last writer closes,
 //!   `EPIPE` when the last reader closes.
 //!
+//! **A path is not a promise.** Whatever is at the path may be a regular file, `/dev/null` or a
+//! terminal; a writer that opens it and writes would overwrite the file's first bytes. Both
+//! [`open_writer`] and [`open_reader`] open without blocking and without creating or truncating,
+//! then check the type on the open descriptor (`fstat`, so no rename can slip in between) and
+//! refuse anything but a FIFO.
+//!
 //! **The pitfall: the path outlives the processes.** A FIFO is a file; if nobody unlinks it, it
 //! stays after the program ends (and the next `mkfifo` at that path fails with `EEXIST`).
 //! [`Fifo`] makes one at a path unique to the run and removes it on drop; the examples turn
 //! Ctrl-C into a normal return so the drop runs then too. A reader that waits for a writer
 //! uses a non-blocking open and `poll` with a timeout, so it can notice Ctrl-C while it waits
-//! (a blocking `open` would be restarted after the signal handler and wait on).
+//! (a blocking `open` would be restarted after the signal handler and wait on). SIGKILL runs no
+//! drop: the next reader removes what a killed one left ([`crate::stale`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, ErrorKind, Read};
 use std::os::fd::AsFd;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -67,15 +74,38 @@ impl Drop for Fifo {
     }
 }
 
-/// Opens `path` for writing without waiting: `ENXIO` (no reader yet) becomes an error that says
-/// so. The returned file is blocking again, so writes wait for room like any pipe's.
+/// Opens `path` for writing without waiting, and only if it **is** a FIFO: the writer's end.
+///
+/// The order is the lesson. `open(O_WRONLY | O_NONBLOCK)` never blocks: on a FIFO with no
+/// reader it fails with `ENXIO` (reported as "start the reader first"); on anything else it
+/// opens without changing a byte (no `O_CREAT`, no `O_TRUNC`). Then `fstat` on the open
+/// descriptor — not `stat` on the path, which a rename could change between the check and the
+/// open — and anything but a FIFO (a regular file, `/dev/null`, a terminal) is refused before a
+/// byte is written. Only then is the descriptor made blocking, so writes wait for room like any
+/// pipe's. Two tempting alternatives are wrong: a blocking `O_WRONLY` open waits forever for a
+/// reader, and `O_RDWR` (which Linux allows on a FIFO) always succeeds, so the writer never
+/// learns there is no reader, and, holding a read end itself, never gets `EPIPE` either.
 pub fn open_writer(path: &Path) -> io::Result<File> {
-    let file = OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_NONBLOCK)
+    let file = open_fifo(path, OpenOptions::new().write(true))?;
+    set_nonblocking(&file, false)?;
+    Ok(file)
+}
+
+/// Opens `path` for reading without waiting (a non-blocking open succeeds with no writer), and
+/// only if it is a FIFO (checked on the open descriptor, as [`open_writer`] does).
+/// The file stays non-blocking: read it with [`pump`], which waits with `poll`.
+pub fn open_reader(path: &Path) -> io::Result<File> {
+    open_fifo(path, OpenOptions::new().read(true))
+}
+
+/// Opens `path` non-blocking with `options` (no controlling terminal is acquired), then refuses
+/// it unless `fstat` says it is a FIFO.
+fn open_fifo(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
+    let file = options
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
         .map_err(|e| {
-            if e.raw_os_error() == Some(Errno::ENXIO as i32) {
+            if e.raw_os_error() == Some(Errno::ENXIO as i32) && is_fifo_path(path) {
                 io::Error::new(
                     ErrorKind::NotConnected,
                     format!(
@@ -87,18 +117,41 @@ pub fn open_writer(path: &Path) -> io::Result<File> {
                 io::Error::new(e.kind(), format!("opening {}: {e}", path.display()))
             }
         })?;
-    set_nonblocking(&file, false)?;
+    let kind = file.metadata()?.file_type(); // fstat(2) on the descriptor
+    if !kind.is_fifo() {
+        return Err(io::Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "{} is {}, not a FIFO: refusing to use it (make one with mkfifo, or let \
+                 fifo_reader make it)",
+                path.display(),
+                describe(kind)
+            ),
+        ));
+    }
     Ok(file)
 }
 
-/// Opens `path` for reading without waiting (a non-blocking open succeeds with no writer).
-/// The file stays non-blocking: read it with [`pump`], which waits with `poll`.
-pub fn open_reader(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| io::Error::new(e.kind(), format!("opening {}: {e}", path.display())))
+/// Whether `path` names a FIFO now (only to choose an error message: never a check before use).
+fn is_fifo_path(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
+}
+
+/// "a regular file", "a character device", … for an error message.
+fn describe(kind: std::fs::FileType) -> &'static str {
+    if kind.is_file() {
+        "a regular file"
+    } else if kind.is_dir() {
+        "a directory"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a FIFO"
+    }
 }
 
 /// How [`pump`] ended.

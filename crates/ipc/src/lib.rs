@@ -22,7 +22,8 @@
 //! **Hygiene.** A named object — a FIFO path, a queue, a shared memory segment — outlives the
 //! process that made it unless someone unlinks it. Every one here gets a name unique to the run
 //! ([`unique_name`]) and a guard that unlinks it on drop; examples that wait turn Ctrl-C into a
-//! normal return, so the guards run then too.
+//! normal return, so the guards run then too. SIGKILL runs no guard: the next run removes what a
+//! killed one left ([`stale`]).
 
 pub mod bench;
 pub mod fifo;
@@ -32,6 +33,7 @@ pub mod queue;
 pub mod ring;
 pub mod shm;
 pub mod signals;
+pub mod stale;
 pub mod unix_socket;
 
 use std::sync::Arc;

@@ -16,6 +16,8 @@
 //!   reboot, whether or not `/dev/mqueue` is mounted to show them). [`MessageQueue::create`]
 //!   picks a unique name and unlinks it when the creator drops the queue; [`MessageQueue::open`]
 //!   (a peer) never unlinks. Reopening an unlinked name fails with `ENOENT` ([`exists`]).
+//!   A creator killed with SIGKILL unlinks nothing: the next `mq_recv` removes what a killed
+//!   one left, where `/dev/mqueue` lists the queues ([`crate::stale`]).
 //! - `mq_receive` is restarted after a signal handler (`SA_RESTART`), so a receiver that must
 //!   notice Ctrl-C waits with a timeout ([`MessageQueue::receive_timeout`]).
 

@@ -26,6 +26,14 @@
 //! Pitfall — **join before drain deadlocks**, as in Python: `put` blocks while the pipe
 //! (64 KiB) is full, so a producer cannot exit before someone gets what it put. Consume
 //! first, then wait for the producers.
+//!
+//! Pitfall — **a producer that holds a read end outlives its consumer.** Every child inherits
+//! both ends of the pipe. If the consumer dies (SIGKILL, a crash), a producer blocked on a full
+//! pipe waits forever: its own read end keeps the pipe "read", so no `EPIPE` ever comes — an
+//! orphan under init, stuck in `write` (and the others in `sem_wait` behind it). When only the
+//! parent consumes, make the queue with [`Queue::read_by_parent`]: its read end is a
+//! [`ParentEnd`], which every child closes, so the parent's death is `EPIPE` in every producer,
+//! the writer holding the lock releases it, and each producer's `put` fails and it exits.
 
 use std::fs::File;
 use std::io::{self, ErrorKind, Write};
@@ -37,6 +45,8 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use multiprocess::spawn::ParentEnd;
+
 use crate::pipe::pipe;
 use crate::shm::Semaphores;
 
@@ -46,17 +56,45 @@ const READERS: usize = 1;
 /// A typed multi-producer, multi-consumer queue between processes; see the module docs.
 #[derive(Debug)]
 pub struct Queue<T> {
-    read: File,
+    read: ReadEnd,
     /// `None` after [`close`](Queue::close).
     write: Option<File>,
     locks: Semaphores,
     _values: PhantomData<fn(T) -> T>,
 }
 
+/// The queue's read end: every process's, or the parent's alone.
+#[derive(Debug)]
+enum ReadEnd {
+    Shared(File),
+    ParentOnly(ParentEnd),
+}
+
+impl ReadEnd {
+    fn file(&self) -> &File {
+        match self {
+            ReadEnd::Shared(file) => file,
+            ReadEnd::ParentOnly(end) => end.file(),
+        }
+    }
+}
+
 impl<T: Serialize + DeserializeOwned> Queue<T> {
-    /// An empty queue, to be shared with children forked from now on.
+    /// An empty queue, to be shared with children forked from now on; any of them may `get`.
     pub fn new() -> io::Result<Queue<T>> {
         let (read, write) = pipe()?;
+        Queue::with_read_end(ReadEnd::Shared(read), write)
+    }
+
+    /// An empty queue that only this process reads: children forked with
+    /// [`fork_run`](multiprocess::spawn::fork_run) hold only its write end, so if this process
+    /// dies their `put` fails with `EPIPE` instead of blocking forever (see the module docs).
+    pub fn read_by_parent() -> io::Result<Queue<T>> {
+        let (read, write) = pipe()?;
+        Queue::with_read_end(ReadEnd::ParentOnly(ParentEnd::new(read.into())), write)
+    }
+
+    fn with_read_end(read: ReadEnd, write: File) -> io::Result<Queue<T>> {
         Ok(Queue {
             read,
             write: Some(write),
@@ -91,7 +129,7 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// Takes the value at the front, waiting for one; `None` once every writer has closed.
     pub fn get(&self) -> io::Result<Option<T>> {
         self.locks.wait(READERS)?;
-        let frame = multiprocess::frame::read_frame(&mut &self.read);
+        let frame = multiprocess::frame::read_frame(&mut self.read.file());
         self.locks.post(READERS)?;
         decode(frame?)
     }
@@ -110,14 +148,14 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
 
     /// With the readers' lock held: waits up to `left` for the pipe to be readable, then reads.
     fn read_when_ready(&self, left: Duration, timeout: Duration) -> io::Result<Option<T>> {
-        let mut fds = [PollFd::new(self.read.as_fd(), PollFlags::POLLIN)];
+        let mut fds = [PollFd::new(self.read.file().as_fd(), PollFlags::POLLIN)];
         let wait = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
         if crate::retry_eintr(|| poll(&mut fds, wait))? == 0 {
             return Err(empty(timeout));
         }
         // Readable: a frame has begun (the rest follows: its writer holds the lock until it is
         // all written), or every writer is gone and this is EOF.
-        decode(multiprocess::frame::read_frame(&mut &self.read)?)
+        decode(multiprocess::frame::read_frame(&mut self.read.file())?)
     }
 
     /// This process will put no more: closes its write end. Once every process that held the

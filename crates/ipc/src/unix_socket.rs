@@ -220,15 +220,14 @@ pub fn pass_unlinked_file(text: &str) -> io::Result<Passed> {
                 path.as_os_str().as_encoded_bytes(),
             )
         })();
-        i32::from(sent.is_err())
+        sent.err().map_or(0, |e| errno_status(&e))
     })?;
     let received = listener.accept().and_then(|(stream, _)| {
         let passed = recv_fd(&stream, 4096)?;
         Ok((passed, peer_credentials(&stream)?))
     });
     let outcome = multiprocess::spawn::wait_for(child)?;
-    let ((fd, note), peer) =
-        received.map_err(|e| io::Error::new(e.kind(), format!("{e} (the child {outcome})")))?;
+    let ((fd, note), peer) = received.map_err(|e| explain_child_failure(e, outcome))?;
     let mut content = String::new();
     std::fs::File::from(fd).read_to_string(&mut content)?;
     Ok(Passed {
@@ -238,4 +237,29 @@ pub fn pass_unlinked_file(text: &str) -> io::Result<Passed> {
         child: child.as_raw(),
         peer,
     })
+}
+
+/// The exit status a child reports an error with: its `errno` when it has one that fits (1–124),
+/// else 125. The parent turns it back into the error ([`explain_child_failure`]); without it, a
+/// child that failed (at `EMFILE`, say) shows up only as a peer that closed.
+fn errno_status(error: &io::Error) -> i32 {
+    error
+        .raw_os_error()
+        .filter(|code| (1..=124).contains(code))
+        .unwrap_or(125)
+}
+
+/// The parent's error when no descriptor came: the child's own error, read from its exit status
+/// ([`errno_status`]), says why; the parent's side (a peer that closed) is only the symptom.
+fn explain_child_failure(error: io::Error, outcome: multiprocess::spawn::Outcome) -> io::Error {
+    match outcome {
+        multiprocess::spawn::Outcome::Exited(code @ 1..=124) => {
+            let cause = io::Error::from_raw_os_error(code);
+            io::Error::new(
+                cause.kind(),
+                format!("the child could not send the descriptor: {cause}"),
+            )
+        }
+        _ => io::Error::new(error.kind(), format!("{error} (the child {outcome})")),
+    }
 }

@@ -159,3 +159,68 @@ fn the_writer_without_a_reader_says_so() {
         writer.stderr_text()
     );
 }
+
+#[test]
+fn the_writer_refuses_a_regular_file_and_leaves_it_untouched() {
+    let _lock = harness::process_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("precious.txt");
+    std::fs::write(&file, "keep me\n").unwrap();
+    let path = file.to_str().unwrap();
+    let mut writer = ExampleProcess::spawn("fifo_writer", &[path, "--line", "x"]).unwrap();
+    let stderr = writer.expect_failure_sentence(SETTLE).unwrap();
+    assert!(stderr.contains("is a regular file, not a FIFO"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me\n");
+}
+
+#[test]
+fn the_writer_refuses_a_device() {
+    let _lock = harness::process_lock();
+    let mut writer = ExampleProcess::spawn("fifo_writer", &["/dev/null", "--line", "x"]).unwrap();
+    let stderr = writer.expect_failure_sentence(SETTLE).unwrap();
+    assert!(
+        stderr.contains("/dev/null is a character device, not a FIFO"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_library_checks_the_type_on_the_open_descriptor_for_both_ends() {
+    let _lock = harness::process_lock();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    for error in [
+        fifo::open_writer(file.path()).unwrap_err(),
+        fifo::open_reader(file.path()).unwrap_err(),
+    ] {
+        assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+        assert!(error.to_string().contains("not a FIFO"), "{error}");
+    }
+}
+
+#[test]
+fn the_reader_at_a_taken_path_fails_with_a_sentence() {
+    let _lock = harness::process_lock();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let path = file.path().to_str().unwrap();
+    let mut reader = ExampleProcess::spawn("fifo_reader", &["--path", path]).unwrap();
+    let stderr = reader.expect_failure_sentence(SETTLE).unwrap();
+    assert!(
+        stderr.contains("mkfifo") && stderr.contains("exists"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_fifo_left_by_a_killed_reader_is_removed_by_the_next_one() {
+    let _lock = harness::process_lock();
+    let (killed, stale) = start_reader(&[]);
+    killed.signal(Signal::SIGKILL).unwrap();
+    let mut killed = killed;
+    killed.wait_within(SETTLE).unwrap();
+    assert!(fifo::exists(stale.as_ref()), "SIGKILL runs no cleanup");
+    let (next, path) = start_reader(&[]);
+    // Removed before the new reader announced its own FIFO.
+    assert!(!fifo::exists(stale.as_ref()), "{stale} is still there");
+    next.interrupt_and_expect_clean_exit().unwrap();
+    assert!(!fifo::exists(path.as_ref()));
+}

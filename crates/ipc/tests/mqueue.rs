@@ -196,3 +196,12 @@ fn ctrl_c_ends_the_receiver_and_removes_the_queue() {
         "SIGTERM left {name} behind"
     );
 }
+
+#[test]
+fn the_receiver_fails_with_a_sentence_when_the_queue_cannot_be_made() {
+    let _lock = harness::process_lock();
+    // Over the kernel's hard ceiling (16 MiB), even for root.
+    let mut receiver = ExampleProcess::spawn("mq_recv", &["--msgsize", "1073741824"]).unwrap();
+    let stderr = receiver.expect_failure_sentence(SETTLE).unwrap();
+    assert!(stderr.contains("msgsize"), "{stderr}");
+}

@@ -125,3 +125,29 @@ fn queue_put_process_queue_example() {
     );
     demo.expect_success().unwrap();
 }
+
+#[test]
+fn queue_put_fails_in_every_producer_when_the_parent_is_killed() {
+    let _lock = harness::process_lock();
+    let mut parent = ExampleProcess::spawn(
+        "process_queue",
+        &["--producers", "3", "--items", "100000", "--pause"],
+    )
+    .unwrap();
+    assert!(parent.read_line().unwrap().starts_with("3 producers"));
+    assert!(parent.read_line().unwrap().contains("waits for Enter"));
+    let producers = harness::Deadline::after(SETTLE, "the three producers to be forked")
+        .poll(|| {
+            let children = harness::leaks::children_of(parent.pid()).ok()?;
+            (children.len() == 3).then_some(children)
+        })
+        .unwrap();
+    // The pipe holds 64 KiB and nobody reads: every producer is (or soon is) blocked in `put`.
+    assert!(
+        producers.iter().all(|&pid| harness::leaks::is_running(pid)),
+        "the producers are alive and blocked before the parent dies"
+    );
+    parent.signal(nix::sys::signal::Signal::SIGKILL).unwrap();
+    parent.wait_within(SETTLE).unwrap();
+    harness::leaks::expect_gone(&producers, SETTLE).unwrap();
+}

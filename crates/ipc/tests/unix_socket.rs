@@ -188,3 +188,16 @@ fn ids() -> (u32, u32) {
     };
     (field("Uid:"), field("Gid:"))
 }
+
+#[test]
+fn fd_passing_at_the_descriptor_limit_reports_the_childs_emfile() {
+    let _lock = harness::process_lock();
+    // With five descriptors (0-2, the listener, the child's socket) the child cannot open its
+    // file: the parent must say so, not only that its peer closed.
+    let mut demo = ExampleProcess::spawn("fd_passing", &["--max-open", "5"]).unwrap();
+    let stderr = demo.expect_failure_sentence(SETTLE).unwrap();
+    assert!(
+        stderr.contains("the child could not send the descriptor: Too many open files"),
+        "{stderr}"
+    );
+}

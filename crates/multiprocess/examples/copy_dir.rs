@@ -6,6 +6,9 @@
 //!         copied 304 files (77.1 MiB), 25 directories, 2 symlinks with 4 workers (4 did work)
 //! Errors: each file that cannot be copied is named on stderr; the rest are copied and the exit
 //!         status is 1. DST inside SRC, or an existing non-empty DST without --force, is refused.
+//! With --force, nothing outside DST is written: a symlink inside DST is never followed, and one
+//! where SRC has a directory is replaced (`note: sub: a symlink in the destination, replaced by
+//! a directory (its target untouched)`). Names need not be UTF-8; sparse files stay sparse.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,6 +64,9 @@ fn main() -> ExitCode {
         count(args.workers, "worker"),
         summary.workers_used.len()
     );
+    for note in &summary.notes {
+        eprintln!("note: {note}");
+    }
     for error in &summary.errors {
         eprintln!("error: {error}");
     }

@@ -25,7 +25,7 @@ struct Args {
     command: Vec<String>,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
     let (program, rest) = match args.command.split_first() {
         Some((program, rest)) => (program.as_str(), rest),

@@ -25,7 +25,7 @@ struct Args {
     primes: bool,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
     if args.primes {
         let chunks = 8u64;

@@ -29,7 +29,7 @@ struct Args {
     quick: bool,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let mut args = Args::parse();
     if args.quick {
         args.rss = vec![1, 8];

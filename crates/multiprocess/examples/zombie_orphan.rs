@@ -27,7 +27,7 @@ struct Args {
     pause: bool,
 }
 
-fn main() -> io::Result<()> {
+fn main() -> Result<(), netkit::Failure> {
     let args = Args::parse();
     let step = || -> io::Result<()> {
         if args.pause {

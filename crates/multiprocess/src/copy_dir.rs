@@ -7,7 +7,8 @@
 //!    it — copying a tree into itself never ends; an existing, non-empty destination is refused
 //!    unless `force`), walks the tree, creates the directories and the symlinks (as symlinks),
 //!    and lists the regular files;
-//! 2. a [`Pool`] of worker processes copies the files, keeping each file's permissions;
+//! 2. a [`Pool`] of worker processes copies the files, keeping each file's permissions and its
+//!    holes ([`sparse`]);
 //! 3. every worker writes progress records — 8 bytes: how many more bytes it copied — to **one
 //!    pipe shared by all workers**. A write of at most `PIPE_BUF` (4096) bytes to a pipe is
 //!    atomic, so records from different workers never interleave; the parent's reader thread
@@ -17,13 +18,25 @@
 //!    temporary name (`.name.copy-tmp`) and renamed when complete, so an interrupted copy
 //!    (Ctrl-C) never leaves a truncated file under the real name.
 //!
+//! Two things a real copy must not get wrong. **Names are bytes**: a Linux file name is any
+//! bytes but `/` and NUL, not necessarily UTF-8, so paths stay `OsStr` all the way (the tasks
+//! carry them as bytes) and messages show them with `Path::display`. **DST is not trusted**: with
+//! `force` it already holds entries, and a symlink among them must not carry the copy outside
+//! DST — every name in DST is resolved beneath a descriptor of DST ([`dest`]).
+//!
 //! Pitfall: the parent's copy of the pipe's write end lives inside the pool's job, so the reader
 //! sees EOF only when the pool is dropped — the moment the last worker has exited.
 
+pub mod dest;
+mod request;
+pub mod sparse;
+
 use std::collections::BTreeSet;
-use std::fs::{self, File};
+use std::ffi::OsStr;
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, ErrorKind, Read, Write};
-use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::OFlag;
@@ -33,6 +46,8 @@ use walkdir::WalkDir;
 
 use crate::pool::Pool;
 use crate::spawn::ParentEnd;
+use dest::{Destination, MadeDir};
+use request::check_request;
 
 /// One progress record: little-endian `u64`, bytes copied since the worker's last record.
 pub const RECORD: usize = 8;
@@ -63,13 +78,21 @@ pub struct Summary {
     pub progress_bytes: u64,
     /// One line per entry that could not be copied.
     pub errors: Vec<String>,
+    /// One line per symlink in DST replaced by a directory of the source.
+    pub notes: Vec<String>,
 }
 
-/// One file for a worker to copy.
+/// One file for a worker to copy: its path under SRC and DST, as bytes (a name need not be
+/// UTF-8, and JSON strings must be).
 #[derive(Debug, Serialize, Deserialize)]
 struct Task {
-    from: PathBuf,
-    to: PathBuf,
+    relative: Vec<u8>,
+}
+
+impl Task {
+    fn relative(&self) -> &Path {
+        Path::new(OsStr::from_bytes(&self.relative))
+    }
 }
 
 /// A worker's answer for one file.
@@ -112,57 +135,27 @@ pub fn copy_dir(
 ) -> Result<Summary, Refused> {
     check_request(src, dst, options.force)?;
     let refused = |what: &str, e: io::Error| Refused(format!("{what}: {e}"));
-    let mut summary = Summary::default();
-    let mut tasks = Vec::new();
-    let mut dir_modes = Vec::new();
-    for entry in WalkDir::new(src).sort_by_file_name() {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(e) => {
-                summary.errors.push(format!("{}: {e}", path_of(&e)));
-                continue;
-            }
-        };
-        let relative = entry
-            .path()
-            .strip_prefix(src)
-            .expect("walkdir stays under its root");
-        let target = dst.join(relative);
-        let kind = entry.file_type();
-        let outcome = if kind.is_dir() {
-            fs::create_dir_all(&target).map(|()| {
-                summary.dirs += 1;
-                if let Ok(meta) = entry.metadata() {
-                    dir_modes.push((target.clone(), meta.permissions()));
-                }
-            })
-        } else if kind.is_symlink() {
-            copy_symlink(entry.path(), &target).map(|()| summary.symlinks += 1)
-        } else if kind.is_file() {
-            tasks.push(Task {
-                from: entry.path().to_path_buf(),
-                to: target,
-            });
-            Ok(())
-        } else {
-            Err(io::Error::other(
-                "not a regular file, directory or symlink (a FIFO, socket or device); skipped",
-            ))
-        };
-        if let Err(e) = outcome {
-            summary
-                .errors
-                .push(format!("{}: {e}", entry.path().display()));
-        }
-    }
-
+    let dest = Destination::open(dst)
+        .map_err(|e| refused(&format!("cannot open the destination {}", dst.display()), e))?;
+    let mut summary = Summary {
+        dirs: 1, // DST itself
+        ..Summary::default()
+    };
+    let (tasks, dir_modes) = plan(src, &dest, &mut summary);
     let (progress_read, progress_write) =
         pipe2(OFlag::O_CLOEXEC).map_err(|e| refused("creating the progress pipe", e.into()))?;
     let progress_read = ParentEnd::new(progress_read);
     let reader = std::thread::spawn(move || read_progress(progress_read, on_progress));
     let progress_write = File::from(progress_write);
+    let (src_root, workers_dest) = (
+        src.to_path_buf(),
+        dest.try_clone()
+            .map_err(|e| refused("duplicating the destination", e))?,
+    );
     let results = Pool::new(options.workers, move |task: Task| {
-        copy_file(&task, &progress_write).map_err(|e| format!("{}: {e}", task.from.display()))
+        let from = src_root.join(task.relative());
+        copy_file(&from, &workers_dest, task.relative(), &progress_write)
+            .map_err(|e| format!("{}: {e}", from.display()))
     })
     .and_then(|mut pool| {
         let results = pool.map(tasks);
@@ -184,9 +177,11 @@ pub fn copy_dir(
         }
     }
     // Deepest first, and after the files: a read-only directory must not stop its own copy.
-    for (dir, permissions) in dir_modes.into_iter().rev() {
-        if let Err(e) = fs::set_permissions(&dir, permissions) {
-            summary.errors.push(format!("{}: {e}", dir.display()));
+    for (relative, mode) in dir_modes.into_iter().rev() {
+        if let Err(e) = mode.map(|mode| dest.set_mode(&relative, mode)) {
+            summary
+                .errors
+                .push(format!("{}: {e}", dst.join(relative).display()));
         }
     }
     Ok(summary)
@@ -215,134 +210,107 @@ pub fn read_progress(mut pipe: impl Read, mut on_progress: impl FnMut(u64)) -> i
     // END SOLUTION
 }
 
-/// In a worker: copies one regular file (contents and permissions), reporting progress.
-fn copy_file(task: &Task, mut progress: &File) -> io::Result<Copied> {
-    // Look before opening: opening a FIFO for reading would block until a writer appears.
-    let meta = fs::symlink_metadata(&task.from)?;
+/// The permission bits of a directory: where it is under DST, and its mode in SRC.
+type DirMode = (PathBuf, io::Result<u32>);
+
+/// In the parent: walks SRC, making its directories and symlinks in DST; returns a task per
+/// regular file, and the directories' modes (set last).
+fn plan(src: &Path, dest: &Destination, summary: &mut Summary) -> (Vec<Task>, Vec<DirMode>) {
+    let mut tasks = Vec::new();
+    let mut dir_modes = vec![(PathBuf::new(), mode_of(src))];
+    for entry in WalkDir::new(src).min_depth(1).sort_by_file_name() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                summary.errors.push(format!("{}: {e}", path_of(&e)));
+                continue;
+            }
+        };
+        let relative = entry
+            .path()
+            .strip_prefix(src)
+            .expect("walkdir stays under its root");
+        let outcome = place(dest, &entry, relative, summary).map(|task| {
+            if entry.file_type().is_dir() {
+                dir_modes.push((relative.to_path_buf(), mode_of(entry.path())));
+            }
+            tasks.extend(task);
+        });
+        if let Err(e) = outcome {
+            summary
+                .errors
+                .push(format!("{}: {e}", entry.path().display()));
+        }
+    }
+    (tasks, dir_modes)
+}
+
+/// In the parent: makes the directory or symlink `entry` in DST, or returns the task that
+/// copies it (a regular file).
+fn place(
+    dest: &Destination,
+    entry: &walkdir::DirEntry,
+    relative: &Path,
+    summary: &mut Summary,
+) -> io::Result<Option<Task>> {
+    let kind = entry.file_type();
+    if kind.is_dir() {
+        if dest.make_dir(relative)? == MadeDir::ReplacedSymlink {
+            summary.notes.push(format!(
+                "{}: a symlink in the destination, replaced by a directory (its target untouched)",
+                relative.display()
+            ));
+        }
+        summary.dirs += 1;
+        Ok(None)
+    } else if kind.is_symlink() {
+        dest.symlink(&fs::read_link(entry.path())?, relative)?;
+        summary.symlinks += 1;
+        Ok(None)
+    } else if kind.is_file() {
+        Ok(Some(Task {
+            relative: relative.as_os_str().as_bytes().to_vec(),
+        }))
+    } else {
+        Err(io::Error::other(
+            "not a regular file, directory or symlink (a FIFO, socket or device); skipped",
+        ))
+    }
+}
+
+/// The permission bits of `path` (a directory of the source), if it can be read.
+fn mode_of(path: &Path) -> io::Result<u32> {
+    Ok(fs::metadata(path)?.permissions().mode())
+}
+
+/// In a worker: copies the regular file `from` to `relative` in DST (contents, holes and
+/// permissions), reporting progress.
+fn copy_file(
+    from: &Path,
+    dest: &Destination,
+    relative: &Path,
+    mut progress: &File,
+) -> io::Result<Copied> {
+    // Opened without following a symlink and without waiting (a FIFO swapped in since the walk
+    // would block a plain open forever), then checked on the descriptor itself.
+    let input = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(from)?;
+    let meta = input.metadata()?;
     if !meta.is_file() {
         return Err(io::Error::other("no longer a regular file"));
     }
-    let mut input = File::open(&task.from)?;
-    // Written under a temporary name and renamed when complete, so an interrupted copy never
-    // leaves a file that looks whole: only a `.copy-tmp` file to delete.
-    let partial = partial_name(&task.to);
-    let mut output = File::create(&partial)?;
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut bytes = 0u64;
-    let copied = loop {
-        let n = match input.read(&mut buf) {
-            Ok(0) => break Ok(()),
-            Ok(n) => n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => break Err(e),
-        };
-        if let Err(e) = output.write_all(&buf[..n]) {
-            break Err(e);
-        }
-        bytes += n as u64;
+    let partial = dest.create_partial(relative)?;
+    let bytes = sparse::copy_keeping_holes(&input, &partial.file, |n| {
         // One write(2) of 8 bytes: atomic on a pipe, never mixed with another worker's.
-        if let Err(e) = progress.write_all(&(n as u64).to_le_bytes()) {
-            break Err(e);
-        }
-    };
-    let finished = copied
-        .and_then(|()| {
-            output.set_permissions(fs::Permissions::from_mode(meta.permissions().mode()))
-        })
-        .and_then(|()| fs::rename(&partial, &task.to));
-    if let Err(e) = finished {
-        drop(output);
-        let _ = fs::remove_file(&partial);
-        return Err(e);
-    }
+        progress.write_all(&n.to_le_bytes())
+    })?;
+    partial.finish(meta.permissions().mode())?;
     Ok(Copied {
         bytes,
         pid: std::process::id() as i32,
     })
-}
-
-/// `dir/name` → `dir/.name.copy-tmp`.
-fn partial_name(to: &Path) -> PathBuf {
-    let name = to
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    to.with_file_name(format!(".{name}.copy-tmp"))
-}
-
-fn copy_symlink(from: &Path, to: &Path) -> io::Result<()> {
-    let target = fs::read_link(from)?;
-    match fs::symlink_metadata(to) {
-        Ok(_) => fs::remove_file(to)?, // only reachable with `force`
-        Err(e) if e.kind() == ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    symlink(target, to)
-}
-
-/// Refuses what cannot be done: a missing source, a destination inside the source, an
-/// existing non-empty destination without `force`.
-fn check_request(src: &Path, dst: &Path, force: bool) -> Result<(), Refused> {
-    let src_real = fs::canonicalize(src)
-        .map_err(|e| Refused(format!("cannot read the source {}: {e}", src.display())))?;
-    if !src_real.is_dir() {
-        return Err(Refused(format!(
-            "the source {} is not a directory",
-            src.display()
-        )));
-    }
-    let dst_real = where_it_would_be(dst)?;
-    if dst_real.starts_with(&src_real) {
-        return Err(Refused(format!(
-            "the destination {} is inside the source {}: the copy would copy itself",
-            dst.display(),
-            src.display()
-        )));
-    }
-    if dst_real.exists() {
-        if !dst_real.is_dir() {
-            return Err(Refused(format!(
-                "the destination {} exists and is not a directory",
-                dst.display()
-            )));
-        }
-        let empty = fs::read_dir(&dst_real)
-            .map(|mut entries| entries.next().is_none())
-            .unwrap_or(false);
-        if !empty && !force {
-            return Err(Refused(format!(
-                "the destination {} exists and is not empty; pass --force to copy into it",
-                dst.display()
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// The real path `dst` names, or would name once created: its nearest existing ancestor,
-/// canonicalized (symlinks and `..` resolved), joined with the parts still to be created.
-fn where_it_would_be(dst: &Path) -> Result<PathBuf, Refused> {
-    let absolute = std::path::absolute(dst)
-        .map_err(|e| Refused(format!("cannot resolve {}: {e}", dst.display())))?;
-    let mut existing = absolute.as_path();
-    let mut missing = Vec::new();
-    loop {
-        match fs::canonicalize(existing) {
-            Ok(real) => {
-                return Ok(missing
-                    .iter()
-                    .rev()
-                    .fold(real, |path, part| path.join(part)));
-            }
-            Err(_) => match (existing.parent(), existing.file_name()) {
-                (Some(parent), Some(name)) => {
-                    missing.push(name.to_owned());
-                    existing = parent;
-                }
-                _ => return Err(Refused(format!("cannot create {}", dst.display()))),
-            },
-        }
-    }
 }
 
 fn path_of(error: &walkdir::Error) -> String {

@@ -16,6 +16,9 @@
 //!   up to [`Pool::retries`] more times — before reporting [`TaskError::WorkerDied`] with the
 //!   signal. A task that kills every worker it touches is reported, not retried forever.
 //!
+//! Workers die with the pool's process: an idle worker sees EOF on its task pipe, and a busy
+//! one is killed by `PR_SET_PDEATHSIG` ([`spawn::fork_run_tied`]).
+//!
 //! Pitfall: every worker inherits every descriptor of the parent, including the other workers'
 //! task pipes. If it kept them, closing a pipe would not give its worker EOF and `join` would
 //! hang; the parent's ends are [`ParentEnd`]s, which each child closes (see [`crate::spawn`]).
@@ -269,7 +272,9 @@ where
         let tasks = ParentEnd::new(task_write);
         let results = ParentEnd::new(result_read);
         let job = &self.job;
-        let pid = spawn::fork_run(move || {
+        // Tied: a worker busy on a long task dies with the pool's process, instead of
+        // finishing it as an orphan (an idle one would see EOF on its task pipe anyway).
+        let pid = spawn::fork_run_tied(move || {
             serve_tasks(job, File::from(task_read), File::from(result_write))
         })?;
         // The child's ends moved into the closure and were closed with it, in the parent.

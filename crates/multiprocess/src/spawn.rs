@@ -229,6 +229,26 @@ pub fn fork_run(child: impl FnOnce() -> i32) -> io::Result<Pid> {
     }
 }
 
+/// Like [`fork_run`], but the child is killed (SIGKILL) when its parent dies, busy or not.
+///
+/// A child that waits on a pipe from its parent learns of the parent's death as EOF or
+/// `EPIPE`; a child busy computing never looks, and would finish its work as an orphan under
+/// init. `PR_SET_PDEATHSIG` asks the kernel to signal the child when the parent goes. It is a
+/// promise about the future, so the child then checks `getppid()`: if the parent died between
+/// the fork and the `prctl`, the child is already an orphan and exits at once. The pitfall: the
+/// signal comes when the *thread* that forked ends, not the process, so fork tied children
+/// from a thread that outlives them (the main thread, or the one that owns the pool).
+pub fn fork_run_tied(child: impl FnOnce() -> i32) -> io::Result<Pid> {
+    let parent = nix::unistd::getpid();
+    fork_run(move || {
+        let tied = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).is_ok();
+        if !tied || nix::unistd::getppid() != parent {
+            return 1;
+        }
+        child()
+    })
+}
+
 /// Set in every child of [`fork_run`]: the panic hook then stays silent.
 static IN_CHILD: AtomicBool = AtomicBool::new(false);
 
@@ -285,6 +305,13 @@ impl ParentEnd {
         ParentEnd {
             file: File::from(fd),
         }
+    }
+}
+
+impl ParentEnd {
+    /// The open file, for reading or writing through `&File`.
+    pub fn file(&self) -> &File {
+        &self.file
     }
 }
 

@@ -229,3 +229,139 @@ fn missing_parents_of_the_destination_are_created_but_never_inside_the_source() 
     assert!(refused.0.contains("inside the source"), "{refused}");
     assert!(!src.join("x").exists());
 }
+
+const FORCED: Options = Options {
+    force: true,
+    ..OPTIONS
+};
+
+/// SRC with `sub/config.txt`, DST with `sub -> outside` and `outside/config.txt` = "secret".
+fn dst_with_a_directory_symlink(tmp: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (src, dst, outside) = (tmp.join("src"), tmp.join("dst"), tmp.join("outside"));
+    fs::create_dir_all(src.join("sub")).unwrap();
+    fs::write(src.join("sub/config.txt"), b"copied").unwrap();
+    fs::create_dir_all(&dst).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    fs::write(outside.join("config.txt"), b"secret").unwrap();
+    symlink(&outside, dst.join("sub")).unwrap();
+    (src, dst)
+}
+
+#[test]
+fn a_copy_never_writes_through_a_directory_symlink_in_the_destination() {
+    let _lock = harness::process_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = dst_with_a_directory_symlink(tmp.path());
+    let summary = copy_dir::copy_dir(&src, &dst, FORCED, |_| {}).unwrap();
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    assert_eq!(
+        fs::read(tmp.path().join("outside/config.txt")).unwrap(),
+        b"secret",
+        "a file outside DST was overwritten through DST/sub"
+    );
+    let sub = fs::symlink_metadata(dst.join("sub")).unwrap();
+    assert!(sub.is_dir(), "the symlink was replaced by a directory");
+    assert_eq!(fs::read(dst.join("sub/config.txt")).unwrap(), b"copied");
+    assert_eq!(summary.notes.len(), 1, "{:?}", summary.notes);
+}
+
+#[test]
+fn a_copy_never_follows_a_planted_temporary_name_or_file_symlink() {
+    let _lock = harness::process_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst, outside) = (
+        tmp.path().join("src"),
+        tmp.path().join("dst"),
+        tmp.path().join("outside"),
+    );
+    fs::create_dir_all(&src).unwrap();
+    fs::write(src.join("a.txt"), b"new a").unwrap();
+    fs::write(src.join("b.txt"), b"new b").unwrap();
+    fs::create_dir_all(&dst).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    fs::write(outside.join("victim"), b"victim").unwrap();
+    // The temporary name the copy of a.txt will use, and b.txt itself, point outside.
+    symlink(outside.join("victim"), dst.join(".a.txt.copy-tmp")).unwrap();
+    symlink(outside.join("victim"), dst.join("b.txt")).unwrap();
+    let summary = copy_dir::copy_dir(&src, &dst, FORCED, |_| {}).unwrap();
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    assert_eq!(fs::read(outside.join("victim")).unwrap(), b"victim");
+    for (name, content) in [("a.txt", "new a"), ("b.txt", "new b")] {
+        assert!(fs::symlink_metadata(dst.join(name)).unwrap().is_file());
+        assert_eq!(fs::read_to_string(dst.join(name)).unwrap(), content);
+    }
+    assert!(!dst.join(".a.txt.copy-tmp").exists());
+}
+
+#[test]
+fn a_copy_takes_names_that_are_not_utf8() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let _lock = harness::process_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    let latin1 = OsStr::from_bytes(b"caf\xe9");
+    fs::create_dir_all(src.join(latin1)).unwrap();
+    fs::write(src.join(latin1).join(latin1), b"latin-1 name").unwrap();
+    fs::write(src.join("plain.txt"), b"plain").unwrap();
+    let summary = copy_dir::copy_dir(&src, &dst, OPTIONS, |_| {}).unwrap();
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    assert_eq!((summary.files, summary.dirs), (2, 2));
+    assert_same_tree(&src, &dst);
+    assert_eq!(
+        fs::read(dst.join(latin1).join(latin1)).unwrap(),
+        b"latin-1 name"
+    );
+}
+
+#[test]
+fn a_copy_of_a_sparse_file_stays_sparse() {
+    use std::os::unix::fs::{FileExt, MetadataExt};
+    let _lock = harness::process_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = (tmp.path().join("src"), tmp.path().join("dst"));
+    fs::create_dir_all(&src).unwrap();
+    // 16 MiB long: a hole, 4 KiB of data at 8 MiB, and a trailing hole.
+    let file = fs::File::create(src.join("image")).unwrap();
+    file.set_len(16 << 20).unwrap();
+    file.write_all_at(&[7u8; 4096], 8 << 20).unwrap();
+    drop(file);
+    let summary = copy_dir::copy_dir(&src, &dst, OPTIONS, |_| {}).unwrap();
+    assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+    assert_eq!(summary.progress_bytes, 16 << 20, "holes count as copied");
+    let (original, copy) = (
+        fs::metadata(src.join("image")).unwrap(),
+        fs::metadata(dst.join("image")).unwrap(),
+    );
+    assert_eq!(copy.len(), original.len());
+    // 512-byte blocks: the original holds a few; a copy that wrote the zeros holds 32768.
+    assert!(
+        copy.blocks() <= original.blocks() + 64,
+        "the copy takes {} blocks, the original {}",
+        copy.blocks(),
+        original.blocks()
+    );
+    assert!(fs::read(src.join("image")).unwrap() == fs::read(dst.join("image")).unwrap());
+}
+
+#[test]
+fn copy_dir_example_reports_a_replaced_symlink_and_writes_nothing_outside() {
+    let _lock = harness::process_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst) = dst_with_a_directory_symlink(tmp.path());
+    let (s, d) = (src.to_str().unwrap(), dst.to_str().unwrap());
+    let mut run = ExampleProcess::spawn("copy_dir", &[s, d, "--force"]).unwrap();
+    let summary = run.read_line().unwrap();
+    run.expect_success().unwrap();
+    assert!(summary.starts_with("copied 1 file"), "{summary}");
+    assert!(
+        run.stderr_text()
+            .contains("note: sub: a symlink in the destination, replaced by a directory"),
+        "{}",
+        run.stderr_text()
+    );
+    assert_eq!(
+        fs::read(tmp.path().join("outside/config.txt")).unwrap(),
+        b"secret"
+    );
+}

@@ -191,3 +191,38 @@ fn pool_map_example_counts_primes_with_every_worker() {
     pids.dedup();
     assert_eq!(pids.len(), 3, "every worker computed a chunk: {chunks:?}");
 }
+
+#[test]
+fn pool_workers_busy_on_a_long_task_die_with_the_killed_parent() {
+    let _lock = harness::process_lock();
+    // Chunks of 125 billion numbers each: the workers compute for hours unless stopped.
+    let mut run = ExampleProcess::spawn(
+        "pool_map",
+        &["--primes", "--to", "1000000000000", "--workers", "2"],
+    )
+    .unwrap();
+    let line = run.read_line().unwrap();
+    let workers: Vec<u32> = line
+        .strip_prefix("2 workers: [")
+        .and_then(|rest| rest.strip_suffix(']'))
+        .unwrap_or_else(|| panic!("{line}"))
+        .split(", ")
+        .map(|pid| pid.parse().unwrap())
+        .collect();
+    // Busy (R), not idle on the task pipe (S), where EOF alone would end them.
+    harness::Deadline::after(SETTLE, "both workers to be computing")
+        .poll(|| {
+            let states: Vec<_> = workers
+                .iter()
+                .map(|&p| harness::leaks::state_of(p))
+                .collect();
+            states
+                .iter()
+                .all(|s| s.as_deref() == Some("R"))
+                .then_some(())
+        })
+        .unwrap();
+    run.signal(nix::sys::signal::Signal::SIGKILL).unwrap();
+    run.wait_within(SETTLE).unwrap();
+    harness::leaks::expect_gone(&workers, SETTLE).unwrap();
+}

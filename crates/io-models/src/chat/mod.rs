@@ -9,9 +9,10 @@
 //!   then write what is queued to each client, close the ones that are done, and loop
 //!
 //!   connect ─▶ AskingName ──(free, valid name)──▶ Chatting{name} ──(/quit, EOF)──▶ Leaving
-//!               │     ▲                               │                (flush, then close)
-//!               └─────┘ taken, empty, too long:       └─(queue over MAX_QUEUED, or a
-//!                       say why, ask again               socket error)──▶ Dropped (close now)
+//!               │     ▲  │                            │                (flush, then close)
+//!               └─────┘  └─(no name within the        └─(queue over MAX_QUEUED, or a
+//!     taken, empty, too long: name timeout)──▶ Leaving   socket error)──▶ Dropped (close now)
+//!     say why, ask again
 //! ```
 //!
 //! The course's chat room, done right. The protocol is UTF-8 text, one message per `\n`-ended
@@ -28,6 +29,13 @@
 //!   reading would stall everyone. Here every client has an output queue, written only when its
 //!   socket is writable; a client with more than [`MAX_QUEUED`] bytes waiting is disconnected
 //!   and the others are told. Memory stays bounded, and the room keeps talking.
+//! - **A connection must not hold a slot for ever.** `select` watches descriptors below
+//!   `FD_SETSIZE` (1024) only, so about a thousand idle connections would lock everyone else
+//!   out. A connection that has not chosen a name [`Limits::name_timeout`] after it arrived is
+//!   told so and closed; `select`'s timeout is the earliest such deadline.
+//! - **A line must not forge another.** A line holding a control character (a CR that moves the
+//!   cursor back, an ESC that starts a terminal sequence) is refused, not relayed: otherwise
+//!   `hi\r[server] the room is closing` shows on the others' terminals as the server speaking.
 //! - **A line must not grow forever.** A client that sends more than [`MAX_LINE`] bytes without
 //!   a newline is told its line is too long; the rest of that line, up to the next newline, is
 //!   discarded, and the client stays connected.
@@ -63,6 +71,8 @@ pub const MAX_NAME: usize = 32;
 pub const MAX_LINE: usize = 4096;
 /// How many bytes may wait for one client before it is disconnected as too slow.
 pub const MAX_QUEUED: usize = 64 * 1024;
+/// How long a connection may take to choose a name before it is closed (`--name-timeout`).
+pub const NAME_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the server, closing, keeps trying to deliver the goodbye.
 const GOODBYE_GRACE: Duration = Duration::from_secs(2);
 
@@ -81,6 +91,21 @@ pub struct Console<'fd> {
     pub exit_on_eof: bool,
 }
 
+/// The room's bounds beyond the constants.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// A connection that has not chosen a name this long after it arrived is closed.
+    pub name_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            name_timeout: NAME_TIMEOUT,
+        }
+    }
+}
+
 /// Prints a line on stdout; a closed stdout is not a reason to stop the room.
 pub fn print_line(line: &str) {
     let mut out = io::stdout().lock();
@@ -89,7 +114,12 @@ pub fn print_line(line: &str) {
 
 /// Runs the chat room on `listener` until `stop` is requested (or the console's input ends, if it
 /// says so); then tells every client the server is closing.
-pub fn run(listener: TcpListener, console: Console<'_>, stop: &Stop) -> io::Result<()> {
+pub fn run(
+    listener: TcpListener,
+    console: Console<'_>,
+    limits: Limits,
+    stop: &Stop,
+) -> io::Result<()> {
     for fd in [
         listener.as_raw_fd(),
         console.input.as_raw_fd(),
@@ -106,30 +136,13 @@ pub fn run(listener: TcpListener, console: Console<'_>, stop: &Stop) -> io::Resu
     let mut input = Some(console.input); // None once it has ended
     let mut typed = LineBuffer::default();
     while !stop.is_stopped() {
-        // Rebuilt every turn from the clients' states: select overwrote last turn's sets.
-        let mut want_read = FdSet::new();
-        let mut want_write = FdSet::new();
-        want_read.insert(acceptor.listener().as_fd());
-        want_read.insert(stop.fd()); // readable once a stop is requested
-        if let Some(input) = input {
-            want_read.insert(input);
-        }
-        for (id, socket) in &sockets {
-            if room.wants_read(*id) {
-                want_read.insert(socket.as_fd());
-            }
-            if !room.output(*id).is_empty() {
-                want_write.insert(socket.as_fd()); // wake us when a full socket has room again
-            }
-        }
-        match select(None, &mut want_read, &mut want_write, None, None) {
-            Ok(_) => {}
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(e.into()),
-        }
+        let Some(want_read) = wait(&acceptor, stop, input, &sockets, &room, limits)? else {
+            continue; // EINTR
+        };
         if stop.is_stopped() {
             break;
         }
+        room.close_unnamed(Instant::now(), limits.name_timeout);
         let readable: Vec<ClientId> = sockets
             .iter()
             .filter(|(_, socket)| want_read.contains(socket.as_fd()))
@@ -172,6 +185,56 @@ pub fn run(listener: TcpListener, console: Console<'_>, stop: &Stop) -> io::Resu
     }
     say_goodbye(sockets, room);
     Ok(())
+}
+
+/// One `select` over the listener, the stop, the console, every client that wants reading and every
+/// client with output waiting, with the earliest name deadline as its timeout. Returns the
+/// readable set (every client with output is written to anyway), or `None` if a signal
+/// interrupted it.
+fn wait<'fd>(
+    acceptor: &'fd Acceptor,
+    stop: &'fd Stop,
+    input: Option<BorrowedFd<'fd>>,
+    sockets: &'fd BTreeMap<ClientId, TcpStream>,
+    room: &Room,
+    limits: Limits,
+) -> io::Result<Option<FdSet<'fd>>> {
+    // Rebuilt every turn from the clients' states: select overwrote last turn's sets.
+    let mut want_read = FdSet::new();
+    let mut want_write = FdSet::new();
+    want_read.insert(acceptor.listener().as_fd());
+    want_read.insert(stop.fd()); // readable once a stop is requested
+    if let Some(input) = input {
+        want_read.insert(input);
+    }
+    for (id, socket) in sockets {
+        if room.wants_read(*id) {
+            want_read.insert(socket.as_fd());
+        }
+        if !room.output(*id).is_empty() {
+            want_write.insert(socket.as_fd()); // wake us when a full socket has room again
+        }
+    }
+    // Wake for the first name deadline too, not only for I/O: an idle newcomer sends nothing.
+    let mut timeout = room.next_name_deadline(limits.name_timeout).map(until);
+    match select(
+        None,
+        &mut want_read,
+        &mut want_write,
+        None,
+        timeout.as_mut(),
+    ) {
+        Ok(_) => Ok(Some(want_read)),
+        Err(Errno::EINTR) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The time from now to `at` as select's timeout (zero if it has passed; rounded up, so the
+/// wake-up is never a moment early and the loop never spins).
+fn until(at: Instant) -> TimeVal {
+    let left = at.saturating_duration_since(Instant::now());
+    TimeVal::microseconds(left.as_micros() as i64 + 1)
 }
 
 /// Whether the operator's input is still open.

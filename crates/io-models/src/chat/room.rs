@@ -4,8 +4,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::mem;
+use std::time::{Duration, Instant};
 
 use super::{ASK_NAME, CLOSING, Line, LineBuffer, MAX_NAME, MAX_QUEUED};
+
+/// The answer to a line holding a control character.
+const CONTROL_REFUSED: &str =
+    "! a line is text without control characters (CR, ESC, ...): discarded";
 
 /// A client, known by the order it arrived in (not by its fd, which the kernel reuses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -31,6 +36,8 @@ struct Client {
     input: LineBuffer,
     /// Bytes queued for the client and not yet written to its socket (at most [`MAX_QUEUED`]).
     output: Vec<u8>,
+    /// When it connected: a client still [`State::AskingName`] a name timeout later is closed.
+    arrived: Instant,
 }
 
 /// Why a name was refused.
@@ -87,6 +94,7 @@ impl Room {
             state: State::AskingName,
             input: LineBuffer::default(),
             output: Vec::new(),
+            arrived: Instant::now(),
         };
         self.clients.insert(id, client);
         let people = if here == 1 { "person" } else { "people" };
@@ -142,6 +150,33 @@ impl Room {
                 client.output.extend_from_slice(CLOSING.as_bytes());
                 client.output.push(b'\n');
             }
+        }
+    }
+
+    /// When the earliest client still without a name will have waited `timeout`.
+    pub fn next_name_deadline(&self, timeout: Duration) -> Option<Instant> {
+        self.clients
+            .values()
+            .filter(|c| c.state == State::AskingName)
+            .map(|c| c.arrived + timeout)
+            .min()
+    }
+
+    /// Closes (after a goodbye) every client that connected `timeout` or more before `now` and
+    /// still has no name. Without this, idle connections that never choose a name would hold
+    /// their descriptors — and `select` has only `FD_SETSIZE` of them — for ever.
+    pub fn close_unnamed(&mut self, now: Instant, timeout: Duration) {
+        let late: Vec<ClientId> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.state == State::AskingName && now >= c.arrived + timeout)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in late {
+            self.leave(id, Some(&format!("! no name within {timeout:?}: goodbye")));
+            self.transcript.push(format!(
+                "(a connection chose no name within {timeout:?}: closed)"
+            ));
         }
     }
 
@@ -208,6 +243,12 @@ impl Room {
         };
         match self.clients.get(&id).map(|c| c.state.clone()) {
             Some(State::AskingName) => self.choose_name(id, text.trim()),
+            // A CR, an ESC or any other control character would let a member forge a line
+            // that looks like someone else's (`hi\r[server] …` overwrites "[alice] hi" on a
+            // terminal) or recolour and move the others' cursors: refused, not relayed.
+            Some(State::Chatting { .. }) if text.chars().any(char::is_control) => {
+                self.send(id, CONTROL_REFUSED);
+            }
             Some(State::Chatting { name }) => self.chat(id, &name, &text),
             _ => {}
         }
@@ -404,6 +445,7 @@ mod tests {
             state,
             input: LineBuffer::default(),
             output: Vec::new(),
+            arrived: Instant::now(),
         };
         room.clients.insert(id, client);
         id
@@ -600,5 +642,34 @@ mod tests {
             ["[server] closing soon", CLOSING]
         );
         assert_eq!(room.take_finished(), [alice]);
+    }
+
+    #[test]
+    fn room_refuses_lines_with_control_characters_and_relays_nothing() {
+        let (mut room, ids) = room_with(&["alice", "bob"]);
+        for forged in [&b"hi\r[server] the room is closing\n"[..], b"\x1b[31mred\n"] {
+            room.receive(ids[0], forged);
+            assert_eq!(received(&mut room, ids[0]), [CONTROL_REFUSED]);
+        }
+        room.receive(ids[0], b"plain\r\n");
+        assert_eq!(received(&mut room, ids[1]), ["[alice] plain"]);
+    }
+
+    #[test]
+    fn room_closes_a_client_without_a_name_after_the_timeout_and_keeps_members() {
+        let timeout = Duration::from_secs(30);
+        let mut room = Room::new();
+        let (alice, idle) = (room.join(), room.join());
+        room.receive(alice, b"alice\n");
+        received(&mut room, alice);
+        received(&mut room, idle);
+        let deadline = room.next_name_deadline(timeout).expect("idle has no name");
+        room.close_unnamed(deadline - Duration::from_millis(1), timeout);
+        assert!(room.wants_read(idle), "not yet");
+        room.close_unnamed(deadline, timeout);
+        assert_eq!(received(&mut room, idle), ["! no name within 30s: goodbye"]);
+        assert_eq!(room.take_finished(), [idle]);
+        assert!(room.wants_read(alice), "a member is never timed out");
+        assert_eq!(room.next_name_deadline(timeout), None);
     }
 }
