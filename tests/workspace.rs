@@ -335,3 +335,66 @@ fn every_crate_has_a_readme_and_inherits_the_workspace_lints() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Examples whose `main` has another shape, each for a reason a reader can check.
+const OTHER_MAINS: [(&str, &str); 2] = [
+    (
+        "harness_child",
+        "a test fixture that exits with the statuses the harness tests need",
+    ),
+    (
+        "copy_dir",
+        "its exit status tells 'refused, nothing copied' (2) from 'some files failed' (1)",
+    ),
+];
+
+/// The examples whose `main` is not `fn main() -> Result<(), Failure>`, the one shape.
+fn mains_of_another_shape(examples: &[(String, String)]) -> Vec<String> {
+    examples
+        .iter()
+        .filter(|(name, _)| !OTHER_MAINS.iter().any(|(other, _)| other == name))
+        .filter(|(_, source)| !source.contains("\nfn main() -> Result<(), Failure> {\n"))
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+#[test]
+fn every_example_main_returns_a_failure_that_prints_a_sentence() {
+    let mut examples = Vec::new();
+    for krate in crates(&root()) {
+        for path in rust_files_under(&krate.dir.join("examples")) {
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            examples.push((name, fs::read_to_string(&path).unwrap()));
+        }
+    }
+    assert!(
+        examples.len() > 40,
+        "found only {} examples",
+        examples.len()
+    );
+    let odd = mains_of_another_shape(&examples);
+    assert!(
+        odd.is_empty(),
+        "these examples' main does not return `Result<(), labkit::Failure>` (errors would \
+         print as Debug dumps, or each its own way): {odd:?}"
+    );
+}
+
+#[test]
+fn the_main_shape_check_can_fail() {
+    let examples = [
+        (
+            "ok".to_string(),
+            "\nfn main() -> Result<(), Failure> {\n".to_string(),
+        ),
+        (
+            "dump".to_string(),
+            "\nfn main() -> std::io::Result<()> {\n".to_string(),
+        ),
+        (
+            "copy_dir".to_string(),
+            "\nfn main() -> ExitCode {\n".to_string(),
+        ),
+    ];
+    assert_eq!(mains_of_another_shape(&examples), ["dump"]);
+}

@@ -10,6 +10,7 @@
 use std::net::SocketAddr;
 
 use clap::Parser;
+use labkit::Failure;
 
 /// A blocking echo server that serves one client at a time.
 #[derive(Parser)]
@@ -19,7 +20,7 @@ struct Args {
     addr: SocketAddr,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     // This server cannot look at a stop while it serves a client, so Ctrl-C ends the process;
     // it holds no state worth saving.

@@ -13,9 +13,9 @@
 use std::io;
 use std::net::TcpStream;
 use std::os::fd::AsFd;
-use std::process::ExitCode;
 
 use clap::Parser;
+use labkit::{Context, Failure};
 
 /// A chat client: stdin to the server, the server to stdout.
 #[derive(Parser)]
@@ -25,31 +25,19 @@ struct Args {
     addr: String,
 }
 
-fn main() -> ExitCode {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
-    let stream = match TcpStream::connect(&args.addr) {
-        Ok(stream) => stream,
-        Err(e) => {
-            eprintln!(
-                "chat_client: cannot connect to {}: {e} (is select_chat running?)",
-                args.addr
-            );
-            return ExitCode::FAILURE;
-        }
-    };
+    let stream = TcpStream::connect(&args.addr).context(format!(
+        "cannot connect to {} (is select_chat running?)",
+        args.addr
+    ))?;
     eprintln!(
         "connected to {}; type a line and press Enter; /quit or Ctrl-D leaves",
         args.addr
     );
     let stdin = io::stdin();
-    match io_models::chat_client::run(stream, stdin.as_fd(), &mut io::stdout()) {
-        Ok(()) => {
-            eprintln!("the server closed the connection");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("chat_client: connection lost: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    io_models::chat_client::run(stream, stdin.as_fd(), &mut io::stdout())
+        .context("connection lost")?;
+    eprintln!("the server closed the connection");
+    Ok(())
 }

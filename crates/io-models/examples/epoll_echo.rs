@@ -15,6 +15,7 @@ use std::net::{SocketAddr, TcpListener};
 
 use clap::Parser;
 use io_models::{epoll_edge, epoll_level};
+use labkit::Failure;
 use netkit::{Stop, workers};
 
 /// An echo server on epoll.
@@ -34,7 +35,7 @@ struct Args {
     worker: bool,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     // One connection is one descriptor: take all the kernel allows (`ulimit -Hn`).
     if let Err(e) = workers::raise_fd_limit() {

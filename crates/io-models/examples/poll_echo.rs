@@ -8,6 +8,7 @@
 use std::net::SocketAddr;
 
 use clap::Parser;
+use labkit::Failure;
 
 /// An echo server on poll(2).
 #[derive(Parser)]
@@ -17,7 +18,7 @@ struct Args {
     addr: SocketAddr,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     Ok(netkit::serve(args.addr, io_models::poll::run)?)
 }

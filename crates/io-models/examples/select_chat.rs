@@ -61,6 +61,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use io_models::chat::{self, Console, Limits};
+use labkit::Failure;
 
 /// A chat room on select(2): nc to it, pick a name, talk.
 #[derive(Parser)]
@@ -76,7 +77,7 @@ struct Args {
     name_timeout: f64,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let listener = netkit::bind(args.addr)?;
     let addr = listener.local_addr()?;

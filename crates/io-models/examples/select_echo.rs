@@ -11,6 +11,7 @@
 use std::net::SocketAddr;
 
 use clap::Parser;
+use labkit::Failure;
 
 /// An echo server on select(2).
 #[derive(Parser)]
@@ -20,7 +21,7 @@ struct Args {
     addr: SocketAddr,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     Ok(netkit::serve(args.addr, io_models::select::run)?)
 }

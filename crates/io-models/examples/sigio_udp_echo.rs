@@ -8,6 +8,7 @@
 use std::net::{SocketAddr, UdpSocket};
 
 use clap::Parser;
+use labkit::Failure;
 
 /// A UDP echo server on O_ASYNC/F_SETSIG (signal-driven IO).
 #[derive(Parser)]
@@ -17,7 +18,7 @@ struct Args {
     addr: SocketAddr,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let socket = UdpSocket::bind(args.addr)?;
     let addr = socket.local_addr()?;

@@ -12,6 +12,7 @@
 
 use clap::Parser;
 use ipc::unix_socket;
+use labkit::Failure;
 
 /// Passes an open file descriptor from a child to its parent.
 #[derive(Parser)]
@@ -24,7 +25,7 @@ struct Args {
     max_open: Option<u64>,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     if let Some(limit) = args.max_open {
         use nix::sys::resource::{Resource, setrlimit};

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use ipc::fifo::{self, Ended, Fifo};
+use labkit::Failure;
 
 /// Reads lines from a new FIFO until its writers are gone (or Ctrl-C).
 #[derive(Parser)]
@@ -28,7 +29,7 @@ struct Args {
     keep: bool,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let stop = ipc::stop_on_ctrl_c()?;
     // A reader killed with SIGKILL could not remove its FIFO: this run does.

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use ipc::fifo;
+use labkit::Failure;
 
 /// Sends lines to a FIFO.
 #[derive(Parser)]
@@ -24,12 +25,9 @@ struct Args {
     line: Vec<String>,
 }
 
-fn main() {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
-    if let Err(e) = run(&args) {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    Ok(run(&args)?)
 }
 
 fn run(args: &Args) -> std::io::Result<()> {

@@ -17,6 +17,7 @@ use std::time::Duration;
 use clap::Parser;
 use ipc::bench::{self, Mechanism, Plan, SIZES, report};
 use ipc::ring::WaitStrategy;
+use labkit::Failure;
 
 /// Throughput and latency of every IPC mechanism, side by side.
 #[derive(Parser)]
@@ -29,7 +30,7 @@ struct Args {
     plot: Option<PathBuf>,
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let plan = if args.quick { Plan::QUICK } else { Plan::FULL };
     let mut cells = Vec::new();
@@ -65,7 +66,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         idle.join(", ")
     );
     if let Some(path) = &args.plot {
-        report::plot(&cells, path)?;
+        report::plot(&cells, path)
+            .map_err(|e| Failure::new(format!("writing the plot {}: {e}", path.display())))?;
         println!("\nplot written to {}", path.display());
     }
     Ok(())

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use ipc::mqueue::{Limits, MessageQueue};
+use labkit::Failure;
 
 /// Receives messages from a new POSIX message queue.
 #[derive(Parser)]
@@ -35,7 +36,7 @@ struct Args {
     pause: bool,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let stop = ipc::stop_on_ctrl_c()?;
     // A receiver killed with SIGKILL could not remove its queue: this run does (if /dev/mqueue

@@ -9,6 +9,7 @@
 
 use clap::Parser;
 use ipc::mqueue::MessageQueue;
+use labkit::Failure;
 
 /// Sends messages to an existing POSIX message queue.
 #[derive(Parser)]
@@ -28,12 +29,9 @@ struct Args {
     nonblocking: bool,
 }
 
-fn main() {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
-    if let Err(e) = run(&args) {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    Ok(run(&args)?)
 }
 
 fn run(args: &Args) -> std::io::Result<()> {

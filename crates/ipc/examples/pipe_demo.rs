@@ -13,6 +13,7 @@
 
 use clap::Parser;
 use ipc::pipe;
+use labkit::Failure;
 
 /// Capacity, PIPE_BUF atomicity, EOF and EPIPE of an anonymous pipe.
 #[derive(Parser)]
@@ -25,7 +26,7 @@ struct Args {
     records: usize,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let (read, write) = pipe::pipe()?;
     println!(

@@ -13,6 +13,7 @@ use std::io::Write;
 
 use clap::Parser;
 use ipc::queue::Queue;
+use labkit::Failure;
 use multiprocess::spawn;
 use serde::{Deserialize, Serialize};
 
@@ -39,7 +40,7 @@ struct Item {
     payload: Vec<u8>,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     // Only the parent gets: the children hold the write end alone, so the parent's death is
     // EPIPE in every producer rather than a wait that never ends.
@@ -105,7 +106,7 @@ fn main() -> Result<(), netkit::Failure> {
         }
     );
     if !all_ok {
-        std::process::exit(1);
+        return Err(Failure::new("a producer did not exit with status 0"));
     }
     Ok(())
 }

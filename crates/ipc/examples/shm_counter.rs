@@ -10,6 +10,7 @@
 
 use clap::Parser;
 use ipc::shm::{self, SharedCounter};
+use labkit::Failure;
 
 /// Shared-memory counter: broken, then fixed with a semaphore.
 #[derive(Parser)]
@@ -22,7 +23,7 @@ struct Args {
     increments: u64,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let forced = shm::forced_lost_update(&SharedCounter::new()?)?;
     println!("forced interleaving: 2 increments left the counter at {forced} (one update lost)");

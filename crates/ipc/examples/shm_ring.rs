@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use ipc::ring::{Ring, WaitStrategy};
+use labkit::Failure;
 use multiprocess::spawn;
 use nix::unistd::getpid;
 
@@ -36,7 +37,7 @@ fn pattern(i: u64) -> u8 {
     (i ^ (i >> 8) ^ (i >> 16)) as u8
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let strategy = if args.spin_yield {
         WaitStrategy::SpinYield
@@ -95,8 +96,9 @@ fn main() -> Result<(), netkit::Failure> {
         Some(at) => println!("received {offset} bytes; first wrong byte at offset {at}"),
     }
     if !outcome.success() || bad.is_some() {
-        eprintln!("producer {outcome}");
-        std::process::exit(1);
+        return Err(Failure::new(format!(
+            "the ring's data was wrong, or the producer {outcome}"
+        )));
     }
     Ok(())
 }

@@ -7,6 +7,7 @@
 
 use clap::Parser;
 use ipc::signals::{self, Via};
+use labkit::Failure;
 
 /// Sends N standard and N real-time signals to a child that blocks them, then counts.
 #[derive(Parser)]
@@ -16,7 +17,7 @@ struct Args {
     count: usize,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let n = args.count;
     println!(

@@ -7,8 +7,8 @@
 //!          server and its workers and exits with status 0.
 //! Load:    cargo run -p loadgen --release -- idle --conns 10000 --server-pid <pid>
 
+use labkit::Failure;
 use std::net::SocketAddr;
-use std::process::ExitCode;
 
 use clap::Parser;
 
@@ -30,7 +30,7 @@ struct Args {
     worker: bool,
 }
 
-fn main() -> ExitCode {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let config = loadgen::target::TargetConfig {
         addr: args.addr,
@@ -38,11 +38,6 @@ fn main() -> ExitCode {
         max_fds: args.max_fds,
         worker: args.worker,
     };
-    match loadgen::target::run(&config) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("echo_target: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    // anyhow's error, with its chain of causes ({:#}), as the sentence.
+    loadgen::target::run(&config).map_err(|e| Failure::new(format!("{e:#}")))
 }

@@ -10,6 +10,7 @@
 //!                                         cannot run no-such-program: No such file or directory)
 
 use clap::Parser;
+use labkit::Failure;
 use multiprocess::spawn;
 
 /// Runs PROGRAM [ARGS...] three ways and prints how each run ended.
@@ -25,7 +26,7 @@ struct Args {
     command: Vec<String>,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let (program, rest) = match args.command.split_first() {
         Some((program, rest)) => (program.as_str(), rest),

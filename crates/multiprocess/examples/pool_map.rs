@@ -9,6 +9,7 @@
 //! Try:    --to 10 (squares: prints each square and the pid of the worker that computed it)
 
 use clap::Parser;
+use labkit::Failure;
 use multiprocess::pool::Pool;
 
 /// Maps a function over a range with a process pool.
@@ -25,7 +26,7 @@ struct Args {
     primes: bool,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     if args.primes {
         let chunks = 8u64;

@@ -12,6 +12,7 @@
 use std::net::SocketAddr;
 
 use clap::Parser;
+use labkit::Failure;
 use multiprocess::per_process_server::{prefork, prefork_with};
 use netkit::lines::{serve_blocking, uppercase};
 
@@ -29,7 +30,7 @@ struct Args {
     uppercase: bool,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     // On stderr, so `listening on` stays the first line of stdout.
     let pid = std::process::id();

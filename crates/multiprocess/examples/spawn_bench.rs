@@ -10,6 +10,7 @@
 //! Quick:  --quick (1 and 8 MiB, 5 runs, 50 tasks: checks that everything runs)
 
 use clap::Parser;
+use labkit::Failure;
 use multiprocess::spawn_cost::{self, Ballast, Method};
 
 /// Process creation cost against parent RSS, and pool vs process per task.
@@ -29,7 +30,7 @@ struct Args {
     quick: bool,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let mut args = Args::parse();
     if args.quick {
         args.rss = vec![1, 8];

@@ -8,8 +8,8 @@
 //!         bob: hello alice
 //!         BYE left
 
+use labkit::Failure;
 use std::net::{SocketAddr, UdpSocket};
-use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
@@ -29,15 +29,8 @@ struct Args {
     heartbeat_ms: u64,
 }
 
-fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("udp_chat_client: {e}");
-            ExitCode::FAILURE
-        }
-    }
+fn main() -> Result<(), Failure> {
+    Ok(run(&Args::parse())?)
 }
 
 fn run(args: &Args) -> std::io::Result<()> {

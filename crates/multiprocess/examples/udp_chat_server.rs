@@ -12,6 +12,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
 use clap::Parser;
+use labkit::Failure;
 use multiprocess::udp_chat::server::{self, Admin};
 
 /// A UDP chat room server.
@@ -25,7 +26,7 @@ struct Args {
     timeout_ms: u64,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let socket = UdpSocket::bind(args.addr).map_err(|e| netkit::explain_bind(args.addr, e))?;
     let addr = socket.local_addr()?;

@@ -17,6 +17,7 @@ use std::io::{self, BufRead};
 use std::path::Path;
 
 use clap::Parser;
+use labkit::Failure;
 use multiprocess::lifecycle::{self, Stat, Subreaper};
 
 /// Narrates process states: zombie, orphan, parent-death signal.
@@ -27,7 +28,7 @@ struct Args {
     pause: bool,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let step = || -> io::Result<()> {
         if args.pause {

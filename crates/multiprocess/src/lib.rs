@@ -5,6 +5,7 @@
 //! | module | the idea |
 //! | --- | --- |
 //! | [`spawn`] | `fork` + `execvp` + `waitpid`, `posix_spawn`, `Command`; what a child may do after `fork` |
+//! | [`fork`] | the plumbing the rest is built on: `fork_run` (Rust code in a child: signals reset, panics reported, parent-only pipe ends closed), `fork_run_tied`, `ParentEnd` |
 //! | [`lifecycle`] | a zombie shown as `Z` in `/proc`, an orphan re-parented to a subreaper, `PR_SET_PDEATHSIG` |
 //! | [`reaping`] | SIGCHLD through a self-pipe and a `waitpid(WNOHANG)` loop: no zombie accumulates |
 //! | [`frame`] | length-prefixed messages over a pipe (the "sticky packet" lesson) |
@@ -19,6 +20,7 @@
 //! `harness::process_lock()`.
 
 pub mod copy_dir;
+pub mod fork;
 pub mod frame;
 pub mod lifecycle;
 pub mod per_process_server;

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use clap::Parser;
+use labkit::Failure;
 use multithread::producer_consumer;
 
 /// Producers and consumers over a bounded queue.
@@ -25,7 +26,7 @@ struct Args {
     capacity: usize,
 }
 
-fn main() {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let report = producer_consumer::run(args.producers, args.consumers, args.items, args.capacity);
     let mut per_consumer = vec![0u64; args.consumers.max(1)];
@@ -52,8 +53,8 @@ fn main() {
             "every item exactly once, in each producer's order; producers waited {} times for room",
             report.waits
         );
+        Ok(())
     } else {
-        println!("LOST, DUPLICATED OR REORDERED ITEMS");
-        std::process::exit(1);
+        Err(Failure::new("items were lost, duplicated or reordered"))
     }
 }

@@ -8,6 +8,7 @@
 //!         ...   (one row per kind and worker count)
 
 use clap::Parser;
+use labkit::Failure;
 use multithread::cpu_vs_io::{self, Kind};
 
 /// CPU-bound vs IO-bound work on threads and processes.
@@ -30,7 +31,7 @@ struct Args {
     units: u64,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     if let Some(kind) = &args.worker {
         let kind = if kind == "cpu" { Kind::Cpu } else { Kind::Io };

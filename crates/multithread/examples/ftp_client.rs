@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
+use labkit::Failure;
 use multithread::ftp::client::{self, Client};
 
 /// An interactive FTP client.
@@ -31,7 +32,7 @@ struct Args {
     dir: PathBuf,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let mut ftp = Client::connect(args.addr, &args.user, &args.password).map_err(|e| {
         std::io::Error::new(e.kind(), format!("cannot log in to {}: {e}", args.addr))

@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
+use labkit::Failure;
 use multithread::ftp::{self, Config};
 
 /// An FTP file server (RFC 959 subset, EPSV/EPRT).
@@ -35,7 +36,7 @@ struct Args {
     allow_uploads: bool,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     // Never the current directory by default: in a repository that would be `.git` and all.
     let (root, empty) = match args.root {

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use labkit::Failure;
 use multithread::pool::ThreadPool;
 
 /// Pool vs threadpool vs spawn-per-task.
@@ -83,7 +84,7 @@ fn spawn_per_task(tasks: u64) -> Duration {
     took
 }
 
-fn main() {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let spawn_tasks = args.spawn_tasks.unwrap_or(args.tasks);
     // The two pools alternate, twice, so neither always runs on a colder machine.
@@ -116,4 +117,5 @@ fn main() {
             rate(tasks, took) / reference
         );
     }
+    Ok(())
 }

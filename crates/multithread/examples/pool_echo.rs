@@ -10,6 +10,7 @@
 use std::net::SocketAddr;
 
 use clap::Parser;
+use labkit::Failure;
 
 /// A thread-pool echo server.
 #[derive(Parser)]
@@ -25,7 +26,7 @@ struct Args {
     queue: usize,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     Ok(netkit::serve(args.addr, |listener, stop| {
         multithread::per_thread_server::pooled(listener, stop, args.workers, args.queue)

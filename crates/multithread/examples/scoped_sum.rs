@@ -7,6 +7,7 @@
 use std::time::Instant;
 
 use clap::Parser;
+use labkit::Failure;
 
 /// Sum a vector with scoped threads.
 #[derive(Parser)]
@@ -19,7 +20,7 @@ struct Args {
     threads: usize,
 }
 
-fn main() {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let data: Vec<u64> = (1..=args.n).collect();
     let start = Instant::now();
@@ -31,6 +32,7 @@ fn main() {
         args.n, args.threads
     );
     if sum != expected {
-        std::process::exit(1);
+        return Err(Failure::new(format!("the sum is {sum}, not {expected}")));
     }
+    Ok(())
 }

@@ -8,6 +8,7 @@
 //!         park/unpark: woke after the flag was set (1 return(s) from park)
 
 use clap::Parser;
+use labkit::Failure;
 use multithread::basics;
 
 /// Threads in std: spawn, join, Builder, thread_local!, park/unpark.
@@ -22,7 +23,7 @@ fn depth_sum(n: u64) -> u64 {
     if n == 0 { 0 } else { n + depth_sum(n - 1) }
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let panicking = args.threads.checked_sub(2);
     let results = basics::spawn_and_join(args.threads, panicking);

@@ -9,6 +9,7 @@
 use std::net::SocketAddr;
 
 use clap::Parser;
+use labkit::Failure;
 
 /// A thread-per-connection echo server.
 #[derive(Parser)]
@@ -18,7 +19,7 @@ struct Args {
     addr: SocketAddr,
 }
 
-fn main() -> Result<(), netkit::Failure> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     Ok(netkit::serve(
         args.addr,

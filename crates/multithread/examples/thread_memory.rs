@@ -6,6 +6,7 @@
 //!         1000 idle processes: 1850 KiB RSS each (shared pages counted in full), 290 KiB PSS each
 
 use clap::Parser;
+use labkit::Failure;
 use multithread::memory;
 
 /// Idle threads vs idle processes, in resident memory.
@@ -19,10 +20,10 @@ struct Args {
     idle: bool,
 }
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     if args.idle {
-        return memory::be_idle();
+        return Ok(memory::be_idle()?);
     }
     let (before, during) = memory::idle_threads(args.count)?;
     println!(

@@ -12,6 +12,7 @@
 use std::time::Duration;
 
 use clap::Parser;
+use labkit::Failure;
 use multithread::ticket_office::{self, Plan};
 
 /// Sell numbered tickets in order from several windows.
@@ -34,7 +35,7 @@ struct Args {
     seed: u64,
 }
 
-fn main() {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let plan = Plan {
         tickets: args.tickets,
@@ -52,4 +53,5 @@ fn main() {
         sales.len(),
         windows.len()
     );
+    Ok(())
 }

@@ -12,7 +12,7 @@
 //! | [`outbox`] | output waiting for a non-blocking socket, with partial writes handled |
 //! | [`echo`] | the echo protocol: a blocking loop, and a non-blocking [`EchoConn`](echo::EchoConn) with a bounded output buffer |
 //! | [`lines`] | a line protocol (one reply per line), the second protocol every model serves |
-//! | [`Failure`], [`bind`] | errors an example's `main` prints as sentences: "cannot listen on 127.0.0.1:7003: Address already in use — is another server …" |
+//! | [`bind`] | a listener whose error names the address and the way out: "cannot listen on 127.0.0.1:7003: Address already in use — is another server …" |
 //! | [`workers`] | N processes serving one port (`SO_REUSEPORT`), under a supervisor that forwards Ctrl-C and reaps them |
 //!
 //! Every server in the workspace has the same shape, which both examples and tests call:
@@ -22,17 +22,17 @@
 //! through [`Connection`]; a blocking model takes a handler `Fn(TcpStream)`.
 
 pub mod accept;
+mod bind;
 pub mod conn;
 pub mod echo;
-mod failure;
 pub mod lines;
 pub mod outbox;
 pub mod slab;
 pub mod stop;
 pub mod workers;
 
+pub use bind::{bind, explain_bind};
 pub use conn::Connection;
-pub use failure::{Failure, bind, explain_bind};
 pub use slab::Slab;
 pub use stop::Stop;
 

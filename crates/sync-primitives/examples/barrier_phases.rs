@@ -10,6 +10,7 @@
 use std::sync::Mutex;
 
 use clap::Parser;
+use labkit::Failure;
 use sync_primitives::barrier::{render, rule90_parallel, rule90_sequential, single_cell};
 
 /// Rule 90 on several threads with a barrier between rounds, checked against one thread.
@@ -26,7 +27,7 @@ struct Args {
     rounds: usize,
 }
 
-fn main() {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let start = single_cell(args.cells);
     for round in 0..args.rounds {
@@ -46,4 +47,5 @@ fn main() {
     let log = log.into_inner().unwrap();
     let in_phases = log.windows(2).all(|pair| pair[0].0 <= pair[1].0);
     println!("every thread finished round k before any thread started round k + 1: {in_phases}");
+    Ok(())
 }

@@ -13,6 +13,7 @@ use std::thread;
 use std::time::Duration;
 
 use clap::Parser;
+use labkit::Failure;
 use sync_primitives::deadlock::{
     Account, find_deadlock, make_deadlock, transfer_backoff, transfer_ordered,
 };
@@ -31,10 +32,11 @@ struct Args {
 /// A fix's name and one transfer with it (returning the retries it needed).
 type Fix = (&'static str, fn(&Account, &Account) -> u32);
 
-fn main() -> Result<(), String> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let parties = make_deadlock();
-    let cycle = find_deadlock(&parties, Duration::from_secs(args.detect_secs))?;
+    let cycle =
+        find_deadlock(&parties, Duration::from_secs(args.detect_secs)).map_err(Failure::new)?;
     println!("deadlock detected: a cycle of {} threads", cycle.len());
     for party in &parties {
         let thread = cycle

@@ -13,6 +13,7 @@ use std::thread;
 use std::time::Duration;
 
 use clap::Parser;
+use labkit::Failure;
 use sync_primitives::event::Event;
 
 /// Waiters on an Event, woken together by one set().
@@ -26,7 +27,7 @@ struct Args {
     timeout_ms: u64,
 }
 
-fn main() {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let timeout = Duration::from_millis(args.timeout_ms);
     let event = Arc::new(Event::new());
@@ -51,4 +52,5 @@ fn main() {
     );
     event.clear();
     println!("after clear: is_set = {}", event.is_set());
+    Ok(())
 }

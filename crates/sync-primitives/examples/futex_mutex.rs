@@ -12,6 +12,7 @@ use std::thread;
 use std::time::Duration;
 
 use clap::Parser;
+use labkit::Failure;
 use sync_primitives::futex_mutex::{Condvar, Mutex};
 use sync_primitives::locks::hammer;
 
@@ -26,7 +27,7 @@ struct Args {
     increments: u64,
 }
 
-fn main() {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let mutex = Mutex::new(0u64);
     println!("unlocked: state {}", mutex.state());
@@ -67,4 +68,5 @@ fn main() {
         args.increments,
         args.threads as u64 * args.increments
     );
+    Ok(())
 }

@@ -8,6 +8,7 @@
 //!         fetch_add: counter = 2000000 of 2000000 (0 lost)
 
 use clap::Parser;
+use labkit::Failure;
 use sync_primitives::race;
 
 /// Lose increments on purpose, then count exactly with a Mutex and with fetch_add.
@@ -21,7 +22,7 @@ struct Args {
     increments: u64,
 }
 
-fn main() {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let forced = race::forced_lost_update();
     println!(
@@ -44,4 +45,5 @@ fn main() {
             tally.lost()
         );
     }
+    Ok(())
 }

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use clap::Parser;
+use labkit::Failure;
 use sync_primitives::deadlock::find_deadlock;
 use sync_primitives::philosophers::{dine_naive, dine_ordered, dine_with_waiter};
 
@@ -22,10 +23,10 @@ struct Args {
     meals: usize,
 }
 
-fn main() -> Result<(), String> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let philosophers = dine_naive(args.n);
-    let cycle = find_deadlock(&philosophers, Duration::from_secs(10))?;
+    let cycle = find_deadlock(&philosophers, Duration::from_secs(10)).map_err(Failure::new)?;
     let names: Vec<&str> = philosophers.iter().map(|p| p.name.as_str()).collect();
     println!(
         "naive: deadlock detected, a cycle of {}: {}",

@@ -6,6 +6,7 @@
 //!         park:       12A34B56C…5152Z (the same)
 
 use clap::Parser;
+use labkit::Failure;
 use sync_primitives::print_12a34b::{with_condvar, with_park, with_semaphores};
 
 /// Prints the 12A34B string made by each solution.
@@ -19,7 +20,7 @@ struct Args {
 /// A solution's name and the function that runs it.
 type Solution = (&'static str, fn() -> String);
 
-fn main() -> Result<(), String> {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let solutions: [Solution; 3] = [
         ("condvar", with_condvar),
@@ -29,9 +30,9 @@ fn main() -> Result<(), String> {
     if let Some(only) = &args.only
         && !solutions.iter().any(|(name, _)| name == only)
     {
-        return Err(format!(
+        return Err(Failure::new(format!(
             "unknown solution {only:?}: condvar, semaphores or park"
-        ));
+        )));
     }
     for (name, solve) in solutions {
         if args.only.as_deref().is_none_or(|only| only == name) {

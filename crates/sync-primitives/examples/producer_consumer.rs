@@ -11,6 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use labkit::Failure;
 use sync_primitives::bounded_queue::BoundedQueue;
 
 /// Moves numbered items from producers to consumers and checks every one arrived once.
@@ -30,12 +31,13 @@ struct Args {
     capacity: usize,
 }
 
-fn main() {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let (received, took) = through_bounded_queue(&args);
     report("BoundedQueue", &args, received, took);
     let (received, took) = through_sync_channel(&args);
     report("sync_channel", &args, received, took);
+    Ok(())
 }
 
 /// The item numbers each producer sends: producer p sends p, p + producers, p + 2·producers, …

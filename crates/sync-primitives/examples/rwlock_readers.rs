@@ -13,6 +13,7 @@ use std::thread;
 use std::time::Duration;
 
 use clap::Parser;
+use labkit::Failure;
 use sync_primitives::rwlock::{ReadWriteLock, ReaderPreferringRwLock, writer_wait};
 
 /// Readers in parallel, then how long a writer waits behind a stream of readers.
@@ -29,7 +30,7 @@ struct Args {
     give_up_ms: u64,
 }
 
-fn main() {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     // Every reader waits at a barrier *inside* the read lock: it only opens if all are inside.
     let lock = RwLock::new(());
@@ -56,6 +57,7 @@ fn main() {
     measure::<ReaderPreferringRwLock>(&args, hold, give_up);
     measure::<RwLock<()>>(&args, hold, give_up);
     measure::<parking_lot::RwLock<()>>(&args, hold, give_up);
+    Ok(())
 }
 
 fn measure<L: ReadWriteLock>(args: &Args, hold: Duration, give_up: Duration) {

@@ -10,6 +10,7 @@ use std::thread;
 use std::time::Duration;
 
 use clap::Parser;
+use labkit::Failure;
 use sync_primitives::semaphore::Semaphore;
 
 /// Workers sharing a few permits; prints the most that were ever in use at once.
@@ -29,7 +30,7 @@ struct Args {
     hold_ms: u64,
 }
 
-fn main() {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let pool = Semaphore::new(args.permits);
     let (inside, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
@@ -55,4 +56,5 @@ fn main() {
         most.into_inner(),
         args.permits
     );
+    Ok(())
 }

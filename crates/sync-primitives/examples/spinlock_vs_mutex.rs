@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use nix::sys::resource::{UsageWho, getrusage};
 
 use clap::Parser;
+use labkit::Failure;
 use sync_primitives::futex_mutex;
 use sync_primitives::locks::{CounterLock, hammer_with_work};
 use sync_primitives::spinlock::SpinLock;
@@ -32,7 +33,7 @@ struct Args {
     work: u32,
 }
 
-fn main() {
+fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
@@ -44,6 +45,7 @@ fn main() {
     time::<parking_lot::Mutex<u64>>(&args, Some(baseline));
     time::<futex_mutex::Mutex<u64>>(&args, Some(baseline));
     time::<SpinLock<u64>>(&args, Some(baseline));
+    Ok(())
 }
 
 fn time<L: CounterLock>(args: &Args, baseline: Option<Duration>) -> Duration {

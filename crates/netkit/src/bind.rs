@@ -1,37 +1,12 @@
-//! What an example's `main` returns, so a failure reads as a sentence, not a struct dump.
+//! Binding a listener with an error that says which address and what to do about it.
 //!
-//! `fn main() -> io::Result<()>` prints an error with `{:?}`:
-//! `Error: Os { code: 98, kind: AddrInUse, message: "Address already in use" }` — which address?
-//! what now? [`Failure`] prints its message instead, and [`bind`] adds the address and the usual
-//! way out: `Error: cannot listen on 127.0.0.1:7003: Address already in use (os error 98) — is
-//! another server already listening there? …`.
+//! `Address already in use (os error 98)` — which address? what now? [`bind`] adds both, and an
+//! example's `main` (which returns `labkit::Failure`) prints: `Error: cannot listen on
+//! 127.0.0.1:7003: Address already in use (os error 98) — is another server already listening
+//! there? …`.
 
-use std::fmt;
 use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, TcpListener};
-
-/// An error that `main` prints as its message (`Debug` shows the same text as `Display`).
-pub struct Failure(io::Error);
-
-impl From<io::Error> for Failure {
-    fn from(error: io::Error) -> Self {
-        Failure(error)
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Debug for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
-
-impl std::error::Error for Failure {}
 
 /// Binds a TCP listener on `addr`; a failure names the address and the usual way out.
 pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
