@@ -76,12 +76,12 @@ fn push_against_a_waiting_consumer(fenced: bool) {
 }
 
 #[test]
-fn ring_loom_proves_the_fenced_protocol_loses_no_wake_up() {
+fn loom_proves_the_fenced_wait_protocol_loses_no_wake_up() {
     push_against_a_waiting_consumer(true);
 }
 
 #[test]
-fn ring_loom_finds_the_lost_wake_up_without_the_fences() {
+fn loom_finds_the_lost_wake_up_without_the_fences() {
     let found = panic::catch_unwind(AssertUnwindSafe(|| push_against_a_waiting_consumer(false)));
     let payload = found.expect_err("loom should find a run in which the consumer sleeps forever");
     // loom reports a deadlock with a formatted message (a String).
