@@ -15,6 +15,7 @@ pub mod check;
 pub mod exercises;
 pub mod grade;
 pub mod handout;
+pub mod manifest;
 pub mod process;
 pub mod regions;
 pub mod table;
