@@ -64,7 +64,7 @@ fn cli_report_json_has_every_field_for_every_row() {
 }
 
 #[test]
-fn cli_report_table_and_plot_for_a_scaled_run_on_processes() {
+fn scaled_workload_report_on_processes_has_table_and_plot() {
     let dir = tempfile::tempdir().unwrap();
     let svg = dir.path().join("scaled.svg");
     let stdout = cli_stdout(&[

@@ -13,7 +13,9 @@
 
 pub mod check;
 pub mod exercises;
+pub mod giveaway;
 pub mod grade;
+pub mod gradebook;
 pub mod handout;
 pub mod manifest;
 pub mod process;
@@ -25,4 +27,13 @@ use std::path::PathBuf;
 /// The workspace xtask was built in: two levels above this crate's manifest directory.
 pub fn default_workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The target directory of the workspace at `root`: `CARGO_TARGET_DIR` when set (read when xtask
+/// starts: the cargo runs it starts get it explicitly), else `root/target`.
+pub fn target_dir(root: &std::path::Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => root.join("target"),
+    }
 }

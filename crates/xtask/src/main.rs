@@ -2,7 +2,7 @@
 //!
 //! Argument parsing and printing only; the work is done by the `xtask` library.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -12,7 +12,8 @@ use clap::{Parser, Subcommand};
 use xtask::check::{self, CheckOptions};
 use xtask::exercises::Catalog;
 use xtask::grade::{self, GradeOptions};
-use xtask::handout::{self, HandoutOptions};
+use xtask::gradebook::{self, ClassOptions, Gradebook};
+use xtask::handout::{self, Handout, HandoutOptions};
 use xtask::table::render_table;
 
 /// Instructor tooling for Concurrency Labs exercises.
@@ -48,14 +49,18 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Run the exercises' tests in DIR and report points (exit status 0 even if some fail).
+    /// Run the exercises' tests in each DIR and report points (exit status 0 even if some
+    /// fail); with several DIRs (a class), write one gradebook.
     Grade {
-        /// Workspace to run the tests in, e.g. a student's handout; the exercise list always
-        /// comes from --workspace [default: the workspace]
-        dir: Option<PathBuf>,
-        /// Also write the report as JSON to FILE.
+        /// Workspaces to grade, e.g. students' handouts; the exercise list always comes from
+        /// --workspace [default: the workspace]
+        dirs: Vec<PathBuf>,
+        /// Also write the report (with several DIRs: the gradebook) as JSON to FILE.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Write the gradebook as CSV to FILE: a row per DIR, a column per exercise.
+        #[arg(long, value_name = "FILE")]
+        csv: Option<PathBuf>,
         /// Grade only this chapter's exercises.
         #[arg(long, value_name = "CHAPTER")]
         chapter: Option<String>,
@@ -65,6 +70,9 @@ enum Command {
         /// Limit for each `cargo test` run, in seconds.
         #[arg(long, value_name = "SECS", default_value_t = 600)]
         timeout: u64,
+        /// Limit for all the cargo runs of one DIR together, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 1800)]
+        submission_timeout: u64,
     },
     /// Validate exercises, check the reference solutions pass, and check the handout builds
     /// with exactly the exercise tests failing (for maintainers and CI).
@@ -102,44 +110,41 @@ fn run(cli: Cli) -> Result<()> {
             chapter,
             force,
         } => {
-            let written = handout::write_handout(
-                &catalog,
-                HandoutOptions {
-                    out: &out,
-                    chapter: chapter.as_deref(),
-                    force,
-                },
-            )?;
-            for stripped in &written.stripped {
-                println!(
-                    "stripped {} ({}:{}-{})",
-                    stripped.id,
-                    stripped.file.display(),
-                    stripped.lines.0,
-                    stripped.lines.1
-                );
-            }
-            println!(
-                "wrote {} files to {}; {} region{} replaced by todo!()",
-                written.files,
-                written.out.display(),
-                written.stripped.len(),
-                if written.stripped.len() == 1 { "" } else { "s" }
-            );
+            let options = HandoutOptions {
+                out: &out,
+                chapter: chapter.as_deref(),
+                force,
+            };
+            print_handout(&handout::write_handout(&catalog, options)?);
         }
         Command::Grade {
-            dir,
+            dirs,
             json,
+            csv,
             chapter,
             exercises,
             timeout,
+            submission_timeout,
         } => {
             let selected = catalog.select(chapter.as_deref(), &exercises)?;
-            let dir = match dir {
-                Some(dir) => dir,
-                None => catalog.root.clone(),
-            };
-            let options = GradeOptions::new(&dir, Duration::from_secs(timeout));
+            let timeout = Duration::from_secs(timeout);
+            if dirs.len() > 1 || csv.is_some() {
+                let options = ClassOptions {
+                    target_dir: grade_target_dir(&catalog, false),
+                    timeout,
+                    submission_timeout: Duration::from_secs(submission_timeout),
+                };
+                let book = gradebook::grade_class(&selected, &dirs, &options)?;
+                print!("{}", book.table());
+                write_gradebook(&book, json.as_deref(), csv.as_deref())?;
+                return Ok(());
+            }
+            let dir = dirs.first().cloned();
+            let mut options = GradeOptions::new(dir.as_deref().unwrap_or(&catalog.root), timeout);
+            let own = dir.is_none_or(|d| d.canonicalize().is_ok_and(|d| d == catalog.root));
+            options.target_dir = grade_target_dir(&catalog, own);
+            // Another copy may have been graded in the same target directory.
+            options.touch_sources = !own;
             let report = grade::grade(&selected, &options)?;
             print!("{}", report.table());
             if let Some(path) = json {
@@ -155,6 +160,49 @@ fn run(cli: Cli) -> Result<()> {
         )?,
     }
     Ok(())
+}
+
+/// Where grading builds: `CARGO_TARGET_DIR` when set; the workspace's own `target/` for the
+/// workspace itself; otherwise `<workspace>/target/xtask-grade`, shared by every submission so
+/// that dependencies are compiled once.
+fn grade_target_dir(catalog: &Catalog, own_workspace: bool) -> PathBuf {
+    let target = xtask::target_dir(&catalog.root);
+    if own_workspace || std::env::var_os("CARGO_TARGET_DIR").is_some() {
+        target
+    } else {
+        target.join("xtask-grade")
+    }
+}
+
+fn write_gradebook(book: &Gradebook, json: Option<&Path>, csv: Option<&Path>) -> Result<()> {
+    if let Some(path) = json {
+        book.write_json(path)?;
+        println!("wrote {}", path.display());
+    }
+    if let Some(path) = csv {
+        book.write_csv(path)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn print_handout(written: &Handout) {
+    for stripped in &written.stripped {
+        println!(
+            "stripped {} ({}:{}-{})",
+            stripped.id,
+            stripped.file.display(),
+            stripped.lines.0,
+            stripped.lines.1
+        );
+    }
+    println!(
+        "wrote {} files to {}; {} region{} replaced by todo!()",
+        written.files,
+        written.out.display(),
+        written.stripped.len(),
+        if written.stripped.len() == 1 { "" } else { "s" }
+    );
 }
 
 fn list(catalog: &Catalog) {

@@ -142,10 +142,56 @@ fn check_passes_on_the_fixture() {
         out.stdout
             .contains("failing tests: 4 (exactly those the exercises select); passing tests: 1")
     );
-    assert!(
-        out.stdout.trim_end().ends_with("check passed"),
-        "{}",
-        out.stdout
+    for exercise in ["demo-sum", "demo-reverse"] {
+        assert!(
+            out.stdout.contains(&format!("{exercise} alone: ok")),
+            "{}",
+            out.stdout
+        );
+    }
+    let last = out.stdout.trim_end().lines().last().unwrap_or_default();
+    assert!(last.starts_with("check passed in "), "{}", out.stdout);
+}
+
+#[test]
+fn check_catches_an_exercise_whose_tests_need_another_region() {
+    let ws = fixture();
+    // A test of `demo-reverse` that also goes through `demo-sum`: solving reverse alone does
+    // not move its points.
+    edit(ws.path(), LIB_RS, |src| {
+        src.replace(
+            "assert_eq!(reverse(\"abc\"), \"cba\");",
+            "assert_eq!(reverse(\"abc\"), \"cba\");\n        assert_eq!(sum(&[1]), 1);",
+        )
+    });
+    let out = xtask(ws.path(), &["check", "--timeout", "120"]);
+    assert_fails_with(
+        &out,
+        &[
+            "check failed with 1 problem",
+            "test `tests::reverse_ascii` of `demo-reverse` does not pass with only its region \
+             solved",
+        ],
+    );
+}
+
+#[test]
+fn check_catches_a_hint_that_quotes_the_solution() {
+    let ws = fixture();
+    edit(ws.path(), EXERCISES_TOML, |toml| {
+        toml.replace(
+            "hint = \"Reverse the `chars()`, not the bytes.\"",
+            "hint = \"Write `let reversed: String = s.chars().rev().collect();`.\"",
+        )
+    });
+    let out = xtask(ws.path(), &["check", "--timeout", "120"]);
+    assert_fails_with(
+        &out,
+        &[
+            "check failed with 1 problem",
+            "crates/demo/src/lib.rs:12: the solution of `demo-reverse` is given away: its hint \
+             quotes the code `let reversed: String = s.chars().rev().collect();`",
+        ],
     );
 }
 
@@ -511,4 +557,69 @@ fn a_workspace_without_exercises_checks_clean_without_building() {
     );
     let out = xtask(ws.path(), &["list"]);
     assert!(out.stdout.starts_with("no exercises in"), "{}", out.stdout);
+}
+
+#[test]
+fn grade_a_class_into_one_gradebook() {
+    let ws = fixture();
+    let class = tempfile::tempdir().unwrap();
+    let dir = |name: &str| class.path().join(name);
+    for student in ["ada", "bob"] {
+        let out = xtask(
+            ws.path(),
+            &["handout", "--out", dir(student).to_str().unwrap()],
+        );
+        assert_success(&out, "handout");
+    }
+    // ada solves one exercise; bob's copy does not build; eve handed in an empty folder.
+    edit(&dir("ada"), LIB_RS, |src| {
+        let todo = "todo!(\"exercise demo-sum: Sum a slice — see `cargo xtask hint demo-sum`\")";
+        src.replace(todo, "values.iter().sum()")
+    });
+    edit(&dir("bob"), LIB_RS, |src| {
+        src.replace("pub fn greeting", "pub fn greeting(")
+    });
+    fs::create_dir(dir("eve")).unwrap();
+    let (csv, json) = (
+        class.path().join("book.csv"),
+        class.path().join("book.json"),
+    );
+
+    let mut args = vec!["grade"];
+    let dirs: Vec<String> = ["ada", "bob", "eve"]
+        .iter()
+        .map(|s| dir(s).display().to_string())
+        .collect();
+    args.extend(dirs.iter().map(String::as_str));
+    args.extend([
+        "--csv",
+        csv.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let out = xtask(ws.path(), &args);
+    assert_success(&out, "grade of a class");
+
+    let book = read(&csv);
+    let rows: Vec<&str> = book.lines().collect();
+    assert_eq!(
+        rows[0], "student,demo-sum,demo-reverse,total,seconds,error",
+        "{book}"
+    );
+    assert!(rows[1].starts_with("ada,1,0,1,"), "{book}");
+    assert!(rows[2].starts_with("bob,0,0,0,"), "{book}");
+    assert!(
+        rows[3].starts_with("eve,0,0,0,") && rows[3].contains("no Cargo.toml"),
+        "{book}"
+    );
+    let json: Value = serde_json::from_str(&read(&json)).unwrap();
+    assert_eq!(json["max_points"], 4);
+    let detail = &json["submissions"][1]["report"]["exercises"][0]["detail"];
+    assert!(
+        detail.as_str().unwrap().starts_with("build failed"),
+        "{json:#}"
+    );
+    // One shared target directory for the class, none inside the submissions.
+    assert!(ws.path().join("target/xtask-grade").is_dir());
+    assert!(!dir("ada").join("target").exists() && !dir("bob").join("target").exists());
 }

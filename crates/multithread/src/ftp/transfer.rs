@@ -50,11 +50,11 @@ impl Session<'_> {
     }
 
     pub(super) fn retr(&mut self, arg: &str) -> io::Result<Flow> {
-        // BEGIN SOLUTION: mt-ftp-retr
         let file = match self.existing(arg) {
             Ok(file) => file,
             Err(denied) => return self.refuse(arg, denied).map(|()| Flow::Continue),
         };
+        // BEGIN SOLUTION: mt-ftp-retr
         let mut source = match File::open(&file.real) {
             Ok(source) if source.metadata()?.is_file() => source,
             Ok(_) => {
