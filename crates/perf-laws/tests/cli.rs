@@ -184,3 +184,30 @@ fn cli_usage_refuses_bad_input_with_a_clear_error() {
         );
     }
 }
+
+#[test]
+fn cli_usage_refuses_a_plot_it_could_not_write_before_measuring() {
+    let output = run_cli(&[
+        "run",
+        "--size",
+        "1000",
+        "--p",
+        "1,2",
+        "--reps",
+        "1",
+        "--plot",
+        "/nonexistent-dir/x.svg",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("/nonexistent-dir") && stderr.contains("does not exist"),
+        "{stderr}"
+    );
+    // Refused before the run: no report was printed.
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}

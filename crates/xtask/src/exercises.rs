@@ -198,7 +198,7 @@ pub struct RegionFile {
 pub struct Catalog {
     /// Canonical workspace root.
     pub root: PathBuf,
-    /// Crate directories under `crates/`, sorted by name.
+    /// Crate directories under `crates/`, in reading order, then by name.
     pub chapters: Vec<Chapter>,
     /// Exercises sorted by chapter, then by their order in `exercises.toml`.
     pub exercises: Vec<Exercise>,
@@ -471,7 +471,7 @@ fn no_region(exercise: &Exercise) -> Diagnostic {
     )
 }
 
-/// The crate directories under `root/crates/`, sorted by name.
+/// The crate directories under `root/crates/`, in reading order, then by name.
 fn discover_chapters(root: &Path) -> Result<Vec<Chapter>> {
     let crates = root.join("crates");
     if !crates.is_dir() {
@@ -492,8 +492,34 @@ fn discover_chapters(root: &Path) -> Result<Vec<Chapter>> {
             name,
         });
     }
-    chapters.sort_by(|a, b| a.name.cmp(&b.name));
+    // Reading order first (`[workspace.metadata.labs] reading-order` in the root manifest), the
+    // rest by name after it.
+    let order = reading_order(&root.join("Cargo.toml"));
+    let rank = |name: &str| order.iter().position(|c| c == name).unwrap_or(order.len());
+    chapters.sort_by(|a, b| (rank(&a.name), &a.name).cmp(&(rank(&b.name), &b.name)));
     Ok(chapters)
+}
+
+/// The chapters in the order a student reads them, from the root manifest's
+/// `[workspace.metadata.labs] reading-order` (empty when absent).
+fn reading_order(manifest: &Path) -> Vec<String> {
+    let Ok(text) = fs::read_to_string(manifest) else {
+        return Vec::new();
+    };
+    let Ok(table) = toml::from_str::<toml::Table>(&text) else {
+        return Vec::new();
+    };
+    let order = table
+        .get("workspace")
+        .and_then(|w| w.get("metadata"))
+        .and_then(|m| m.get("labs"))
+        .and_then(|l| l.get("reading-order"))
+        .and_then(|o| o.as_array());
+    order
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.as_str().map(str::to_string))
+        .collect()
 }
 
 /// `package.name` of a crate manifest, if it can be read.

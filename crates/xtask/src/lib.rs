@@ -20,6 +20,7 @@ pub mod handout;
 pub mod manifest;
 pub mod process;
 pub mod regions;
+pub mod show;
 pub mod table;
 
 use std::path::PathBuf;

@@ -14,7 +14,7 @@ use xtask::exercises::Catalog;
 use xtask::grade::{self, GradeOptions};
 use xtask::gradebook::{self, ClassOptions, Gradebook};
 use xtask::handout::{self, Handout, HandoutOptions};
-use xtask::table::render_table;
+use xtask::show;
 
 /// Instructor tooling for Concurrency Labs exercises.
 #[derive(Debug, Parser)]
@@ -84,6 +84,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // `cargo xtask list | head` ends quietly when the reader leaves, like any Unix tool.
+    // SAFETY: SIG_DFL installs no handler code, and no other thread exists yet.
+    let _ = unsafe {
+        nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        )
+    };
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -187,66 +195,14 @@ fn write_gradebook(book: &Gradebook, json: Option<&Path>, csv: Option<&Path>) ->
 }
 
 fn print_handout(written: &Handout) {
-    for stripped in &written.stripped {
-        println!(
-            "stripped {} ({}:{}-{})",
-            stripped.id,
-            stripped.file.display(),
-            stripped.lines.0,
-            stripped.lines.1
-        );
-    }
-    println!(
-        "wrote {} files to {}; {} region{} replaced by todo!()",
-        written.files,
-        written.out.display(),
-        written.stripped.len(),
-        if written.stripped.len() == 1 { "" } else { "s" }
-    );
+    print!("{}", show::handout(written));
 }
 
 fn list(catalog: &Catalog) {
-    if catalog.exercises.is_empty() {
-        println!("no exercises in {}", catalog.root.display());
-        return;
-    }
-    let rows: Vec<Vec<String>> = catalog
-        .exercises
-        .iter()
-        .map(|e| {
-            vec![
-                e.id.clone(),
-                e.chapter.clone(),
-                e.title.clone(),
-                e.difficulty.to_string(),
-                e.points.to_string(),
-            ]
-        })
-        .collect();
-    print!(
-        "{}",
-        render_table(&["ID", "CHAPTER", "TITLE", "DIFFICULTY", "POINTS"], &rows)
-    );
+    print!("{}", show::list(catalog));
 }
 
 fn hint(catalog: &Catalog, id: &str) -> Result<()> {
-    let e = catalog.exercise(id)?;
-    println!("{}: {}", e.id, e.title);
-    println!("chapter:    {}", e.chapter);
-    println!(
-        "difficulty: {} ({} point{})",
-        e.difficulty,
-        e.points,
-        if e.points == 1 { "" } else { "s" }
-    );
-    println!("file:       {}", e.file.display());
-    println!("tests:      {}", e.tests.join(", "));
-    println!("run them:   cargo xtask grade --exercise {}", e.id);
-    println!();
-    if e.hint.trim().is_empty() {
-        println!("(no hint for this exercise)");
-    } else {
-        println!("{}", e.hint);
-    }
+    print!("{}", show::hint(catalog.exercise(id)?));
     Ok(())
 }
