@@ -12,6 +12,7 @@
 //! for the commands and the `exercises.toml` format.
 
 pub mod check;
+pub mod classroom;
 pub mod exercises;
 pub mod giveaway;
 pub mod grade;

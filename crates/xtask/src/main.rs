@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use xtask::check::{self, CheckOptions};
+use xtask::classroom;
 use xtask::exercises::Catalog;
 use xtask::grade::{self, GradeOptions};
 use xtask::gradebook::{self, ClassOptions, Gradebook};
@@ -48,32 +49,14 @@ enum Command {
         /// Write into a non-empty directory, overwriting files (nothing is deleted).
         #[arg(long)]
         force: bool,
+        /// Also write .github/workflows/classroom.yml: GitHub Classroom autograding, one test
+        /// per exercise with its points.
+        #[arg(long)]
+        classroom: bool,
     },
     /// Run the exercises' tests in each DIR and report points (exit status 0 even if some
     /// fail); with several DIRs (a class), write one gradebook.
-    Grade {
-        /// Workspaces to grade, e.g. students' handouts; the exercise list always comes from
-        /// --workspace [default: the workspace]
-        dirs: Vec<PathBuf>,
-        /// Also write the report (with several DIRs: the gradebook) as JSON to FILE.
-        #[arg(long, value_name = "FILE")]
-        json: Option<PathBuf>,
-        /// Write the gradebook as CSV to FILE: a row per DIR, a column per exercise.
-        #[arg(long, value_name = "FILE")]
-        csv: Option<PathBuf>,
-        /// Grade only this chapter's exercises.
-        #[arg(long, value_name = "CHAPTER")]
-        chapter: Option<String>,
-        /// Grade only this exercise (repeatable).
-        #[arg(long = "exercise", value_name = "ID")]
-        exercises: Vec<String>,
-        /// Limit for each `cargo test` run, in seconds.
-        #[arg(long, value_name = "SECS", default_value_t = 600)]
-        timeout: u64,
-        /// Limit for all the cargo runs of one DIR together, in seconds.
-        #[arg(long, value_name = "SECS", default_value_t = 1800)]
-        submission_timeout: u64,
-    },
+    Grade(GradeArgs),
     /// Validate exercises, check the reference solutions pass, and check the handout builds
     /// with exactly the exercise tests failing (for maintainers and CI).
     Check {
@@ -81,6 +64,35 @@ enum Command {
         #[arg(long, value_name = "SECS", default_value_t = 1800)]
         timeout: u64,
     },
+}
+
+/// The arguments of `grade`.
+#[derive(Debug, clap::Args)]
+struct GradeArgs {
+    /// Workspaces to grade, e.g. students' handouts; the exercise list always comes from
+    /// --workspace [default: the workspace]
+    dirs: Vec<PathBuf>,
+    /// Also write the report (with several DIRs: the gradebook) as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write the gradebook as CSV to FILE: a row per DIR, a column per exercise.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Grade only this chapter's exercises.
+    #[arg(long, value_name = "CHAPTER")]
+    chapter: Option<String>,
+    /// Grade only this exercise (repeatable).
+    #[arg(long = "exercise", value_name = "ID")]
+    exercises: Vec<String>,
+    /// Limit for each `cargo test` run, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    timeout: u64,
+    /// Limit for all the cargo runs of one DIR together, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 1800)]
+    submission_timeout: u64,
+    /// Exit with status 1 unless every graded exercise passed (for autograders).
+    #[arg(long, conflicts_with = "csv")]
+    strict: bool,
 }
 
 fn main() -> ExitCode {
@@ -117,55 +129,63 @@ fn run(cli: Cli) -> Result<()> {
             out,
             chapter,
             force,
+            classroom,
         } => {
             let options = HandoutOptions {
                 out: &out,
                 chapter: chapter.as_deref(),
                 force,
             };
-            print_handout(&handout::write_handout(&catalog, options)?);
-        }
-        Command::Grade {
-            dirs,
-            json,
-            csv,
-            chapter,
-            exercises,
-            timeout,
-            submission_timeout,
-        } => {
-            let selected = catalog.select(chapter.as_deref(), &exercises)?;
-            let timeout = Duration::from_secs(timeout);
-            if dirs.len() > 1 || csv.is_some() {
-                let options = ClassOptions {
-                    target_dir: grade_target_dir(&catalog, false),
-                    timeout,
-                    submission_timeout: Duration::from_secs(submission_timeout),
-                };
-                let book = gradebook::grade_class(&selected, &dirs, &options)?;
-                print!("{}", book.table());
-                write_gradebook(&book, json.as_deref(), csv.as_deref())?;
-                return Ok(());
-            }
-            let dir = dirs.first().cloned();
-            let mut options = GradeOptions::new(dir.as_deref().unwrap_or(&catalog.root), timeout);
-            let own = dir.is_none_or(|d| d.canonicalize().is_ok_and(|d| d == catalog.root));
-            options.target_dir = grade_target_dir(&catalog, own);
-            // Another copy may have been graded in the same target directory.
-            options.touch_sources = !own;
-            let report = grade::grade(&selected, &options)?;
-            print!("{}", report.table());
-            if let Some(path) = json {
-                report.write_json(&path)?;
+            let written = handout::write_handout(&catalog, options)?;
+            print_handout(&written);
+            if classroom {
+                let path = written.out.join(classroom::WORKFLOW_PATH);
+                write_file(&path, &classroom::workflow(&catalog))?;
                 println!("wrote {}", path.display());
             }
         }
+        Command::Grade(args) => grade(&catalog, args)?,
         Command::Check { timeout } => check::check(
             &catalog,
             CheckOptions {
                 timeout: Duration::from_secs(timeout),
             },
         )?,
+    }
+    Ok(())
+}
+
+fn grade(catalog: &Catalog, args: GradeArgs) -> Result<()> {
+    let selected = catalog.select(args.chapter.as_deref(), &args.exercises)?;
+    let timeout = Duration::from_secs(args.timeout);
+    if args.dirs.len() > 1 || args.csv.is_some() {
+        let options = ClassOptions {
+            target_dir: grade_target_dir(catalog, false),
+            timeout,
+            submission_timeout: Duration::from_secs(args.submission_timeout),
+        };
+        let book = gradebook::grade_class(&selected, &args.dirs, &options)?;
+        print!("{}", book.table());
+        return write_gradebook(&book, args.json.as_deref(), args.csv.as_deref());
+    }
+    let dir = args.dirs.first().cloned();
+    let mut options = GradeOptions::new(dir.as_deref().unwrap_or(&catalog.root), timeout);
+    let own = dir.is_none_or(|d| d.canonicalize().is_ok_and(|d| d == catalog.root));
+    options.target_dir = grade_target_dir(catalog, own);
+    // Another copy may have been graded in the same target directory.
+    options.touch_sources = !own;
+    let report = grade::grade(&selected, &options)?;
+    print!("{}", report.table());
+    if let Some(path) = args.json {
+        report.write_json(&path)?;
+        println!("wrote {}", path.display());
+    }
+    let failed = report.exercises.len() - report.passed;
+    if args.strict && failed > 0 {
+        anyhow::bail!(
+            "{failed} of {} exercises did not pass",
+            report.exercises.len()
+        );
     }
     Ok(())
 }
@@ -180,6 +200,13 @@ fn grade_target_dir(catalog: &Catalog, own_workspace: bool) -> PathBuf {
     } else {
         target.join("xtask-grade")
     }
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
 fn write_gradebook(book: &Gradebook, json: Option<&Path>, csv: Option<&Path>) -> Result<()> {

@@ -623,3 +623,41 @@ fn grade_a_class_into_one_gradebook() {
     assert!(ws.path().join("target/xtask-grade").is_dir());
     assert!(!dir("ada").join("target").exists() && !dir("bob").join("target").exists());
 }
+
+#[test]
+fn the_classroom_workflow_grades_each_exercise_by_its_own_command() {
+    let ws = fixture();
+    let work = tempfile::tempdir().unwrap();
+    let handout = work.path().join("handout");
+    let out = xtask(
+        ws.path(),
+        &["handout", "--out", handout.to_str().unwrap(), "--classroom"],
+    );
+    assert_success(&out, "handout --classroom");
+    let yaml = read(&handout.join(".github/workflows/classroom.yml"));
+    let commands: Vec<&str> = yaml
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("command: "))
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "cargo xtask grade --exercise demo-sum --strict",
+            "cargo xtask grade --exercise demo-reverse --strict"
+        ]
+    );
+    for points in ["max-score: 1", "max-score: 3"] {
+        assert!(yaml.contains(points), "{yaml}");
+    }
+    // Each command, as the runner would run it (here with this xtask, told which workspace):
+    // it fails in the fresh handout and passes once the exercise is solved.
+    let run_step = |dir: &Path, command: &str| {
+        let args: Vec<&str> = command["cargo xtask ".len()..].split(' ').collect();
+        xtask(dir, &args)
+    };
+    for command in &commands {
+        let out = run_step(&handout, command);
+        assert_fails_with(&out, &["1 of 1 exercises did not pass"]);
+        assert_success(&run_step(ws.path(), command), command);
+    }
+}
