@@ -1,9 +1,8 @@
 //! Grading: run each exercise's tests with `cargo test` and turn libtest's output into points.
 //!
-//! For every exercise and each of its filters, xtask runs
-//! `cargo test -p <package> --no-fail-fast -- <filter>` in the graded directory, with
-//! `CARGO_TARGET_DIR=<dir>/target` so that grading a student copy never touches the instructor's
-//! build. Each (package, filter) pair runs once even when several exercises share it.
+//! For every exercise, xtask runs `cargo test -p <package> --no-fail-fast -- <its filters>` in
+//! the graded directory, into the target directory the options name, and splits the result by
+//! filter (libtest's rule: a test belongs to a filter when its name contains it).
 //!
 //! An exercise passes only when its filters together ran at least one test, none failed, and
 //! every cargo run exited 0. A filter that matches nothing is a failure ("no test matched"), never
@@ -350,38 +349,31 @@ impl GradeReport {
     }
 }
 
-/// Runs cargo for the exercises' filters: one run per package with all of its filters, split
-/// afterwards by filter; a package whose run crashed or timed out is run again filter by filter,
-/// so one hanging or crashing test costs only the exercises it belongs to.
+/// Runs cargo for the exercises: one `cargo test` per exercise with all of its filters, split
+/// afterwards by filter. Exercises run apart, so a test of one that hangs, crashes or leaves
+/// children behind costs only that exercise; runs are shared by exercises with the same
+/// package and filters.
 struct Runner<'o> {
     options: &'o GradeOptions,
-    /// The batched run of each package.
-    batches: HashMap<String, CargoTestRun>,
-    /// Runs of single (package, filter) pairs, after a batch crashed or timed out.
-    runs: HashMap<(String, String), CargoTestRun>,
+    /// Runs by (package, filters).
+    runs: HashMap<(String, Vec<String>), CargoTestRun>,
 }
 
 impl Runner<'_> {
-    /// The run of `filter` in `package`, where `filters` are all the package's filters.
-    fn run(&mut self, package: &str, filter: &str, filters: &[&str]) -> Result<CargoTestRun> {
-        if !self.batches.contains_key(package) {
-            let batch = self.cargo_test(package, filters)?;
-            self.batches.insert(package.to_string(), batch);
+    /// The run of `exercise`'s tests, split by filter.
+    fn runs_of<'e>(&mut self, exercise: &'e Exercise) -> Result<Vec<(&'e str, CargoTestRun)>> {
+        let key = (exercise.package.clone(), exercise.tests.clone());
+        if !self.runs.contains_key(&key) {
+            let filters: Vec<&str> = exercise.tests.iter().map(String::as_str).collect();
+            let run = self.cargo_test(&exercise.package, &filters)?;
+            self.runs.insert(key.clone(), run);
         }
-        let batch = &self.batches[package];
-        if !matches!(
-            batch.failure,
-            Some(Failure::Crashed(_) | Failure::TimedOut(_))
-        ) {
-            return Ok(batch.narrowed_to(filter));
-        }
-        let key = (package.to_string(), filter.to_string());
-        if let Some(run) = self.runs.get(&key) {
-            return Ok(run.clone());
-        }
-        let run = self.cargo_test(package, &[filter])?;
-        self.runs.insert(key, run.clone());
-        Ok(run)
+        let run = &self.runs[&key];
+        Ok(exercise
+            .tests
+            .iter()
+            .map(|filter| (filter.as_str(), run.narrowed_to(filter)))
+            .collect())
     }
 
     /// `cargo test -p <package> --no-fail-fast -- <filters>`, with a progress line.
@@ -492,26 +484,11 @@ pub fn grade(exercises: &[&Exercise], options: &GradeOptions) -> Result<GradeRep
     }
     let mut runner = Runner {
         options,
-        batches: HashMap::new(),
         runs: HashMap::new(),
     };
     let mut results = Vec::new();
     for exercise in exercises {
-        let mut filters: Vec<&str> = exercises
-            .iter()
-            .filter(|e| e.package == exercise.package)
-            .flat_map(|e| e.tests.iter().map(String::as_str))
-            .collect();
-        filters.sort_unstable();
-        filters.dedup();
-        let mut runs = Vec::new();
-        for filter in &exercise.tests {
-            runs.push((
-                filter.as_str(),
-                runner.run(&exercise.package, filter, &filters)?,
-            ));
-        }
-        results.push(score(exercise, &runs));
+        results.push(score(exercise, &runner.runs_of(exercise)?));
     }
     Ok(GradeReport::new(results))
 }

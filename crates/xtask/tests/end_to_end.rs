@@ -634,7 +634,7 @@ fn the_classroom_workflow_grades_each_exercise_by_its_own_command() {
         &["handout", "--out", handout.to_str().unwrap(), "--classroom"],
     );
     assert_success(&out, "handout --classroom");
-    let yaml = read(&handout.join(".github/workflows/classroom.yml"));
+    let yaml = read(handout.join(".github/workflows/classroom.yml"));
     let commands: Vec<&str> = yaml
         .lines()
         .filter_map(|l| l.trim().strip_prefix("command: "))
