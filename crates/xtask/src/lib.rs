@@ -23,6 +23,7 @@ pub mod process;
 pub mod regions;
 pub mod show;
 pub mod table;
+pub mod watch;
 
 use std::path::PathBuf;
 

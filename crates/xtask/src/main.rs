@@ -57,6 +57,11 @@ enum Command {
     /// Run the exercises' tests in each DIR and report points (exit status 0 even if some
     /// fail); with several DIRs (a class), write one gradebook.
     Grade(GradeArgs),
+    /// Re-grade the current exercise whenever a file changes, and show the progress so far.
+    Watch {
+        /// Only this chapter's exercises.
+        chapter: Option<String>,
+    },
     /// Validate exercises, check the reference solutions pass, and check the handout builds
     /// with exactly the exercise tests failing (for maintainers and CI).
     Check {
@@ -145,6 +150,13 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Grade(args) => grade(&catalog, args)?,
+        Command::Watch { chapter } => {
+            let selected = catalog.select(chapter.as_deref(), &[])?;
+            let mut options = GradeOptions::new(&catalog.root, Duration::from_secs(600));
+            options.target_dir = xtask::target_dir(&catalog.root);
+            options.progress = false;
+            xtask::watch::watch(&catalog.root, &selected, &options)?;
+        }
         Command::Check { timeout } => check::check(
             &catalog,
             CheckOptions {

@@ -661,3 +661,59 @@ fn the_classroom_workflow_grades_each_exercise_by_its_own_command() {
         assert_success(&run_step(ws.path(), command), command);
     }
 }
+
+#[test]
+fn watch_regrades_the_exercise_whose_file_changed() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::mpsc;
+    let ws = fixture();
+    let handout = ws.path().join("handout");
+    assert_success(
+        &xtask(ws.path(), &["handout", "--out", handout.to_str().unwrap()]),
+        "handout",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--workspace")
+        .arg(&handout)
+        .arg("watch")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let mut wait_for = |wanted: &str| {
+        let deadline = std::time::Instant::now() + DEADLINE;
+        while !seen.iter().any(|l: &String| l.contains(wanted)) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => seen.push(line),
+                Err(_) => panic!(
+                    "watch never printed {wanted:?}; it printed:\n{}",
+                    seen.join("\n")
+                ),
+            }
+        }
+    };
+    wait_for("0/4 points, 0/2 exercises solved");
+    wait_for("next: demo-sum in crates/demo/src/lib.rs");
+    wait_for("watching ");
+    edit(&handout, LIB_RS, |src| {
+        let todo = "todo!(\"exercise demo-sum: Sum a slice — see `cargo xtask hint demo-sum`\")";
+        src.replace(todo, "values.iter().sum()")
+    });
+    wait_for("1/4 points, 1/2 exercises solved");
+    wait_for("stuck? cargo xtask hint demo-reverse");
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    );
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
