@@ -240,7 +240,7 @@ fn check_each_alone(
                 .iter()
                 .filter(|(e, _)| e.package == exercise.package)
                 .collect();
-            let mut args = vec!["-p", exercise.package.as_str(), "--no-fail-fast", "--"];
+            let mut args = vec!["-p", &exercise.package, "--tests", "--no-fail-fast", "--"];
             for (e, _) in &in_package {
                 args.extend(e.tests.iter().map(String::as_str));
             }

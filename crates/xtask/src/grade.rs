@@ -385,7 +385,9 @@ impl Runner<'_> {
                 failure: Some(Failure::TimedOut(self.options.timeout.as_secs())),
             });
         }
-        let mut args = vec!["-p", package, "--no-fail-fast", "--"];
+        // `--tests`: the library's and the integration tests; examples are built by the harness
+        // when a test starts one, and doctests (a binary each) are not exercise tests.
+        let mut args = vec!["-p", package, "--tests", "--no-fail-fast", "--"];
         args.extend(filters);
         if self.options.progress {
             eprintln!(
