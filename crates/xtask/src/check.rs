@@ -210,6 +210,10 @@ fn check_handout(
             run.outcome.failed, run.outcome.passed
         );
     }
+    // Said now as well as at the end: step 4 takes a while.
+    for problem in &problems {
+        println!("  problem: {problem}");
+    }
     Ok(problems)
 }
 
@@ -253,6 +257,9 @@ fn check_each_alone(
                 if found.is_empty() { "ok" } else { "PROBLEM" },
                 started.elapsed().as_secs_f64()
             );
+            for problem in &found {
+                println!("    {problem}");
+            }
             problems.extend(found);
         }
     }
