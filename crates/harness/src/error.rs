@@ -9,6 +9,7 @@ use std::fmt;
 use std::time::Duration;
 
 /// A harness failure: what was awaited, how long, why it failed, and extra context.
+#[derive(Clone)]
 pub struct Error {
     what: String,
     waited: Option<Duration>,

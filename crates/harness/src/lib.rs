@@ -8,6 +8,7 @@
 //! | [`time`] | [`Deadline`], and `LABS_TIMEOUT_SCALE` to stretch every deadline on a slow machine |
 //! | [`conn`] | [`Conn`]: connect, write all, read exact, read line, expect EOF — each under a deadline |
 //! | [`server`] | [`serve`]: a server on a thread of the test, bound to `127.0.0.1:0`, stopped on drop; [`serve_each`]: a thread per connection running a handler of the test's |
+//! | [`build`] | [`example_path`]: an example's binary, built first when older than the sources |
 //! | [`process`] | [`ExampleProcess`]: an example binary as a black box (`listening on <addr>`, SIGINT, clean exit) |
 //! | [`leaks`] | descriptors, child processes and zombie children, read from `/proc` |
 //! | [`ClosedPort`] | a port that refuses connections and that no other test can take meanwhile |
@@ -18,6 +19,7 @@
 //! Tests that touch process-wide state (fork, signal dispositions, rlimits, the current
 //! directory) take [`process_lock`] first, so they never interleave.
 
+pub mod build;
 pub mod conn;
 pub mod echo;
 mod error;
@@ -32,10 +34,11 @@ pub mod time;
 
 use std::sync::{Mutex, MutexGuard};
 
+pub use build::example_path;
 pub use conn::Conn;
 pub use error::{Error, Result};
 pub use port::ClosedPort;
-pub use process::{ExampleProcess, example_path};
+pub use process::ExampleProcess;
 pub use server::{InProcessServer, ServerUnderTest, serve, serve_each};
 pub use suite::{CheckResult, Report};
 pub use time::Deadline;

@@ -1,8 +1,8 @@
 //! Examples run as child processes, driven as black boxes.
 //!
-//! `cargo test` builds every example of the package under test into
-//! `target/<profile>/examples/`, next to the `deps/` directory holding the test binary, so a test
-//! can run the real program a student runs. A server example prints `listening on <addr>` as its
+//! Examples live in `<target>/<profile>/examples/`, next to the `deps/` directory holding the test
+//! binary, so a test can run the real program a student runs; [`crate::build`] makes sure the
+//! binary is built from the sources on disk before the first start. A server example prints `listening on <addr>` as its
 //! first stdout line; [`ExampleProcess::start`] waits for that line (under a deadline) and parses
 //! the address, so tests pass `--addr 127.0.0.1:0` and never guess a port or sleep.
 //!
@@ -13,7 +13,6 @@
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
@@ -23,6 +22,7 @@ use std::time::Duration;
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
+use crate::build::example_path;
 use crate::server::ServerUnderTest;
 use crate::time::{Deadline, STEP};
 use crate::{Error, Result};
@@ -39,29 +39,6 @@ pub struct ExampleProcess {
     stderr_done: Receiver<()>,
     exit: Receiver<ExitStatus>,
     status: Option<ExitStatus>,
-}
-
-/// The path of a built example: `target/<profile>/examples/<name>`.
-pub fn example_path(name: &str) -> Result<PathBuf> {
-    let exe = std::env::current_exe().map_err(|e| Error::new("locating the test binary", e))?;
-    // target/<profile>/deps/<test-binary> → target/<profile>/examples/<name>
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .ok_or_else(|| Error::new("locating target/<profile>", exe.display()))?;
-    let path = profile_dir.join("examples").join(name);
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(Error::new(
-            format!("finding example `{name}`"),
-            format!("{} does not exist", path.display()),
-        )
-        .context(
-            "`cargo test -p <package>` builds a package's examples; with a narrower target \
-             selection (e.g. `--test x`) run `cargo build -p <package> --examples` first",
-        ))
-    }
 }
 
 impl ExampleProcess {

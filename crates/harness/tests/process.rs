@@ -51,11 +51,15 @@ fn a_missing_banner_is_reported_with_the_line_that_came_instead() {
 }
 
 #[test]
-fn a_missing_example_names_the_path_it_looked_for() {
+fn a_missing_example_is_named_as_unknown_to_the_workspace() {
     let message = ExampleProcess::start("no_such_example", &[])
         .unwrap_err()
         .to_string();
-    assert!(message.contains("examples/no_such_example"), "{message}");
+    assert!(
+        message.contains("example `no_such_example`")
+            && message.contains("no package of the workspace has an example of that name"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -15,8 +15,9 @@ struct Args {
     /// Sum the numbers 1 to N.
     #[arg(long, default_value_t = 1_000_000)]
     n: u64,
-    /// Threads to split the work over.
-    #[arg(long, default_value_t = 4)]
+    /// Threads to split the work over (at least 1).
+    #[arg(long, default_value_t = 4,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     threads: usize,
 }
 
@@ -27,9 +28,13 @@ fn main() -> Result<(), Failure> {
     let sum = multithread::basics::scoped_sum(&data, args.threads);
     let took = start.elapsed();
     let expected = args.n * (args.n + 1) / 2;
+    let threads = match args.threads {
+        1 => "1 thread".to_string(),
+        n => format!("{n} threads"),
+    };
     println!(
-        "sum of 1..={} with {} threads: {sum} (expected {expected}) in {took:.1?}",
-        args.n, args.threads
+        "sum of 1..={} with {threads}: {sum} (expected {expected}) in {took:.1?}",
+        args.n
     );
     if sum != expected {
         return Err(Failure::new(format!("the sum is {sum}, not {expected}")));

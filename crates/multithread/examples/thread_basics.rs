@@ -26,6 +26,9 @@ fn depth_sum(n: u64) -> u64 {
 fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let panicking = args.threads.checked_sub(2);
+    if let Some(i) = panicking {
+        eprintln!("(thread {i} panics on purpose: the panic message below is expected)");
+    }
     let results = basics::spawn_and_join(args.threads, panicking);
     let values: Vec<usize> = results
         .iter()

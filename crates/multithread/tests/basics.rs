@@ -85,6 +85,11 @@ fn thread_basics_example_narrates_each_demonstration() {
         "{}",
         lines[3]
     );
+    let stderr = example.stderr_text();
+    assert!(
+        stderr.contains("thread 2 panics on purpose: the panic message below is expected"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -96,5 +101,25 @@ fn scoped_sum_example_checks_its_sum() {
     assert!(
         line.starts_with("sum of 1..=200000 with 3 threads: 20000100000 (expected 20000100000)"),
         "{line}"
+    );
+}
+
+#[test]
+fn scoped_sum_example_speaks_of_one_thread_and_refuses_none() {
+    let mut one = ExampleProcess::spawn("scoped_sum", &["--n", "10", "--threads", "1"]).unwrap();
+    let line = one.read_line().unwrap();
+    one.expect_success().unwrap();
+    assert!(
+        line.starts_with("sum of 1..=10 with 1 thread: 55 "),
+        "{line}"
+    );
+
+    let mut none = ExampleProcess::spawn("scoped_sum", &["--threads", "0"]).unwrap();
+    let status = none.wait_within(harness::time::STEP).unwrap();
+    assert!(!status.success());
+    assert!(
+        none.stderr_text().contains("--threads"),
+        "{}",
+        none.stderr_text()
     );
 }

@@ -27,25 +27,29 @@ pub struct Point {
 /// clamped to `[0, 1]`. `None` when no point has `p > 1`.
 pub fn fit_serial_fraction(points: &[Point]) -> Option<f64> {
     // BEGIN SOLUTION: perf-fit-serial
-    let (mut num, mut den) = (0.0, 0.0);
-    for point in points.iter().filter(|point| point.p > 1.0) {
+    let line = points.iter().filter(|point| point.p > 1.0).map(|point| {
         let x = 1.0 / point.p;
-        num += (1.0 - x) * (1.0 / point.s - x);
-        den += (1.0 - x) * (1.0 - x);
-    }
-    (den > 0.0).then(|| (num / den).clamp(0.0, 1.0))
+        (1.0 - x, 1.0 / point.s - x)
+    });
+    slope_through_origin(line)
     // END SOLUTION
 }
 
 /// The serial share `α` that makes Gustafson's law fit `points` of a scaled workload best,
 /// clamped to `[0, 1]`. `None` when no point has `p > 1`.
 pub fn fit_gustafson_alpha(points: &[Point]) -> Option<f64> {
-    let (mut num, mut den) = (0.0, 0.0);
-    for point in points.iter().filter(|point| point.p > 1.0) {
-        num += (point.p - 1.0) * (point.p - point.s);
-        den += (point.p - 1.0) * (point.p - 1.0);
-    }
-    (den > 0.0).then(|| (num / den).clamp(0.0, 1.0))
+    let line = points
+        .iter()
+        .filter(|point| point.p > 1.0)
+        .map(|point| (point.p - 1.0, point.p - point.s));
+    slope_through_origin(line)
+}
+
+/// The least-squares slope `Σ u v / Σ u²` of a line through the origin fitted to `(u, v)`
+/// pairs, clamped to `[0, 1]`; `None` when every `u` is 0 (or there is no pair).
+pub fn slope_through_origin(pairs: impl Iterator<Item = (f64, f64)>) -> Option<f64> {
+    let (uv, uu) = pairs.fold((0.0, 0.0), |(uv, uu), (u, v)| (uv + u * v, uu + u * u));
+    (uu > 0.0).then(|| (uv / uu).clamp(0.0, 1.0))
 }
 
 #[cfg(test)]

@@ -43,12 +43,10 @@ pub fn gustafson(alpha: f64, p: f64) -> f64 {
 /// The Karp–Flatt metric: the experimentally determined serial fraction implied by a measured
 /// speedup `s` on `p` processors. Undefined (`None`) at `p = 1`, where every `f` gives `S = 1`.
 pub fn karp_flatt(s: f64, p: f64) -> Option<f64> {
-    // BEGIN SOLUTION: perf-karp-flatt
     if p <= 1.0 {
         return None;
     }
     Some((1.0 / s - 1.0 / p) / (1.0 - 1.0 / p))
-    // END SOLUTION
 }
 
 #[cfg(test)]

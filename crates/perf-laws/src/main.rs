@@ -8,7 +8,7 @@
 //! ```
 
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -110,6 +110,20 @@ impl ProblemArgs {
 }
 
 fn run(args: RunArgs) -> Result<()> {
+    // A plot that cannot be written is refused now, not after a run of minutes.
+    if let Some(path) = &args.plot {
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            anyhow::bail!(
+                "cannot write the plot to {}: the directory {} does not exist",
+                path.display(),
+                dir.display()
+            );
+        }
+    }
     let experiment = Experiment {
         problem: args.problem.problem()?,
         ps: args.ps,

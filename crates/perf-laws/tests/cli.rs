@@ -64,7 +64,7 @@ fn cli_report_json_has_every_field_for_every_row() {
 }
 
 #[test]
-fn cli_report_table_and_plot_for_a_scaled_run_on_processes() {
+fn scaled_workload_report_on_processes_has_table_and_plot() {
     let dir = tempfile::tempdir().unwrap();
     let svg = dir.path().join("scaled.svg");
     let stdout = cli_stdout(&[
@@ -183,4 +183,31 @@ fn cli_usage_refuses_bad_input_with_a_clear_error() {
             "perf-laws {args:?}: expected {message:?} in:\n{stderr}"
         );
     }
+}
+
+#[test]
+fn cli_usage_refuses_a_plot_it_could_not_write_before_measuring() {
+    let output = run_cli(&[
+        "run",
+        "--size",
+        "1000",
+        "--p",
+        "1,2",
+        "--reps",
+        "1",
+        "--plot",
+        "/nonexistent-dir/x.svg",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("/nonexistent-dir") && stderr.contains("does not exist"),
+        "{stderr}"
+    );
+    // Refused before the run: no report was printed.
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
 }

@@ -13,12 +13,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::fs;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use serde::{Deserialize, Serialize};
-use toml::Spanned;
+use serde::Serialize;
 
+use crate::manifest;
 use crate::regions::{self, Region};
 
 /// Name of the per-chapter exercise list.
@@ -122,7 +122,11 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    fn new(file: impl Into<PathBuf>, line: Option<usize>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        file: impl Into<PathBuf>,
+        line: Option<usize>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             file: file.into(),
             line,
@@ -194,7 +198,7 @@ pub struct RegionFile {
 pub struct Catalog {
     /// Canonical workspace root.
     pub root: PathBuf,
-    /// Crate directories under `crates/`, sorted by name.
+    /// Crate directories under `crates/`, in reading order, then by name.
     pub chapters: Vec<Chapter>,
     /// Exercises sorted by chapter, then by their order in `exercises.toml`.
     pub exercises: Vec<Exercise>,
@@ -233,12 +237,12 @@ impl Catalog {
             };
             let text = fs::read_to_string(root.join(&manifest))
                 .with_context(|| format!("reading {}", manifest.display()))?;
-            let parsed = parse_exercises_toml(&text, &chapter.name, package, &manifest);
+            let parsed = manifest::parse_exercises_toml(&text, &chapter.name, package, &manifest);
             exercises.extend(parsed.exercises);
             problems.extend(parsed.problems);
             ids.extend(parsed.ids);
         }
-        problems.extend(duplicate_ids(&ids));
+        problems.extend(manifest::duplicate_ids(&ids));
         if !problems.is_empty() {
             return Err(Problems::new(&root, problems).into());
         }
@@ -320,108 +324,36 @@ impl Catalog {
     /// `exercises.toml` (or in another file than the one listed); listed exercises whose `file`
     /// is missing or has no region for them.
     pub fn regions(&self) -> Result<Vec<RegionFile>> {
-        let mut problems = Vec::new();
-
-        // Which files to scan, and the chapter each belongs to.
-        let mut files: BTreeMap<PathBuf, &Chapter> = BTreeMap::new();
-        for chapter in &self.chapters {
-            for path in rust_sources(&self.root, &chapter.dir)? {
-                files.insert(path, chapter);
-            }
-        }
-        let mut missing_file: HashSet<&str> = HashSet::new();
-        for exercise in &self.exercises {
-            if self.root.join(&exercise.file).is_file() {
-                if let Some(chapter) = self.chapters.iter().find(|c| c.name == exercise.chapter) {
-                    files.insert(exercise.file.clone(), chapter);
-                }
-            } else {
-                missing_file.insert(&exercise.id);
-                problems.push(Diagnostic::new(
-                    &exercise.manifest,
-                    Some(exercise.file_line),
-                    format!(
-                        "file of exercise `{}` does not exist: {}",
-                        exercise.id,
-                        exercise.file.display()
-                    ),
-                ));
-            }
-        }
-
+        let mut scan = RegionScan::default();
+        let files = self.files_to_scan(&mut scan)?;
         let by_id: HashMap<&str, &Exercise> =
             self.exercises.iter().map(|e| (e.id.as_str(), e)).collect();
-        let mut has_region: HashSet<&str> = HashSet::new();
-        // Exercises whose BEGIN marker is in a file with marker errors: "no region" would only
-        // repeat those errors.
-        let mut broken_regions: HashSet<String> = HashSet::new();
         let mut region_files = Vec::new();
         for (path, chapter) in files {
             let text = match fs::read_to_string(self.root.join(&path)) {
                 Ok(text) => text,
                 Err(err) => {
-                    problems.push(Diagnostic::new(&path, None, format!("cannot read: {err}")));
+                    let message = format!("cannot read: {err}");
+                    scan.problems.push(Diagnostic::new(&path, None, message));
                     continue;
                 }
             };
             let parsed = regions::parse(&text);
             for error in &parsed.errors {
-                problems.push(Diagnostic::new(&path, Some(error.line), &error.message));
+                let problem = Diagnostic::new(&path, Some(error.line), &error.message);
+                scan.problems.push(problem);
             }
             if !parsed.errors.is_empty() {
-                broken_regions.extend(parsed.begin_ids.iter().cloned());
+                scan.not_reported.extend(parsed.begin_ids.iter().cloned());
             }
             for region in &parsed.regions {
-                let at = Some(region.begin_line);
-                match by_id.get(region.id.as_str()) {
-                    None if chapter.has_exercises => problems.push(Diagnostic::new(
-                        &path,
-                        at,
-                        format!(
-                            "region not listed: `{}` is not an exercise in {}",
-                            region.id,
-                            chapter.dir.join(EXERCISES_TOML).display()
-                        ),
-                    )),
-                    None => problems.push(Diagnostic::new(
-                        &path,
-                        at,
-                        format!(
-                            "region not listed: `{}` is in chapter `{}`, which has no {}",
-                            region.id, chapter.name, EXERCISES_TOML
-                        ),
-                    )),
-                    Some(exercise) if exercise.chapter != chapter.name => {
-                        problems.push(Diagnostic::new(
-                            &path,
-                            at,
-                            format!(
-                                "region not listed: `{}` is an exercise of chapter `{}` ({}:{}), \
-                                 not of `{}`",
-                                region.id,
-                                exercise.chapter,
-                                exercise.manifest.display(),
-                                exercise.line,
-                                chapter.name
-                            ),
-                        ));
+                match region_owner(&by_id, &path, chapter, region) {
+                    Ok(exercise) => scan.found.insert(exercise.id.clone()),
+                    Err(problem) => {
+                        scan.problems.push(problem);
+                        false
                     }
-                    Some(exercise) if exercise.file != path => problems.push(Diagnostic::new(
-                        &path,
-                        at,
-                        format!(
-                            "region `{}` is in {}, but {}:{} lists file = \"{}\"",
-                            region.id,
-                            path.display(),
-                            exercise.manifest.display(),
-                            exercise.file_line,
-                            relative_to(&exercise.file, &chapter.dir).display()
-                        ),
-                    )),
-                    Some(exercise) => {
-                        has_region.insert(&exercise.id);
-                    }
-                }
+                };
             }
             if !parsed.regions.is_empty() {
                 region_files.push(RegionFile {
@@ -431,35 +363,115 @@ impl Catalog {
                 });
             }
         }
-
+        let mut problems = scan.problems;
         for exercise in &self.exercises {
-            let id = exercise.id.as_str();
-            if !has_region.contains(id)
-                && !missing_file.contains(id)
-                && !broken_regions.contains(id)
-            {
-                problems.push(Diagnostic::new(
-                    &exercise.manifest,
-                    Some(exercise.line),
-                    format!(
-                        "no region for exercise `{id}` in {}: wrap the reference solution in \
-                         `{}: {id}` ... `{}` lines",
-                        exercise.file.display(),
-                        regions::BEGIN_MARKER,
-                        regions::END_MARKER
-                    ),
-                ));
+            let id = &exercise.id;
+            if !scan.found.contains(id) && !scan.not_reported.contains(id) {
+                problems.push(no_region(exercise));
             }
         }
-
         if !problems.is_empty() {
             return Err(Problems::new(&self.root, problems).into());
         }
         Ok(region_files)
     }
+
+    /// Every chapter's `.rs` files and each exercise's `file`, with the chapter they belong to;
+    /// a listed `file` that does not exist is a problem.
+    fn files_to_scan(&self, scan: &mut RegionScan) -> Result<BTreeMap<PathBuf, &Chapter>> {
+        let mut files = BTreeMap::new();
+        for chapter in &self.chapters {
+            for path in rust_sources(&self.root, &chapter.dir)? {
+                files.insert(path, chapter);
+            }
+        }
+        for exercise in &self.exercises {
+            if !self.root.join(&exercise.file).is_file() {
+                scan.not_reported.insert(exercise.id.clone());
+                scan.problems.push(Diagnostic::new(
+                    &exercise.manifest,
+                    Some(exercise.file_line),
+                    format!(
+                        "file of exercise `{}` does not exist: {}",
+                        exercise.id,
+                        exercise.file.display()
+                    ),
+                ));
+            } else if let Some(chapter) = self.chapters.iter().find(|c| c.name == exercise.chapter)
+            {
+                files.insert(exercise.file.clone(), chapter);
+            }
+        }
+        Ok(files)
+    }
 }
 
-/// The crate directories under `root/crates/`, sorted by name.
+/// What [`Catalog::regions`] has learnt so far.
+#[derive(Debug, Default)]
+struct RegionScan {
+    problems: Vec<Diagnostic>,
+    /// Exercises whose region was found where it is listed.
+    found: HashSet<String>,
+    /// Exercises whose file is missing or has marker errors: "no region" would only repeat
+    /// those problems.
+    not_reported: HashSet<String>,
+}
+
+/// The exercise a region in `path` (of `chapter`) belongs to, or why it belongs to none.
+fn region_owner<'e>(
+    by_id: &HashMap<&str, &'e Exercise>,
+    path: &Path,
+    chapter: &Chapter,
+    region: &Region,
+) -> std::result::Result<&'e Exercise, Diagnostic> {
+    let id = &region.id;
+    let message = match by_id.get(id.as_str()) {
+        Some(exercise) if exercise.chapter == chapter.name && exercise.file == path => {
+            return Ok(exercise);
+        }
+        None if chapter.has_exercises => format!(
+            "region not listed: `{id}` is not an exercise in {}",
+            chapter.dir.join(EXERCISES_TOML).display()
+        ),
+        None => format!(
+            "region not listed: `{id}` is in chapter `{}`, which has no {EXERCISES_TOML}",
+            chapter.name
+        ),
+        Some(exercise) if exercise.chapter != chapter.name => format!(
+            "region not listed: `{id}` is an exercise of chapter `{}` ({}:{}), not of `{}`",
+            exercise.chapter,
+            exercise.manifest.display(),
+            exercise.line,
+            chapter.name
+        ),
+        Some(exercise) => format!(
+            "region `{id}` is in {}, but {}:{} lists file = \"{}\"",
+            path.display(),
+            exercise.manifest.display(),
+            exercise.file_line,
+            relative_to(&exercise.file, &chapter.dir).display()
+        ),
+    };
+    Err(Diagnostic::new(path, Some(region.begin_line), message))
+}
+
+/// "No region for this exercise", at its `id` line.
+fn no_region(exercise: &Exercise) -> Diagnostic {
+    let id = &exercise.id;
+    Diagnostic::new(
+        &exercise.manifest,
+        Some(exercise.line),
+        format!(
+            "no region for exercise `{id}` in {}: wrap the reference solution in `{}: {id}` ... \
+             `{}` lines",
+            exercise.file.display(),
+            regions::BEGIN_MARKER,
+            regions::END_MARKER
+        ),
+    )
+}
+
+/// The crate directories under `root/crates/`, in reading order, then by name.
 fn discover_chapters(root: &Path) -> Result<Vec<Chapter>> {
     let crates = root.join("crates");
     if !crates.is_dir() {
@@ -480,8 +492,34 @@ fn discover_chapters(root: &Path) -> Result<Vec<Chapter>> {
             name,
         });
     }
-    chapters.sort_by(|a, b| a.name.cmp(&b.name));
+    // Reading order first (`[workspace.metadata.labs] reading-order` in the root manifest), the
+    // rest by name after it.
+    let order = reading_order(&root.join("Cargo.toml"));
+    let rank = |name: &str| order.iter().position(|c| c == name).unwrap_or(order.len());
+    chapters.sort_by(|a, b| (rank(&a.name), &a.name).cmp(&(rank(&b.name), &b.name)));
     Ok(chapters)
+}
+
+/// The chapters in the order a student reads them, from the root manifest's
+/// `[workspace.metadata.labs] reading-order` (empty when absent).
+fn reading_order(manifest: &Path) -> Vec<String> {
+    let Ok(text) = fs::read_to_string(manifest) else {
+        return Vec::new();
+    };
+    let Ok(table) = toml::from_str::<toml::Table>(&text) else {
+        return Vec::new();
+    };
+    let order = table
+        .get("workspace")
+        .and_then(|w| w.get("metadata"))
+        .and_then(|m| m.get("labs"))
+        .and_then(|l| l.get("reading-order"))
+        .and_then(|o| o.as_array());
+    order
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.as_str().map(str::to_string))
+        .collect()
 }
 
 /// `package.name` of a crate manifest, if it can be read.
@@ -521,388 +559,9 @@ fn relative_to<'p>(path: &'p Path, base: &Path) -> &'p Path {
     path.strip_prefix(base).unwrap_or(path)
 }
 
-/// 1-based line of byte offset `at` in `text`.
-fn line_of(text: &str, at: usize) -> usize {
-    text.as_bytes()[..at.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
-}
-
-/// `exercises.toml` as written; values are checked after parsing so that all problems are
-/// reported together.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    #[serde(default)]
-    exercise: Vec<RawExercise>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawExercise {
-    id: Spanned<String>,
-    title: Spanned<String>,
-    difficulty: Spanned<String>,
-    points: Option<Spanned<i64>>,
-    file: Spanned<String>,
-    tests: Spanned<Vec<String>>,
-    hint: String,
-}
-
-/// What [`parse_exercises_toml`] found in one file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ParsedManifest {
-    /// The exercises without problems, in file order.
-    pub exercises: Vec<Exercise>,
-    /// A diagnostic for each problem.
-    pub problems: Vec<Diagnostic>,
-    /// Every id as written, with where it is, including those of invalid exercises.
-    pub ids: Vec<IdSite>,
-}
-
-/// Where an exercise id is defined.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdSite {
-    /// The id as written.
-    pub id: String,
-    /// The `exercises.toml`, relative to the workspace root.
-    pub manifest: PathBuf,
-    /// Line of the id.
-    pub line: usize,
-}
-
-/// Parses one chapter's `exercises.toml` (`manifest` is its path, for messages) and checks every
-/// field.
-pub fn parse_exercises_toml(
-    text: &str,
-    chapter: &str,
-    package: &str,
-    manifest: &Path,
-) -> ParsedManifest {
-    let raw: RawFile = match toml::from_str(text) {
-        Ok(raw) => raw,
-        Err(err) => {
-            let line = err.span().map(|span| line_of(text, span.start));
-            let message = format!("invalid {EXERCISES_TOML}: {}", err.message().trim_end());
-            return ParsedManifest {
-                problems: vec![Diagnostic::new(manifest, line, message)],
-                ..ParsedManifest::default()
-            };
-        }
-    };
-    let chapter_dir = Path::new("crates").join(chapter);
-    let mut exercises = Vec::new();
-    let mut problems = Vec::new();
-    let mut ids = Vec::new();
-    for raw in raw.exercise {
-        let line = line_of(text, raw.id.span().start);
-        ids.push(IdSite {
-            id: raw.id.get_ref().clone(),
-            manifest: manifest.to_path_buf(),
-            line,
-        });
-        let at = |spanned_start: usize| Some(line_of(text, spanned_start));
-        let before = problems.len();
-        let mut problem = |line: Option<usize>, message: String| {
-            problems.push(Diagnostic::new(manifest, line, message));
-        };
-        let id = raw.id.get_ref().as_str();
-
-        if !regions::is_valid_id(id) {
-            problem(
-                Some(line),
-                format!("invalid exercise id `{id}`: use lowercase letters, digits and `-`"),
-            );
-        }
-        if raw.title.get_ref().trim().is_empty() {
-            problem(
-                at(raw.title.span().start),
-                format!("exercise `{id}` has an empty title"),
-            );
-        }
-        let difficulty = Difficulty::parse(raw.difficulty.get_ref());
-        if difficulty.is_none() {
-            problem(
-                at(raw.difficulty.span().start),
-                format!(
-                    "exercise `{id}` has bad difficulty `{}`: expected easy, medium or hard",
-                    raw.difficulty.get_ref()
-                ),
-            );
-        }
-        let points = match &raw.points {
-            None => difficulty.map_or(0, Difficulty::default_points),
-            Some(points) => match u32::try_from(*points.get_ref()) {
-                Ok(p) if p > 0 => p,
-                _ => {
-                    problem(
-                        at(points.span().start),
-                        format!(
-                            "exercise `{id}` has points = {}: must be a positive integer",
-                            points.get_ref()
-                        ),
-                    );
-                    0
-                }
-            },
-        };
-        let file = raw.file.get_ref();
-        let file_line = line_of(text, raw.file.span().start);
-        let file_ok = !file.is_empty()
-            && Path::new(file)
-                .components()
-                .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
-        if !file_ok {
-            problem(
-                Some(file_line),
-                format!(
-                    "exercise `{id}` has file = \"{file}\": must be a path inside the chapter \
-                     crate, relative to it (e.g. \"src/lib.rs\")"
-                ),
-            );
-        }
-        let tests_at = at(raw.tests.span().start);
-        if raw.tests.get_ref().is_empty() {
-            problem(
-                tests_at,
-                format!(
-                    "exercise `{id}` has empty tests: list at least one `cargo test` name filter"
-                ),
-            );
-        }
-        for filter in raw.tests.get_ref() {
-            if filter.trim().is_empty() {
-                problem(
-                    tests_at,
-                    format!("exercise `{id}` has an empty test filter (it would match every test)"),
-                );
-            } else if filter.starts_with('-') {
-                problem(
-                    tests_at,
-                    format!(
-                        "exercise `{id}` has test filter `{filter}`, which libtest would read \
-                         as a flag"
-                    ),
-                );
-            }
-        }
-
-        if problems.len() > before {
-            continue;
-        }
-        let Some(difficulty) = difficulty else {
-            continue;
-        };
-        let file: PathBuf = Path::new(file)
-            .components()
-            .filter(|c| !matches!(c, Component::CurDir))
-            .collect();
-        exercises.push(Exercise {
-            id: id.to_string(),
-            title: raw.title.into_inner().trim().to_string(),
-            difficulty,
-            points,
-            chapter: chapter.to_string(),
-            package: package.to_string(),
-            file: chapter_dir.join(file),
-            tests: raw.tests.into_inner(),
-            hint: raw.hint.trim_end().to_string(),
-            manifest: manifest.to_path_buf(),
-            line,
-            file_line,
-        });
-    }
-    ParsedManifest {
-        exercises,
-        problems,
-        ids,
-    }
-}
-
-/// A diagnostic for every id defined more than once, at each later definition.
-fn duplicate_ids(sites: &[IdSite]) -> Vec<Diagnostic> {
-    let mut first: HashMap<&str, &IdSite> = HashMap::new();
-    let mut problems = Vec::new();
-    for site in sites {
-        if let Some(earlier) = first.get(site.id.as_str()) {
-            problems.push(Diagnostic::new(
-                &site.manifest,
-                Some(site.line),
-                format!(
-                    "duplicate exercise id `{}` (also defined at {}:{})",
-                    site.id,
-                    earlier.manifest.display(),
-                    earlier.line
-                ),
-            ));
-        } else {
-            first.insert(&site.id, site);
-        }
-    }
-    problems
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const MANIFEST: &str = "crates/demo/exercises.toml";
-
-    fn parse(text: &str) -> (Vec<Exercise>, Vec<String>) {
-        let parsed = parse_exercises_toml(text, "demo", "demo-pkg", Path::new(MANIFEST));
-        let problems = parsed.problems.iter().map(ToString::to_string).collect();
-        (parsed.exercises, problems)
-    }
-
-    const GOOD: &str = r#"
-[[exercise]]
-id = "demo-sum"
-title = "Sum a slice"
-difficulty = "easy"
-file = "src/lib.rs"
-tests = ["tests::sum"]
-hint = """
-Iterate.
-Add."""
-
-[[exercise]]
-id = "demo-hard"
-title = "Something hard"
-difficulty = "hard"
-points = 5
-file = "./src/hard.rs"
-tests = ["a", "b"]
-hint = ""
-"#;
-
-    #[test]
-    fn parses_a_good_file() {
-        let (exercises, problems) = parse(GOOD);
-        assert!(problems.is_empty(), "{problems:?}");
-        assert_eq!(exercises.len(), 2);
-        let sum = &exercises[0];
-        assert_eq!(sum.id, "demo-sum");
-        assert_eq!(sum.difficulty, Difficulty::Easy);
-        assert_eq!(sum.points, 1, "easy defaults to 1 point");
-        assert_eq!(sum.chapter, "demo");
-        assert_eq!(sum.package, "demo-pkg");
-        assert_eq!(sum.file, Path::new("crates/demo/src/lib.rs"));
-        assert_eq!(sum.hint, "Iterate.\nAdd.");
-        assert_eq!((sum.line, sum.file_line), (3, 6));
-        let hard = &exercises[1];
-        assert_eq!(hard.points, 5);
-        assert_eq!(hard.file, Path::new("crates/demo/src/hard.rs"));
-        assert_eq!(hard.tests, ["a", "b"]);
-    }
-
-    #[test]
-    fn default_points_follow_difficulty() {
-        assert_eq!(Difficulty::Easy.default_points(), 1);
-        assert_eq!(Difficulty::Medium.default_points(), 2);
-        assert_eq!(Difficulty::Hard.default_points(), 3);
-    }
-
-    #[test]
-    fn an_empty_file_has_no_exercises() {
-        assert_eq!(parse(""), (vec![], vec![]));
-    }
-
-    #[test]
-    fn toml_syntax_errors_name_the_line() {
-        let (_, problems) = parse("[[exercise]]\nid = \"a\"\ntitle = oops\n");
-        assert_eq!(problems.len(), 1);
-        assert!(
-            problems[0].starts_with("crates/demo/exercises.toml:3: invalid exercises.toml"),
-            "{problems:?}"
-        );
-    }
-
-    #[test]
-    fn unknown_and_missing_fields_are_errors() {
-        let (_, problems) = parse("[[exercises]]\nid = \"a\"\n");
-        assert!(
-            problems[0].contains("unknown field `exercises`"),
-            "{problems:?}"
-        );
-        let (_, problems) = parse("[[exercise]]\nid = \"a\"\ntitle = \"t\"\n");
-        assert!(problems[0].contains("missing field"), "{problems:?}");
-    }
-
-    #[test]
-    fn every_bad_value_is_reported_with_its_line() {
-        let text = r#"[[exercise]]
-id = "Bad_Id"
-title = " "
-difficulty = "impossible"
-points = 0
-file = "../elsewhere.rs"
-tests = []
-hint = ""
-
-[[exercise]]
-id = "ok-id"
-title = "t"
-difficulty = "medium"
-file = "/abs.rs"
-tests = ["", "--ignored"]
-hint = ""
-"#;
-        let (exercises, problems) = parse(text);
-        assert!(exercises.is_empty());
-        let expected = [
-            "crates/demo/exercises.toml:2: invalid exercise id `Bad_Id`",
-            "crates/demo/exercises.toml:3: exercise `Bad_Id` has an empty title",
-            "crates/demo/exercises.toml:4: exercise `Bad_Id` has bad difficulty `impossible`",
-            "crates/demo/exercises.toml:5: exercise `Bad_Id` has points = 0",
-            "crates/demo/exercises.toml:6: exercise `Bad_Id` has file = \"../elsewhere.rs\"",
-            "crates/demo/exercises.toml:7: exercise `Bad_Id` has empty tests",
-            "crates/demo/exercises.toml:14: exercise `ok-id` has file = \"/abs.rs\"",
-            "crates/demo/exercises.toml:15: exercise `ok-id` has an empty test filter",
-            "crates/demo/exercises.toml:15: exercise `ok-id` has test filter `--ignored`",
-        ];
-        assert_eq!(problems.len(), expected.len(), "{problems:#?}");
-        for (problem, expected) in problems.iter().zip(expected) {
-            assert!(
-                problem.starts_with(expected),
-                "{problem:?} should start with {expected:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn duplicate_ids_point_at_both_definitions() {
-        let mut ids = parse_exercises_toml(GOOD, "demo", "demo", Path::new(MANIFEST)).ids;
-        // The copy's exercises are invalid, but their ids still count.
-        let broken = GOOD.replace("\"easy\"", "\"trivial\"");
-        let other = parse_exercises_toml(
-            &broken,
-            "other",
-            "other",
-            Path::new("crates/other/exercises.toml"),
-        );
-        assert_eq!(other.exercises.len(), 1);
-        ids.extend(other.ids);
-        let problems: Vec<String> = duplicate_ids(&ids)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        assert_eq!(
-            problems,
-            [
-                "crates/other/exercises.toml:3: duplicate exercise id `demo-sum` (also defined at crates/demo/exercises.toml:3)",
-                "crates/other/exercises.toml:13: duplicate exercise id `demo-hard` (also defined at crates/demo/exercises.toml:13)",
-            ]
-        );
-    }
-
-    #[test]
-    fn line_of_counts_newlines() {
-        assert_eq!(line_of("a\nb\nc", 0), 1);
-        assert_eq!(line_of("a\nb\nc", 2), 2);
-        assert_eq!(line_of("a\nb\nc", 99), 3);
-    }
 
     /// A throwaway workspace: `files` are (path, lines) pairs, joined with newlines.
     fn workspace(files: &[(&str, &[&str])]) -> tempfile::TempDir {

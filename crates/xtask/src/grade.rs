@@ -1,9 +1,8 @@
 //! Grading: run each exercise's tests with `cargo test` and turn libtest's output into points.
 //!
-//! For every exercise and each of its filters, xtask runs
-//! `cargo test -p <package> --no-fail-fast -- <filter>` in the graded directory, with
-//! `CARGO_TARGET_DIR=<dir>/target` so that grading a student copy never touches the instructor's
-//! build. Each (package, filter) pair runs once even when several exercises share it.
+//! For every exercise, xtask runs `cargo test -p <package> --no-fail-fast -- <its filters>` in
+//! the graded directory, into the target directory the options name, and splits the result by
+//! filter (libtest's rule: a test belongs to a filter when its name contains it).
 //!
 //! An exercise passes only when its filters together ran at least one test, none failed, and
 //! every cargo run exited 0. A filter that matches nothing is a failure ("no test matched"), never
@@ -230,6 +229,14 @@ pub struct GradeOptions {
     pub timeout: Duration,
     /// Print a line per cargo run to stderr.
     pub progress: bool,
+    /// When grading must be over (a submission's time limit); no limit when `None`.
+    pub deadline: Option<Instant>,
+    /// Mark every source of `dir` as just changed before grading. Needed when `target_dir` is
+    /// shared with other copies of the workspace: cargo names a workspace crate's artifacts
+    /// independently of where the workspace is and judges them by the sources' times, so an
+    /// older copy's sources would look fresh against a newer copy's build and its tests would
+    /// not even be compiled.
+    pub touch_sources: bool,
 }
 
 impl GradeOptions {
@@ -240,6 +247,18 @@ impl GradeOptions {
             target_dir: dir.join("target"),
             timeout,
             progress: true,
+            deadline: None,
+            touch_sources: false,
+        }
+    }
+
+    /// The limit for the next cargo run: `timeout`, or less when the deadline is nearer.
+    pub fn time_left(&self) -> Duration {
+        match self.deadline {
+            Some(deadline) => self
+                .timeout
+                .min(deadline.saturating_duration_since(Instant::now())),
+            None => self.timeout,
         }
     }
 }
@@ -330,31 +349,54 @@ impl GradeReport {
     }
 }
 
-/// Runs cargo for (package, filter) pairs, each at most once.
+/// Runs cargo for the exercises: one `cargo test` per exercise with all of its filters, split
+/// afterwards by filter. Exercises run apart, so a test of one that hangs, crashes or leaves
+/// children behind costs only that exercise; runs are shared by exercises with the same
+/// package and filters.
 struct Runner<'o> {
     options: &'o GradeOptions,
-    runs: HashMap<(String, String), CargoTestRun>,
-    /// Packages that failed to build: their other filters would fail the same way.
-    broken: HashMap<String, CargoTestRun>,
+    /// Runs by (package, filters).
+    runs: HashMap<(String, Vec<String>), CargoTestRun>,
 }
 
 impl Runner<'_> {
-    fn run(&mut self, package: &str, filter: &str) -> Result<CargoTestRun> {
-        let key = (package.to_string(), filter.to_string());
-        if let Some(run) = self.runs.get(&key).or_else(|| self.broken.get(package)) {
-            return Ok(run.clone());
+    /// The run of `exercise`'s tests, split by filter.
+    fn runs_of<'e>(&mut self, exercise: &'e Exercise) -> Result<Vec<(&'e str, CargoTestRun)>> {
+        let key = (exercise.package.clone(), exercise.tests.clone());
+        if !self.runs.contains_key(&key) {
+            let filters: Vec<&str> = exercise.tests.iter().map(String::as_str).collect();
+            let run = self.cargo_test(&exercise.package, &filters)?;
+            self.runs.insert(key.clone(), run);
         }
-        let args = ["-p", package, "--no-fail-fast", "--", filter];
+        let run = &self.runs[&key];
+        Ok(exercise
+            .tests
+            .iter()
+            .map(|filter| (filter.as_str(), run.narrowed_to(filter)))
+            .collect())
+    }
+
+    /// `cargo test -p <package> --no-fail-fast -- <filters>`, with a progress line.
+    fn cargo_test(&self, package: &str, filters: &[&str]) -> Result<CargoTestRun> {
+        let timeout = self.options.time_left();
+        if timeout.is_zero() {
+            return Ok(CargoTestRun {
+                outcome: TestOutcome::default(),
+                failure: Some(Failure::TimedOut(self.options.timeout.as_secs())),
+            });
+        }
+        // `--tests`: the library's and the integration tests; examples are built by the harness
+        // when a test starts one, and doctests (a binary each) are not exercise tests.
+        let mut args = vec!["-p", package, "--tests", "--no-fail-fast", "--"];
+        args.extend(filters);
         if self.options.progress {
-            eprintln!("grade: {package}: tests matching `{filter}`");
+            eprintln!(
+                "grade: {package}: tests matching `{}`",
+                filters.join("`, `")
+            );
         }
         let started = Instant::now();
-        let run = run_cargo_test(
-            &self.options.dir,
-            &self.options.target_dir,
-            &args,
-            self.options.timeout,
-        )?;
+        let run = run_cargo_test(&self.options.dir, &self.options.target_dir, &args, timeout)?;
         if self.options.progress {
             let problem = match &run.failure {
                 None | Some(Failure::TestsFailed) => String::new(),
@@ -367,12 +409,65 @@ impl Runner<'_> {
                 started.elapsed().as_secs_f64()
             );
         }
-        if matches!(run.failure, Some(Failure::BuildFailed(_))) {
-            self.broken.insert(package.to_string(), run.clone());
-        }
-        self.runs.insert(key, run.clone());
         Ok(run)
     }
+}
+
+impl CargoTestRun {
+    /// The part of this run that `filter` selects (libtest's rule: the name contains it). A
+    /// build or cargo failure applies to every filter.
+    pub fn narrowed_to(&self, filter: &str) -> CargoTestRun {
+        let select = |names: &[String]| -> Vec<String> {
+            names
+                .iter()
+                .filter(|n| n.contains(filter))
+                .cloned()
+                .collect()
+        };
+        let passed_tests = select(&self.outcome.passed_tests);
+        let failed_tests = select(&self.outcome.failed_tests);
+        let failure = match &self.failure {
+            Some(Failure::TestsFailed) | None if failed_tests.is_empty() => None,
+            Some(Failure::TestsFailed) | None => Some(Failure::TestsFailed),
+            Some(other) => Some(other.clone()),
+        };
+        CargoTestRun {
+            outcome: TestOutcome {
+                passed: passed_tests.len(),
+                failed: failed_tests.len(),
+                ignored: 0,
+                binaries: self.outcome.binaries,
+                passed_tests,
+                failed_tests,
+            },
+            failure,
+        }
+    }
+}
+
+/// Sets the modification time of every `.rs` and `.toml` file under `dir` (outside `target/`
+/// and hidden directories) to now.
+fn touch_sources(dir: &Path) -> Result<()> {
+    let now = std::time::SystemTime::now();
+    let walker = walkdir::WalkDir::new(dir).into_iter().filter_entry(|e| {
+        let name = e.file_name().to_string_lossy();
+        e.depth() == 0 || !(name == "target" || name.starts_with('.'))
+    });
+    for entry in walker {
+        let entry = entry.with_context(|| format!("scanning {}", dir.display()))?;
+        let source = entry
+            .path()
+            .extension()
+            .is_some_and(|ext| ext == "rs" || ext == "toml");
+        if entry.file_type().is_file() && source {
+            let file = std::fs::File::options()
+                .write(true)
+                .open(entry.path())
+                .and_then(|f| f.set_modified(now));
+            file.with_context(|| format!("marking {} as changed", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Grades `exercises` by running their tests in `options.dir`.
@@ -386,20 +481,32 @@ pub fn grade(exercises: &[&Exercise], options: &GradeOptions) -> Result<GradeRep
             options.dir.display()
         );
     }
+    if options.touch_sources {
+        touch_sources(&options.dir)?;
+    }
     let mut runner = Runner {
         options,
         runs: HashMap::new(),
-        broken: HashMap::new(),
     };
     let mut results = Vec::new();
     for exercise in exercises {
-        let mut runs = Vec::new();
-        for filter in &exercise.tests {
-            runs.push((filter.as_str(), runner.run(&exercise.package, filter)?));
-        }
-        results.push(score(exercise, &runs));
+        results.push(score(exercise, &runner.runs_of(exercise)?));
     }
     Ok(GradeReport::new(results))
+}
+
+/// The first five failed tests by name (sorted: libtest runs them in parallel), or the count
+/// when libtest gave no names.
+fn failed_list(mut names: Vec<&str>, failed: usize) -> String {
+    names.sort_unstable();
+    let mut list = names.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+    if names.len() > 5 {
+        list.push_str(&format!(", and {} more", names.len() - 5));
+    }
+    if list.is_empty() {
+        list = format!("{failed} tests");
+    }
+    list
 }
 
 /// Scores one exercise from the runs of its filters.
@@ -433,21 +540,7 @@ pub fn score(exercise: &Exercise, runs: &[(&str, CargoTestRun)]) -> ExerciseResu
         }
     }
     if failed > 0 {
-        // libtest runs tests in parallel; sort for a stable report.
-        failed_names.sort_unstable();
-        let mut list = failed_names
-            .iter()
-            .take(5)
-            .copied()
-            .collect::<Vec<_>>()
-            .join(", ");
-        if failed_names.len() > 5 {
-            list.push_str(&format!(", and {} more", failed_names.len() - 5));
-        }
-        if list.is_empty() {
-            list = format!("{failed} tests");
-        }
-        problems.insert(0, format!("failed: {list}"));
+        problems.insert(0, format!("failed: {}", failed_list(failed_names, failed)));
     }
     let ok = problems.is_empty() && failed == 0 && passed > 0;
     let detail = if ok {

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::exercises::{Catalog, Exercise};
+use crate::exercises::{Catalog, Exercise, RegionFile};
 use crate::regions;
 
 /// What to write and where.
@@ -73,18 +73,9 @@ pub fn write_handout(catalog: &Catalog, options: HandoutOptions<'_>) -> Result<H
     }
     let region_files = catalog.regions()?;
     let out = prepare_out_dir(&catalog.root, options.out, options.force)?;
-
-    let exercises: HashMap<&str, &Exercise> = catalog
-        .exercises
-        .iter()
-        .filter(|e| options.chapter.is_none_or(|c| e.chapter == c))
-        .map(|e| (e.id.as_str(), e))
-        .collect();
-    let by_path: HashMap<&Path, &[regions::Region]> = region_files
-        .iter()
-        .map(|f| (f.path.as_path(), f.regions.as_slice()))
-        .collect();
-
+    let stripping = Stripping::new(catalog, &region_files, |e| {
+        options.chapter.is_none_or(|c| e.chapter == c)
+    });
     let mut handout = Handout {
         out: out.clone(),
         files: 0,
@@ -103,39 +94,110 @@ pub fn write_handout(catalog: &Catalog, options: HandoutOptions<'_>) -> Result<H
         if file_type.is_dir() {
             fs::create_dir_all(&target)
                 .with_context(|| format!("creating {}", target.display()))?;
-        } else if file_type.is_symlink() {
-            copy_symlink(entry.path(), &target)?;
-        } else if let Some(regions) = by_path.get(relative) {
-            let text = fs::read_to_string(entry.path())
-                .with_context(|| format!("reading {}", entry.path().display()))?;
-            let (stripped_text, stripped) = regions::strip(
-                &text,
-                regions,
-                |region| exercises.contains_key(region.id.as_str()),
-                // Only called for regions the line above selected, so the id is present.
-                |region| todo_line(exercises[region.id.as_str()]),
-            );
-            fs::write(&target, stripped_text)
-                .with_context(|| format!("writing {}", target.display()))?;
-            let permissions = entry.metadata()?.permissions();
-            fs::set_permissions(&target, permissions)
-                .with_context(|| format!("setting permissions of {}", target.display()))?;
-            handout.files += 1;
-            handout
-                .stripped
-                .extend(stripped.into_iter().map(|region| Stripped {
-                    id: region.id.clone(),
-                    file: relative.to_path_buf(),
-                    lines: (region.begin_line, region.end_line),
-                }));
-        } else {
-            fs::copy(entry.path(), &target).with_context(|| {
-                format!("copying {} to {}", entry.path().display(), target.display())
-            })?;
-            handout.files += 1;
+            continue;
         }
+        if file_type.is_symlink() {
+            copy_symlink(entry.path(), &target)?;
+            continue;
+        }
+        match stripping.text_of(root, relative)? {
+            Some((text, stripped)) => {
+                fs::write(&target, text)
+                    .with_context(|| format!("writing {}", target.display()))?;
+                let permissions = entry.metadata()?.permissions();
+                fs::set_permissions(&target, permissions)
+                    .with_context(|| format!("setting permissions of {}", target.display()))?;
+                handout.stripped.extend(stripped);
+            }
+            None => {
+                fs::copy(entry.path(), &target).with_context(|| {
+                    format!("copying {} to {}", entry.path().display(), target.display())
+                })?;
+            }
+        }
+        handout.files += 1;
     }
     Ok(handout)
+}
+
+/// Rewrites the files with solution regions in an existing handout at `out` so that exactly the
+/// exercises `strip` selects are `todo!()`s and the others have their reference solutions.
+/// Only files whose text changes are written (cargo rebuilds what was touched). Returns the
+/// number of files written.
+pub fn rewrite_regions(
+    catalog: &Catalog,
+    region_files: &[RegionFile],
+    out: &Path,
+    strip: impl Fn(&Exercise) -> bool,
+) -> Result<usize> {
+    let stripping = Stripping::new(catalog, region_files, strip);
+    let mut written = 0;
+    for file in region_files {
+        let Some((text, _)) = stripping.text_of(&catalog.root, &file.path)? else {
+            continue;
+        };
+        let target = out.join(&file.path);
+        if fs::read_to_string(&target).is_ok_and(|old| old == text) {
+            continue;
+        }
+        fs::write(&target, text).with_context(|| format!("writing {}", target.display()))?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// Which regions become `todo!()`s, by file.
+struct Stripping<'c> {
+    exercises: HashMap<&'c str, &'c Exercise>,
+    by_path: HashMap<&'c Path, &'c [regions::Region]>,
+}
+
+impl<'c> Stripping<'c> {
+    fn new(
+        catalog: &'c Catalog,
+        region_files: &'c [RegionFile],
+        strip: impl Fn(&Exercise) -> bool,
+    ) -> Self {
+        Self {
+            exercises: catalog
+                .exercises
+                .iter()
+                .filter(|e| strip(e))
+                .map(|e| (e.id.as_str(), e))
+                .collect(),
+            by_path: region_files
+                .iter()
+                .map(|f| (f.path.as_path(), f.regions.as_slice()))
+                .collect(),
+        }
+    }
+
+    /// The handout text of `relative` (a path in the workspace at `root`) and the regions it
+    /// strips, or `None` for a file without regions (copied as it is).
+    fn text_of(&self, root: &Path, relative: &Path) -> Result<Option<(String, Vec<Stripped>)>> {
+        let Some(regions) = self.by_path.get(relative) else {
+            return Ok(None);
+        };
+        let path = root.join(relative);
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let (text, stripped) = regions::strip(
+            &text,
+            regions,
+            |region| self.exercises.contains_key(region.id.as_str()),
+            // Only called for regions the line above selected, so the id is present.
+            |region| todo_line(self.exercises[region.id.as_str()]),
+        );
+        let stripped = stripped
+            .into_iter()
+            .map(|region| Stripped {
+                id: region.id.clone(),
+                file: relative.to_path_buf(),
+                lines: (region.begin_line, region.end_line),
+            })
+            .collect();
+        Ok(Some((text, stripped)))
+    }
 }
 
 /// Creates (or accepts) the output directory and returns its canonical path.

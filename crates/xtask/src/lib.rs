@@ -12,16 +12,31 @@
 //! for the commands and the `exercises.toml` format.
 
 pub mod check;
+pub mod classroom;
 pub mod exercises;
+pub mod giveaway;
 pub mod grade;
+pub mod gradebook;
 pub mod handout;
+pub mod manifest;
 pub mod process;
 pub mod regions;
+pub mod show;
 pub mod table;
+pub mod watch;
 
 use std::path::PathBuf;
 
 /// The workspace xtask was built in: two levels above this crate's manifest directory.
 pub fn default_workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The target directory of the workspace at `root`: `CARGO_TARGET_DIR` when set (read when xtask
+/// starts: the cargo runs it starts get it explicitly), else `root/target`.
+pub fn target_dir(root: &std::path::Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => root.join("target"),
+    }
 }

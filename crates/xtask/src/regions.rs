@@ -117,93 +117,98 @@ struct Open<'a> {
 
 /// Finds the regions of a file and every problem with its markers.
 pub fn parse(text: &str) -> ParsedRegions {
-    let mut parsed = ParsedRegions::default();
-    let mut open: Option<Open<'_>> = None;
-    let mut error =
-        |line: usize, message: String| parsed.errors.push(RegionError { line, message });
-    let mut regions = Vec::new();
-    let mut begin_ids = Vec::new();
-
+    let mut parser = Parser::default();
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
-        let Some((indent, marker)) = classify(line) else {
-            continue;
-        };
-        match marker {
-            Marker::Malformed(message) => error(number, message.to_string()),
-            Marker::Begin(id) => {
-                // Regions cannot nest. Either an END is missing or the nesting is deliberate;
-                // both get this one message, and parsing goes on from the new BEGIN so that a
-                // single forgotten END does not make every later region look nested too.
-                if let Some(outer) = open.take() {
-                    error(
-                        number,
-                        format!(
-                            "nested region: BEGIN SOLUTION while region{} opened at line {} has \
-                             no END SOLUTION yet (regions cannot nest)",
-                            outer.id.map_or(String::new(), |id| format!(" `{id}`")),
-                            outer.line
-                        ),
-                    );
-                }
-                match id {
-                    None => error(
-                        number,
-                        "BEGIN SOLUTION without an id: expected `// BEGIN SOLUTION: <id>`"
-                            .to_string(),
-                    ),
-                    Some(id) if !is_valid_id(id) => error(
-                        number,
-                        format!("invalid region id `{id}`: use lowercase letters, digits and `-`"),
-                    ),
-                    Some(id) => begin_ids.push(id.to_string()),
-                }
-                open = Some(Open {
-                    id: id.filter(|id| is_valid_id(id)),
-                    line: number,
-                    indent,
-                });
-            }
-            Marker::End(end_id) => {
-                let Some(region) = open.take() else {
-                    error(
-                        number,
-                        "END SOLUTION without a matching BEGIN SOLUTION".to_string(),
-                    );
-                    continue;
-                };
-                match (end_id, region.id) {
-                    (Some(end_id), Some(id)) if end_id != id => error(
-                        number,
-                        format!(
-                            "END SOLUTION: {end_id} closes region `{id}` opened at line {}",
-                            region.line
-                        ),
-                    ),
-                    _ => {}
-                }
-                if let Some(id) = region.id {
-                    regions.push(Region {
-                        id: id.to_string(),
-                        begin_line: region.line,
-                        end_line: number,
-                        indent: region.indent.to_string(),
-                    });
-                }
-            }
+        match classify(line) {
+            None => {}
+            Some((_, Marker::Malformed(message))) => parser.error(number, message.to_string()),
+            Some((indent, Marker::Begin(id))) => parser.begin(number, indent, id),
+            Some((_, Marker::End(id))) => parser.end(number, id),
         }
     }
-    if let Some(region) = open {
+    if let Some(region) = parser.open.take() {
         let name = region.id.map_or(String::new(), |id| format!(" `{id}`"));
-        error(
+        parser.error(
             region.line,
             format!("unmatched BEGIN SOLUTION{name}: no `// END SOLUTION` before end of file"),
         );
     }
-    parsed.errors.sort_by_key(|e| e.line);
-    parsed.regions = regions;
-    parsed.begin_ids = begin_ids;
-    parsed
+    parser.parsed.errors.sort_by_key(|e| e.line);
+    parser.parsed
+}
+
+/// The state of [`parse`] between marker lines.
+#[derive(Default)]
+struct Parser<'a> {
+    parsed: ParsedRegions,
+    open: Option<Open<'a>>,
+}
+
+impl<'a> Parser<'a> {
+    fn error(&mut self, line: usize, message: String) {
+        self.parsed.errors.push(RegionError { line, message });
+    }
+
+    fn begin(&mut self, number: usize, indent: &'a str, id: Option<&'a str>) {
+        // Regions cannot nest. Either an END is missing or the nesting is deliberate; both get
+        // this one message, and parsing goes on from the new BEGIN so that a single forgotten
+        // END does not make every later region look nested too.
+        if let Some(outer) = self.open.take() {
+            self.error(
+                number,
+                format!(
+                    "nested region: BEGIN SOLUTION while region{} opened at line {} has no END \
+                     SOLUTION yet (regions cannot nest)",
+                    outer.id.map_or(String::new(), |id| format!(" `{id}`")),
+                    outer.line
+                ),
+            );
+        }
+        match id {
+            None => self.error(
+                number,
+                "BEGIN SOLUTION without an id: expected `// BEGIN SOLUTION: <id>`".to_string(),
+            ),
+            Some(id) if !is_valid_id(id) => self.error(
+                number,
+                format!("invalid region id `{id}`: use lowercase letters, digits and `-`"),
+            ),
+            Some(id) => self.parsed.begin_ids.push(id.to_string()),
+        }
+        self.open = Some(Open {
+            id: id.filter(|id| is_valid_id(id)),
+            line: number,
+            indent,
+        });
+    }
+
+    fn end(&mut self, number: usize, end_id: Option<&str>) {
+        let Some(region) = self.open.take() else {
+            let message = "END SOLUTION without a matching BEGIN SOLUTION".to_string();
+            self.error(number, message);
+            return;
+        };
+        if let (Some(end_id), Some(id)) = (end_id, region.id)
+            && end_id != id
+        {
+            self.error(
+                number,
+                format!(
+                    "END SOLUTION: {end_id} closes region `{id}` opened at line {}",
+                    region.line
+                ),
+            );
+        }
+        if let Some(id) = region.id {
+            self.parsed.regions.push(Region {
+                id: id.to_string(),
+                begin_line: region.line,
+                end_line: number,
+                indent: region.indent.to_string(),
+            });
+        }
+    }
 }
 
 /// Replaces the regions `keep_region` does not keep, markers included, by one line each:

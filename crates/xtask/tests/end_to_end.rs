@@ -142,10 +142,56 @@ fn check_passes_on_the_fixture() {
         out.stdout
             .contains("failing tests: 4 (exactly those the exercises select); passing tests: 1")
     );
-    assert!(
-        out.stdout.trim_end().ends_with("check passed"),
-        "{}",
-        out.stdout
+    for exercise in ["demo-sum", "demo-reverse"] {
+        assert!(
+            out.stdout.contains(&format!("{exercise} alone: ok")),
+            "{}",
+            out.stdout
+        );
+    }
+    let last = out.stdout.trim_end().lines().last().unwrap_or_default();
+    assert!(last.starts_with("check passed in "), "{}", out.stdout);
+}
+
+#[test]
+fn check_catches_an_exercise_whose_tests_need_another_region() {
+    let ws = fixture();
+    // A test of `demo-reverse` that also goes through `demo-sum`: solving reverse alone does
+    // not move its points.
+    edit(ws.path(), LIB_RS, |src| {
+        src.replace(
+            "assert_eq!(reverse(\"abc\"), \"cba\");",
+            "assert_eq!(reverse(\"abc\"), \"cba\");\n        assert_eq!(sum(&[1]), 1);",
+        )
+    });
+    let out = xtask(ws.path(), &["check", "--timeout", "120"]);
+    assert_fails_with(
+        &out,
+        &[
+            "check failed with 1 problem",
+            "test `tests::reverse_ascii` of `demo-reverse` does not pass with only its region \
+             solved",
+        ],
+    );
+}
+
+#[test]
+fn check_catches_a_hint_that_quotes_the_solution() {
+    let ws = fixture();
+    edit(ws.path(), EXERCISES_TOML, |toml| {
+        toml.replace(
+            "hint = \"Reverse the `chars()`, not the bytes.\"",
+            "hint = \"Write `let reversed: String = s.chars().rev().collect();`.\"",
+        )
+    });
+    let out = xtask(ws.path(), &["check", "--timeout", "120"]);
+    assert_fails_with(
+        &out,
+        &[
+            "check failed with 1 problem",
+            "crates/demo/src/lib.rs:12: the solution of `demo-reverse` is given away: its hint \
+             quotes the code `let reversed: String = s.chars().rev().collect();`",
+        ],
     );
 }
 
@@ -511,4 +557,163 @@ fn a_workspace_without_exercises_checks_clean_without_building() {
     );
     let out = xtask(ws.path(), &["list"]);
     assert!(out.stdout.starts_with("no exercises in"), "{}", out.stdout);
+}
+
+#[test]
+fn grade_a_class_into_one_gradebook() {
+    let ws = fixture();
+    let class = tempfile::tempdir().unwrap();
+    let dir = |name: &str| class.path().join(name);
+    for student in ["ada", "bob"] {
+        let out = xtask(
+            ws.path(),
+            &["handout", "--out", dir(student).to_str().unwrap()],
+        );
+        assert_success(&out, "handout");
+    }
+    // ada solves one exercise; bob's copy does not build; eve handed in an empty folder.
+    edit(&dir("ada"), LIB_RS, |src| {
+        let todo = "todo!(\"exercise demo-sum: Sum a slice — see `cargo xtask hint demo-sum`\")";
+        src.replace(todo, "values.iter().sum()")
+    });
+    edit(&dir("bob"), LIB_RS, |src| {
+        src.replace("pub fn greeting", "pub fn greeting(")
+    });
+    fs::create_dir(dir("eve")).unwrap();
+    let (csv, json) = (
+        class.path().join("book.csv"),
+        class.path().join("book.json"),
+    );
+
+    let mut args = vec!["grade"];
+    let dirs: Vec<String> = ["ada", "bob", "eve"]
+        .iter()
+        .map(|s| dir(s).display().to_string())
+        .collect();
+    args.extend(dirs.iter().map(String::as_str));
+    args.extend([
+        "--csv",
+        csv.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let out = xtask(ws.path(), &args);
+    assert_success(&out, "grade of a class");
+
+    let book = read(&csv);
+    let rows: Vec<&str> = book.lines().collect();
+    assert_eq!(
+        rows[0], "student,demo-sum,demo-reverse,total,seconds,error",
+        "{book}"
+    );
+    assert!(rows[1].starts_with("ada,1,0,1,"), "{book}");
+    assert!(rows[2].starts_with("bob,0,0,0,"), "{book}");
+    assert!(
+        rows[3].starts_with("eve,0,0,0,") && rows[3].contains("no Cargo.toml"),
+        "{book}"
+    );
+    let json: Value = serde_json::from_str(&read(&json)).unwrap();
+    assert_eq!(json["max_points"], 4);
+    let detail = &json["submissions"][1]["report"]["exercises"][0]["detail"];
+    assert!(
+        detail.as_str().unwrap().starts_with("build failed"),
+        "{json:#}"
+    );
+    // One shared target directory for the class, none inside the submissions.
+    assert!(ws.path().join("target/xtask-grade").is_dir());
+    assert!(!dir("ada").join("target").exists() && !dir("bob").join("target").exists());
+}
+
+#[test]
+fn the_classroom_workflow_grades_each_exercise_by_its_own_command() {
+    let ws = fixture();
+    let work = tempfile::tempdir().unwrap();
+    let handout = work.path().join("handout");
+    let out = xtask(
+        ws.path(),
+        &["handout", "--out", handout.to_str().unwrap(), "--classroom"],
+    );
+    assert_success(&out, "handout --classroom");
+    let yaml = read(handout.join(".github/workflows/classroom.yml"));
+    let commands: Vec<&str> = yaml
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("command: "))
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "cargo xtask grade --exercise demo-sum --strict",
+            "cargo xtask grade --exercise demo-reverse --strict"
+        ]
+    );
+    for points in ["max-score: 1", "max-score: 3"] {
+        assert!(yaml.contains(points), "{yaml}");
+    }
+    // Each command, as the runner would run it (here with this xtask, told which workspace):
+    // it fails in the fresh handout and passes once the exercise is solved.
+    let run_step = |dir: &Path, command: &str| {
+        let args: Vec<&str> = command["cargo xtask ".len()..].split(' ').collect();
+        xtask(dir, &args)
+    };
+    for command in &commands {
+        let out = run_step(&handout, command);
+        assert_fails_with(&out, &["1 of 1 exercises did not pass"]);
+        assert_success(&run_step(ws.path(), command), command);
+    }
+}
+
+#[test]
+fn watch_regrades_the_exercise_whose_file_changed() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::mpsc;
+    let ws = fixture();
+    let handout = ws.path().join("handout");
+    assert_success(
+        &xtask(ws.path(), &["handout", "--out", handout.to_str().unwrap()]),
+        "handout",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--workspace")
+        .arg(&handout)
+        .arg("watch")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let mut wait_for = |wanted: &str| {
+        let deadline = std::time::Instant::now() + DEADLINE;
+        while !seen.iter().any(|l: &String| l.contains(wanted)) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => seen.push(line),
+                Err(_) => panic!(
+                    "watch never printed {wanted:?}; it printed:\n{}",
+                    seen.join("\n")
+                ),
+            }
+        }
+    };
+    wait_for("0/4 points, 0/2 exercises solved");
+    wait_for("next: demo-sum in crates/demo/src/lib.rs");
+    wait_for("watching ");
+    edit(&handout, LIB_RS, |src| {
+        let todo = "todo!(\"exercise demo-sum: Sum a slice — see `cargo xtask hint demo-sum`\")";
+        src.replace(todo, "values.iter().sum()")
+    });
+    wait_for("1/4 points, 1/2 exercises solved");
+    wait_for("stuck? cargo xtask hint demo-reverse");
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    );
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
 }

@@ -277,7 +277,6 @@ impl Room {
 
     /// Whether `name` may be used: valid, not reserved, and not taken (ignoring case).
     fn check_name(&self, name: &str) -> Result<(), NameProblem> {
-        // BEGIN SOLUTION: io-chat-register
         if name.is_empty() {
             return Err(NameProblem::Empty);
         }
@@ -299,7 +298,6 @@ impl Room {
             return Err(NameProblem::Taken);
         }
         Ok(())
-        // END SOLUTION
     }
 
     fn chat(&mut self, id: ClientId, name: &str, text: &str) {
@@ -343,7 +341,6 @@ impl Room {
     /// Queues `line` for every member of the room except `from`; a member whose queue would
     /// go over [`MAX_QUEUED`] is dropped (and the others are told).
     fn broadcast(&mut self, from: Option<ClientId>, line: &str) {
-        // BEGIN SOLUTION: io-chat-broadcast
         let recipients: Vec<ClientId> = self
             .clients
             .iter()
@@ -360,7 +357,6 @@ impl Room {
         for id in too_slow {
             self.drop_slow(id);
         }
-        // END SOLUTION
     }
 
     /// Queues a reply for client `id` alone, dropping it if its queue is full.
