@@ -50,12 +50,12 @@ impl fmt::Display for Machine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} CPUs, Linux {}; load average before {}, after {}; took {:.0} s",
+            "{} CPUs, Linux {}; load average before {}, after {}; took {}",
             self.cpus,
             self.kernel,
             self.load_before,
             load_average(),
-            self.took().as_secs_f64()
+            seconds(self.took())
         )
     }
 }
@@ -77,6 +77,16 @@ fn online_cpus() -> usize {
         .map(|info| info.lines().filter(|l| l.starts_with("processor")).count())
         .unwrap_or(0)
         .max(1)
+}
+
+/// `0.4 s`, `12 s`: a tenth where it matters.
+fn seconds(took: Duration) -> String {
+    let s = took.as_secs_f64();
+    if s < 10.0 {
+        format!("{s:.1} s")
+    } else {
+        format!("{s:.0} s")
+    }
 }
 
 fn read_trimmed(path: &str) -> String {

@@ -65,6 +65,16 @@ impl Worker {
         self.child.id()
     }
 
+    /// The worker's CPU time so far (user + system, all its threads), to the nanosecond —
+    /// `/proc/<pid>/stat` counts in 10 ms ticks, too coarse for a few thousand round trips.
+    pub fn cpu_time(&self) -> io::Result<Duration> {
+        let pid = nix::unistd::Pid::from_raw(self.pid() as i32);
+        let now = nix::time::clock_getcpuclockid(pid)
+            .and_then(|clock| clock.now())
+            .map_err(io::Error::from)?;
+        Ok(Duration::from(now))
+    }
+
     /// The worker's stdin; `None` once [`Worker::close_stdin`] has closed it.
     pub fn stdin(&mut self) -> Option<&mut ChildStdin> {
         self.child.stdin.as_mut()
@@ -181,6 +191,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("\"hello\""), "{error}");
+    }
+
+    #[test]
+    fn a_busy_worker_uses_cpu_time_and_an_idle_one_hardly_any() {
+        let idle = sh("exec cat >/dev/null").unwrap();
+        let busy = sh("while :; do :; done").unwrap().grace(Duration::ZERO);
+        let start = Instant::now();
+        while busy.cpu_time().unwrap() < Duration::from_millis(20) {
+            assert!(start.elapsed() < Duration::from_secs(10), "the busy loop got no CPU");
+            std::thread::yield_now();
+        }
+        assert!(idle.cpu_time().unwrap() < busy.cpu_time().unwrap());
     }
 
     #[test]
