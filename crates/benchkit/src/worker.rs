@@ -199,7 +199,10 @@ mod tests {
         let busy = sh("while :; do :; done").unwrap().grace(Duration::ZERO);
         let start = Instant::now();
         while busy.cpu_time().unwrap() < Duration::from_millis(20) {
-            assert!(start.elapsed() < Duration::from_secs(10), "the busy loop got no CPU");
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the busy loop got no CPU"
+            );
             std::thread::yield_now();
         }
         assert!(idle.cpu_time().unwrap() < busy.cpu_time().unwrap());
