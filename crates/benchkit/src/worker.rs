@@ -134,11 +134,13 @@ impl Drop for Worker {
     fn drop(&mut self) {
         self.close_stdin();
         let deadline = Instant::now() + self.grace;
+        let mut pause = Duration::from_micros(100); // most workers end at once on EOF
         while Instant::now() < deadline {
             match self.child.try_wait() {
-                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+                Ok(None) => std::thread::sleep(pause),
                 _ => return, // reaped, or nothing left to reap
             }
+            pause = (pause * 2).min(Duration::from_millis(10));
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
