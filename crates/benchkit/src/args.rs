@@ -26,6 +26,12 @@ impl BenchArgs {
         self.quick || !self.bench
     }
 
+    /// `full` for a measuring run, `quick` for the quick plan: a default that `--quick` changes,
+    /// `args.tasks.unwrap_or(args.bench.pick(1_000_000, 20_000))`.
+    pub fn pick<T>(&self, full: T, quick: T) -> T {
+        if self.quick() { quick } else { full }
+    }
+
     /// `--out`, or `<target dir>/<name>` (a bench binary lives in `<target dir>/<profile>/deps/`),
     /// created if missing.
     pub fn out_dir(&self, name: &str) -> std::io::Result<PathBuf> {
@@ -100,6 +106,10 @@ mod tests {
         assert!(asked.bench.quick());
         let test = Demo::parse_from(["demo"]);
         assert!(test.bench.quick());
+        assert_eq!(
+            (bench.bench.pick(1000, 10), test.bench.pick(1000, 10)),
+            (1000, 10)
+        );
     }
 
     #[test]

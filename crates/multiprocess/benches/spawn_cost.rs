@@ -36,14 +36,12 @@ struct Args {
 fn main() -> std::io::Result<()> {
     let args = Args::parse();
     let machine = Machine::start();
-    let quick = args.bench.quick();
-    let rss = match (&args.rss[..], quick) {
-        ([], true) => vec![1, 8],
-        ([], false) => vec![10, 100, 1024],
-        (given, _) => given.to_vec(),
+    let rss = match &args.rss[..] {
+        [] => args.bench.pick(vec![10, 100, 1024], vec![1, 8]),
+        given => given.to_vec(),
     };
-    let iterations = args.iterations.unwrap_or(if quick { 5 } else { 200 });
-    let tasks = args.tasks.unwrap_or(if quick { 50 } else { 10_000 });
+    let iterations = args.iterations.unwrap_or(args.bench.pick(200, 5));
+    let tasks = args.tasks.unwrap_or(args.bench.pick(10_000, 50));
 
     let mut header = vec!["method (median µs per start + wait; × a thread)".to_string()];
     let mut columns = Vec::new();

@@ -33,11 +33,10 @@ struct Args {
 fn main() -> std::io::Result<()> {
     let args = Args::parse();
     let machine = Machine::start();
-    let quick = args.bench.quick();
-    let tasks = args.tasks.unwrap_or(if quick { 20_000 } else { 1_000_000 });
+    let tasks = args.tasks.unwrap_or(args.bench.pick(1_000_000, 20_000));
     let plan = Plan {
         tasks,
-        spawn_tasks: args.spawn_tasks.unwrap_or(if quick { 500 } else { tasks }),
+        spawn_tasks: args.spawn_tasks.unwrap_or(args.bench.pick(tasks, 500)),
         workers: args.workers,
         queue: args.queue,
     };

@@ -131,22 +131,16 @@ fn main() -> io::Result<()> {
     if let Some(name) = &args.serve {
         return serve(name);
     }
-    let quick = args.bench.quick();
-    let mut idle = if args.idle.is_empty() {
-        if quick {
-            vec![10, 100]
-        } else {
-            vec![10, 100, 1000, 10_000]
-        }
-    } else {
-        args.idle.clone()
+    let mut idle = match &args.idle[..] {
+        [] => args.bench.pick(vec![10, 100, 1000, 10_000], vec![10, 100]),
+        given => given.to_vec(),
     };
     idle.sort_unstable(); // the idle set only grows: measure in ascending order
     idle.dedup();
     let plan = Plan {
         idle,
-        round_trips: args.round_trips.unwrap_or(if quick { 200 } else { 3000 }),
-        warmup: args.warmup.unwrap_or(if quick { 20 } else { 200 }),
+        round_trips: args.round_trips.unwrap_or(args.bench.pick(3000, 200)),
+        warmup: args.warmup.unwrap_or(args.bench.pick(200, 20)),
     };
     let limit = loadgen::raise_fd_limit()?;
     let models: Vec<&Model> = MODELS
