@@ -3,8 +3,9 @@
 //! - every example of every crate is run by some test, and example names are unique (they share
 //!   `target/<profile>/examples/`);
 //! - every example starts with a header comment giving its own `cargo run` command;
-//! - every `cargo run -p X --example Y` (and `cargo run/test/bench -p X`) written in a README or
-//!   a docs page names a real package and example — or a chapter the README lists as planned;
+//! - every `cargo run -p X --example Y` (and `cargo run/test/bench -p X [--bench Z]`) written in a
+//!   README or a docs page names a real package, example and bench — or a chapter the README
+//!   lists as planned; every bench is listed with its command in docs/src/benchmarks.md;
 //! - every crate has a README.md and inherits the workspace lints.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,12 +18,31 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// One workspace member: its package name, directory and examples.
+/// One workspace member: its package name, directory, examples and benches.
 #[derive(Debug)]
 struct Crate {
     package: String,
     dir: PathBuf,
     examples: Vec<(String, PathBuf)>,
+    benches: Vec<(String, PathBuf)>,
+}
+
+/// The targets cargo finds in `dir` (`examples/`, `benches/`): `NAME.rs` and `NAME/main.rs`.
+fn targets(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut found = Vec::new();
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries {
+            let path = entry.expect("target directory entry").path();
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            if path.extension().is_some_and(|e| e == "rs") {
+                found.push((name, path));
+            } else if path.join("main.rs").is_file() {
+                found.push((name, path.join("main.rs")));
+            }
+        }
+    }
+    found.sort();
+    found
 }
 
 fn crates(root: &Path) -> Vec<Crate> {
@@ -41,23 +61,11 @@ fn crates(root: &Path) -> Vec<Crate> {
             .and_then(|rest| rest.strip_suffix('"'))
             .unwrap_or_else(|| panic!("no package name in {}", dir.display()))
             .to_string();
-        let mut examples = Vec::new();
-        if let Ok(entries) = fs::read_dir(dir.join("examples")) {
-            for entry in entries {
-                let path = entry.expect("examples/ entry").path();
-                let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-                if path.extension().is_some_and(|e| e == "rs") {
-                    examples.push((name, path));
-                } else if path.join("main.rs").is_file() {
-                    examples.push((name, path.join("main.rs")));
-                }
-            }
-        }
-        examples.sort();
         found.push(Crate {
             package,
+            examples: targets(&dir.join("examples")),
+            benches: targets(&dir.join("benches")),
             dir,
-            examples,
         });
     }
     found
@@ -178,6 +186,7 @@ struct Command {
     verb: String,
     package: Option<String>,
     example: Option<String>,
+    bench: Option<String>,
 }
 
 /// Finds `cargo run|test|bench ... -p X [--example Y]` in `text`.
@@ -206,6 +215,7 @@ fn cargo_commands(place: &str, text: &str) -> Vec<Command> {
                 verb: verb.to_string(),
                 package: value_of(&["-p", "--package"]),
                 example: value_of(&["--example"]),
+                bench: value_of(&["--bench"]),
             });
         }
     }
@@ -258,13 +268,16 @@ fn docs_name_only_real_packages_and_examples() {
             checked += 1;
             match packages.get(package.as_str()) {
                 Some(krate) => {
-                    if let Some(example) = &command.example
-                        && !krate.examples.iter().any(|(name, _)| name == example)
-                    {
-                        wrong.push(format!(
-                            "{}: package `{package}` has no example `{example}`",
-                            command.place
-                        ));
+                    let named = [("example", &command.example, &krate.examples), ("bench", &command.bench, &krate.benches)];
+                    for (kind, name, targets) in named {
+                        if let Some(name) = name
+                            && !targets.iter().any(|(target, _)| target == name)
+                        {
+                            wrong.push(format!(
+                                "{}: package `{package}` has no {kind} `{name}`",
+                                command.place
+                            ));
+                        }
                     }
                 }
                 None if planned.contains(package) => {}
@@ -291,11 +304,15 @@ fn the_docs_command_check_finds_what_it_should() {
     let found = cargo_commands(
         "x.md",
         "Run `cargo run -p io-models --example select_chat` and `cargo run --release -p loadgen -- idle`.\n\
-         | `cargo bench -p perf-laws` | then cargo xtask list",
+         | `cargo bench -p perf-laws` | then cargo xtask list\n\
+         cargo bench -p io-models --bench c10k -- --quick",
     );
     let summary: Vec<_> = found
         .iter()
-        .map(|c| (c.verb.as_str(), c.package.as_deref(), c.example.as_deref()))
+        .map(|c| {
+            let target = c.example.as_deref().or(c.bench.as_deref());
+            (c.verb.as_str(), c.package.as_deref(), target)
+        })
         .collect();
     assert_eq!(
         summary,
@@ -303,13 +320,38 @@ fn the_docs_command_check_finds_what_it_should() {
             ("run", Some("io-models"), Some("select_chat")),
             ("run", Some("loadgen"), None),
             ("bench", Some("perf-laws"), None),
+            ("bench", Some("io-models"), Some("c10k")),
         ]
     );
+    assert_eq!(found[3].example, None);
     assert_eq!(found[2].place, "x.md:2");
     let planned = planned_chapters(
         "| io-models | `io-models` | IO models | planned |\n| x | `loadgen` | y | ready |",
     );
     assert_eq!(planned.into_iter().collect::<Vec<_>>(), ["io-models"]);
+}
+
+#[test]
+fn every_bench_is_listed_with_its_command_on_the_benchmarks_page() {
+    let root = root();
+    let page = fs::read_to_string(root.join("docs/src/benchmarks.md")).unwrap();
+    let mut missing = Vec::new();
+    let mut benches = 0;
+    for krate in crates(&root) {
+        for (name, _) in &krate.benches {
+            benches += 1;
+            let command = format!("cargo bench -p {} --bench {name}", krate.package);
+            if !page.contains(&command) {
+                missing.push(command);
+            }
+        }
+    }
+    assert!(benches > 0, "no benches/ found in any crate");
+    assert!(
+        missing.is_empty(),
+        "docs/src/benchmarks.md does not list:\n  {}",
+        missing.join("\n  ")
+    );
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! What starting a process costs against the parent's resident memory: fork grows with it,
 //! posix_spawn and threads do not. `cargo bench -p multiprocess --bench spawn`.
 //!
-//! The `spawn_bench` example prints the same comparison as one table (medians from one run);
-//! this bench gives criterion's confidence intervals for each cell.
+//! The `spawn_cost` bench prints the same comparison as one table (medians from one run), with
+//! every method; this bench gives criterion's confidence intervals for each cell.
 
 use std::time::Duration;
 

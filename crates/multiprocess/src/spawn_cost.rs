@@ -5,9 +5,9 @@
 //! about 2 MiB of page-table entries on every fork. `posix_spawn` (glibc: `clone(CLONE_VFORK)`)
 //! shares the parent's memory until the child calls `exec`, so it stays flat; `Command::spawn`
 //! uses it where it can. A thread shares everything and is cheapest of all. [`measure`] times
-//! each way with the parent's resident memory at a chosen size ([`Ballast`]); the
-//! `spawn_bench` example prints the table. [`pool_vs_process_per_task`] shows what that means
-//! for many tiny tasks: a pool forks its workers once.
+//! each way with the parent's resident memory at a chosen size ([`Ballast`]); `cargo bench -p
+//! multiprocess --bench spawn_cost` prints the table. [`pool_vs_process_per_task`] shows what
+//! that means for many tiny tasks: a pool forks its workers once.
 
 use std::fmt;
 use std::io;
@@ -94,9 +94,7 @@ pub fn resident_mib() -> io::Result<u64> {
 
 /// The median time of one start-and-wait by `method`, over `iterations` runs.
 pub fn measure(method: Method, iterations: usize) -> io::Result<Duration> {
-    let mut times = Vec::with_capacity(iterations);
-    for _ in 0..iterations.max(1) {
-        let start = Instant::now();
+    let times = benchkit::time_runs(iterations, || {
         let outcome = match method {
             Method::ForkExit => spawn::wait_for(spawn::fork_run(|| 0)?)?,
             Method::ForkExec => spawn::fork_exec_wait("true", &[])?,
@@ -109,13 +107,13 @@ pub fn measure(method: Method, iterations: usize) -> io::Result<Duration> {
                 spawn::Outcome::Exited(0)
             }
         };
-        times.push(start.elapsed());
-        if !outcome.success() {
-            return Err(io::Error::other(format!("{method}: the child {outcome}")));
+        if outcome.success() {
+            Ok(())
+        } else {
+            Err(io::Error::other(format!("{method}: the child {outcome}")))
         }
-    }
-    times.sort();
-    Ok(times[times.len() / 2])
+    })?;
+    Ok(benchkit::Spread::of_durations(&times).median_duration())
 }
 
 /// Times for `tasks` tiny tasks (squaring a number): through a pool of `workers`, and with one

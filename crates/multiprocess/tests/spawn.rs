@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use harness::ExampleProcess;
 use multiprocess::spawn::{self, EXEC_FAILED, Outcome};
+use multiprocess::spawn_cost::{self, Method};
 use nix::sys::signal::Signal;
 
 #[test]
@@ -83,21 +84,14 @@ fn fork_wait_example_reports_each_way() {
 }
 
 #[test]
-fn spawn_bench_example_runs_quickly_and_prints_both_tables() {
+fn spawn_cost_measures_every_method_and_the_pool_quickly() {
     let _lock = harness::process_lock();
-    let mut run = ExampleProcess::spawn("spawn_bench", &["--quick"]).unwrap();
-    let mut lines = Vec::new();
-    while let Ok(line) = run.read_line() {
-        lines.push(line);
+    for method in Method::ALL {
+        // Each run is checked: a child that did not exit 0 is an error, not a time.
+        let median = spawn_cost::measure(method, 3).unwrap();
+        assert!(median > Duration::ZERO, "{method}");
     }
-    run.expect_success().unwrap();
-    let text = lines.join("\n");
-    for row in [
-        "| fork + _exit + wait |",
-        "| posix_spawn true + wait |",
-        "| thread::spawn + join |",
-        "| total time |",
-    ] {
-        assert!(text.contains(row), "missing {row} in:\n{text}");
-    }
+    // The pool's answers and the per-task processes' answers are checked inside.
+    let (pooled, per_task) = spawn_cost::pool_vs_process_per_task(20, 2).unwrap();
+    assert!(pooled > Duration::ZERO && per_task > Duration::ZERO);
 }

@@ -19,9 +19,10 @@
 
 use std::io;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use benchkit::Worker;
 
 /// The kind of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +88,8 @@ pub fn with_threads(kind: Kind, workers: usize, total: u64) -> Duration {
 }
 
 /// Runs `total` units of `kind` in `workers` processes, each `program --worker <kind> --units
-/// N`; the wall-clock time, start-up included.
+/// N`; the wall-clock time, start-up included. A worker that fails is an error, and every other
+/// worker is still waited for (a `benchkit::Worker` reaps on drop), so none is left a zombie.
 pub fn with_processes(
     program: &Path,
     kind: Kind,
@@ -98,19 +100,12 @@ pub fn with_processes(
     let children = split(total, workers)
         .into_iter()
         .map(|units| {
-            Command::new(program)
-                .args(["--worker", kind.name(), "--units", &units.to_string()])
-                .stdout(Stdio::null())
-                .spawn()
+            let units = units.to_string();
+            Worker::start_program(program, ["--worker", kind.name(), "--units", &units])
         })
         .collect::<io::Result<Vec<_>>>()?;
-    for mut child in children {
-        let status = child.wait()?;
-        if !status.success() {
-            return Err(io::Error::other(format!(
-                "a worker process ended with {status}"
-            )));
-        }
+    for child in children {
+        child.finish()?;
     }
     Ok(start.elapsed())
 }

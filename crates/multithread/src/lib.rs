@@ -6,6 +6,7 @@
 //! | --- | --- |
 //! | [`basics`] | `thread::spawn` and `join`, `thread::scope` (borrowing without `Arc`), `Builder`, `thread_local!`, `park`/`unpark` |
 //! | [`pool`] | the workspace's thread pool: fixed workers, a bounded queue with back-pressure, panics contained, graceful shutdown |
+//! | [`pool_speed`] | what the pool is for, measured: many tiny tasks through it, through `threadpool`, and with a thread each |
 //! | [`per_thread_server`] | thread-per-connection and pool-backed echo servers; what client N+1 of a pool of N gets |
 //! | [`producer_consumer`] | producers and consumers over a bounded channel; every item consumed exactly once |
 //! | [`ticket_office`] | the course's ticket office: 500 tickets sold strictly in order by 10 windows |
@@ -22,5 +23,6 @@ pub mod ftp;
 pub mod memory;
 pub mod per_thread_server;
 pub mod pool;
+pub mod pool_speed;
 pub mod producer_consumer;
 pub mod ticket_office;

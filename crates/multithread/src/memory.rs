@@ -12,11 +12,12 @@
 //! The pitfall: `VmRSS` of a process with 1,000 threads counts their stacks once, in that
 //! process; summing `VmRSS` over 1,000 processes counts the shared libraries 1,000 times.
 
-use std::io::{self, BufRead, BufReader};
+use std::io;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Barrier};
 use std::thread;
+
+use benchkit::Worker;
 
 /// A `kB` field (`VmRSS:`, `Rss:`, `Pss:`) of a `/proc` file, in KiB.
 pub fn proc_kib(path: &str, field: &str) -> io::Result<u64> {
@@ -56,48 +57,31 @@ pub fn idle_threads(count: usize) -> io::Result<(u64, u64)> {
 }
 
 /// Average RSS and PSS (KiB) of `count` idle processes, each `program --idle`, which prints
-/// `ready` and waits for its stdin to close.
+/// `ready` and waits for its stdin to close. Every child is reaped, on error too (a
+/// `benchkit::Worker` closes its stdin and waits for it on drop).
 pub fn idle_processes(program: &Path, count: usize) -> io::Result<(u64, u64)> {
-    let mut children: Vec<Child> = Vec::with_capacity(count);
-    let mut measured = Ok((0, 0));
+    let mut children = Vec::with_capacity(count);
     for _ in 0..count {
-        match start_idle(program) {
-            Ok(child) => children.push(child),
-            Err(e) => {
-                measured = Err(e);
-                break;
-            }
-        }
+        children.push(start_idle(program)?);
     }
-    if measured.is_ok() {
-        measured = children.iter().try_fold((0, 0), |(rss, pss), child| {
-            let rollup = format!("/proc/{}/smaps_rollup", child.id());
-            Ok::<_, io::Error>((
-                rss + proc_kib(&rollup, "Rss:")?,
-                pss + proc_kib(&rollup, "Pss:")?,
-            ))
-        });
-    }
-    for mut child in children {
-        drop(child.stdin.take()); // EOF: the child ends
-        let _ = child.wait();
-    }
+    let measured = children.iter().try_fold((0, 0), |(rss, pss), child| {
+        let rollup = format!("/proc/{}/smaps_rollup", child.pid());
+        Ok::<_, io::Error>((
+            rss + proc_kib(&rollup, "Rss:")?,
+            pss + proc_kib(&rollup, "Pss:")?,
+        ))
+    });
+    children.iter_mut().for_each(Worker::close_stdin); // EOF to all first: they end together
+    drop(children);
     let (rss, pss) = measured?;
     let n = count.max(1) as u64;
     Ok((rss / n, pss / n))
 }
 
-fn start_idle(program: &Path) -> io::Result<Child> {
-    let mut child = Command::new(program)
-        .arg("--idle")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line)?;
-    if line.trim() != "ready" {
-        let _ = child.kill();
-        let _ = child.wait();
+fn start_idle(program: &Path) -> io::Result<Worker> {
+    let mut child = Worker::start_program(program, ["--idle"])?;
+    let line = child.read_line()?;
+    if line != "ready" {
         return Err(io::Error::other(format!("an idle child said {line:?}")));
     }
     Ok(child)

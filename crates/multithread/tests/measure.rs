@@ -13,6 +13,23 @@ fn work_is_split_evenly_and_cpu_work_is_deterministic() {
 }
 
 #[test]
+fn worker_processes_that_fail_are_all_reaped() {
+    let _lock = harness::process_lock(); // counts this process's zombie children
+    let dir = tempfile::tempdir().unwrap();
+    let failing = dir.path().join("failing-worker");
+    std::fs::write(&failing, "#!/bin/sh\nexit 1\n").unwrap();
+    std::fs::set_permissions(
+        &failing,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let error = cpu_vs_io::with_processes(&failing, Kind::Io, 4, 4).unwrap_err();
+    assert!(error.to_string().contains("exit status: 1"), "{error}");
+    // The first failure must not leave the other three unwaited: no zombie stays.
+    harness::leaks::expect_no_zombies(std::time::Duration::from_secs(2)).unwrap();
+}
+
+#[test]
 fn cpu_vs_io_example_prints_a_row_per_kind_and_worker_count() {
     let mut example = ExampleProcess::spawn(
         "cpu_vs_io",

@@ -1,6 +1,6 @@
 //! Lesson `pool`: every job runs once, on several workers at once; a panic is contained and
 //! its worker replaced; dropping the pool drains the queue; a full queue blocks the submitter.
-//! And the `pool_bench` example, small.
+//! And `pool_speed` (the pool bench's measurement), small.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,7 +9,6 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use harness::ExampleProcess;
 use harness::time::{STEP, scaled};
 use multithread::pool::{JobError, SubmitError, ThreadPool};
 
@@ -138,18 +137,26 @@ fn pool_bounded_queue_blocks_the_submitter_until_a_worker_takes_a_job() {
 }
 
 #[test]
-fn pool_bench_example_compares_the_three_ways() {
-    let mut bench =
-        ExampleProcess::spawn("pool_bench", &["--tasks", "20000", "--spawn-tasks", "500"]).unwrap();
-    let header = bench.read_line().unwrap();
-    assert!(header.starts_with("tasks"), "{header}");
-    let rows: Vec<String> = (0..3).map(|_| bench.read_line().unwrap()).collect();
-    bench.expect_success().unwrap();
-    for (row, way) in rows
-        .iter()
-        .zip(["own pool", "threadpool", "spawn per task"])
-    {
-        assert!(row.contains(way) && row.ends_with('x'), "{row}");
-    }
-    assert!(rows[1].ends_with("1.00x"), "{}", rows[1]);
+fn pool_speed_runs_every_task_of_the_three_ways() {
+    let plan = multithread::pool_speed::Plan {
+        tasks: 20_000,
+        spawn_tasks: 500,
+        workers: 2,
+        queue: 64,
+    };
+    // `compare` fails if a way lost a task, so Ok means every task ran, each way.
+    let runs = multithread::pool_speed::compare(plan).unwrap();
+    let summary: Vec<(&str, u64)> = runs.iter().map(|r| (r.way, r.tasks)).collect();
+    assert_eq!(
+        summary,
+        [
+            ("own pool", 20_000),
+            ("threadpool", 20_000),
+            ("spawn per task", 500)
+        ]
+    );
+    assert!(
+        runs.iter()
+            .all(|r| r.took > Duration::ZERO && r.tasks_per_sec().is_finite())
+    );
 }

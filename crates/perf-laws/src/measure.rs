@@ -19,34 +19,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use nix::sys::resource::{UsageWho, getrusage};
 
-/// Median, minimum and maximum of a set of timings, in seconds.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct Spread {
-    pub median: f64,
-    pub min: f64,
-    pub max: f64,
-}
-
-impl Spread {
-    /// The spread of `values` (which must not be empty). An even count takes the mean of the
-    /// two middle values as the median.
-    pub fn of(values: &[f64]) -> Spread {
-        assert!(!values.is_empty(), "the spread of no values");
-        let mut sorted = values.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let mid = sorted.len() / 2;
-        let median = if sorted.len() % 2 == 1 {
-            sorted[mid]
-        } else {
-            (sorted[mid - 1] + sorted[mid]) / 2.0
-        };
-        Spread {
-            median,
-            min: sorted[0],
-            max: sorted[sorted.len() - 1],
-        }
-    }
-}
+/// Median, minimum and maximum of a set of timings, in seconds: the workspace's one summary of
+/// repeated runs (`benchkit`, which every bench uses too).
+pub use benchkit::Spread;
 
 /// The timings of one configuration.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -113,14 +88,6 @@ pub fn measure(plan: Plan, mut job: impl FnMut() -> Result<u64>) -> Result<Sampl
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn spread_takes_the_middle_and_the_extremes() {
-        let odd = Spread::of(&[3.0, 1.0, 100.0, 2.0, 4.0]);
-        assert_eq!((odd.median, odd.min, odd.max), (3.0, 1.0, 100.0));
-        let even = Spread::of(&[4.0, 1.0, 3.0, 2.0]);
-        assert_eq!((even.median, even.min, even.max), (2.5, 1.0, 4.0));
-    }
 
     #[test]
     fn measure_runs_warmups_untimed_then_the_timed_repetitions() {
