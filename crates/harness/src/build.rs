@@ -108,11 +108,11 @@ fn fresh_example(name: &str) -> Result<PathBuf> {
     let build = BuildDir::of_test_binary(&exe)?;
     let path = build.profile_path().join("examples").join(name);
     let workspace = Workspace::find()?;
-    if !is_stale(&path, &workspace.sources()) {
+    let (owner, features) = workspace.owner_of(name)?;
+    if !is_stale(&path, &workspace.sources_of(&owner)) {
         return Ok(path);
     }
-    let owner = workspace.owner_of(name)?;
-    build_example(&build, &workspace.root, &owner, name)?;
+    build_example(&build, &workspace.root, &owner, name, &features)?;
     if path.is_file() {
         Ok(path)
     } else {
@@ -139,13 +139,25 @@ pub fn is_stale(binary: &Path, sources: &[PathBuf]) -> bool {
     })
 }
 
-/// `cargo build -p <owner> --example <name>` into `build`'s directory; cargo's errors on failure.
-fn build_example(build: &BuildDir, root: &Path, owner: &str, name: &str) -> Result<()> {
+/// `cargo build -p <owner> --example <name>` (with the example's required features) into
+/// `build`'s directory; cargo's errors on failure.
+fn build_example(
+    build: &BuildDir,
+    root: &Path,
+    owner: &str,
+    name: &str,
+    features: &[String],
+) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    command
         .current_dir(root)
         .env("CARGO_TARGET_DIR", &build.target_dir)
-        .args(["build", "--quiet", "-p", owner, "--example", name])
+        .args(["build", "--quiet", "-p", owner, "--example", name]);
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
+    }
+    let output = command
         .args(build.cargo_args())
         .output()
         .map_err(|e| Error::new(format!("running cargo to build example `{name}`"), e))?;
@@ -158,8 +170,9 @@ fn build_example(build: &BuildDir, root: &Path, owner: &str, name: &str) -> Resu
     ))
 }
 
-/// A package's name, directory and example names.
-type Package = (String, PathBuf, Vec<String>);
+/// A package's name, directory, examples (name, required features), and the workspace packages
+/// it depends on (by path).
+type Package = (String, PathBuf, Vec<(String, Vec<String>)>, Vec<String>);
 
 /// The workspace the running test belongs to, as `cargo metadata` describes it.
 #[derive(Debug)]
@@ -183,11 +196,14 @@ impl Workspace {
         }
     }
 
-    fn owner_of(&self, example: &str) -> Result<String> {
+    /// The package that has `example`, and the features the example requires.
+    fn owner_of(&self, example: &str) -> Result<(String, Vec<String>)> {
         self.packages
             .iter()
-            .find(|(_, _, examples)| examples.iter().any(|e| e == example))
-            .map(|(name, _, _)| name.clone())
+            .find_map(|(name, _, examples, _)| {
+                let (_, features) = examples.iter().find(|(e, _)| e == example)?;
+                Some((name.clone(), features.clone()))
+            })
             .ok_or_else(|| {
                 Error::new(
                     format!("finding example `{example}`"),
@@ -196,11 +212,25 @@ impl Workspace {
             })
     }
 
-    /// Every file whose change can change an example: manifests, the lock file, and each
-    /// package's `src/`, `examples/` and `build.rs`.
-    fn sources(&self) -> Vec<PathBuf> {
+    /// Every file whose change can change an example of `owner`: the workspace manifest and
+    /// lock file, and the manifest, `src/`, `examples/` and `build.rs` of `owner` and of every
+    /// workspace package it depends on (an edit elsewhere does not make its examples stale).
+    fn sources_of(&self, owner: &str) -> Vec<PathBuf> {
+        let mut needed = vec![owner.to_string()];
+        let mut i = 0;
+        while let Some(name) = needed.get(i).cloned() {
+            i += 1;
+            if let Some((_, _, _, deps)) = self.packages.iter().find(|p| p.0 == name) {
+                for dep in deps {
+                    if !needed.contains(dep) {
+                        needed.push(dep.clone());
+                    }
+                }
+            }
+        }
         let mut files = vec![self.root.join("Cargo.toml"), self.root.join("Cargo.lock")];
-        for (_, dir, _) in &self.packages {
+        let packages = self.packages.iter().filter(|p| needed.contains(&p.0));
+        for (_, dir, _, _) in packages {
             files.push(dir.join("Cargo.toml"));
             files.push(dir.join("build.rs"));
             for sub in ["src", "examples"] {
@@ -251,9 +281,24 @@ fn package_of(package: &serde_json::Value) -> Package {
                 .as_array()
                 .is_some_and(|k| k.iter().any(|k| k == "example"))
         })
-        .filter_map(|t| t["name"].as_str().map(str::to_string))
+        .filter_map(|t| {
+            let features = t["required-features"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.as_str().map(str::to_string))
+                .collect();
+            Some((t["name"].as_str()?.to_string(), features))
+        })
         .collect();
-    (name, dir, examples)
+    let path_deps = package["dependencies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["path"].is_string()) // examples may use dev-dependencies too
+        .filter_map(|d| d["name"].as_str().map(str::to_string))
+        .collect();
+    (name, dir, examples, path_deps)
 }
 
 /// The newest modification time among `files` (for tests and diagnostics).
