@@ -84,7 +84,7 @@ fn two_lockers(swap: bool) {
 }
 
 #[test]
-fn futex_mutex_loom_finds_the_lost_wake_up_of_load_then_store() {
+fn loom_unlock_by_load_then_store_loses_a_wake_up() {
     let found = panic::catch_unwind(AssertUnwindSafe(|| two_lockers(false)));
     let message = match found {
         Ok(()) => panic!("loom found no lost wake-up in load-then-store"),
@@ -94,6 +94,6 @@ fn futex_mutex_loom_finds_the_lost_wake_up_of_load_then_store() {
 }
 
 #[test]
-fn futex_mutex_loom_proves_swap_loses_no_wake_up() {
+fn loom_unlock_by_swap_loses_no_wake_up() {
     two_lockers(true);
 }
