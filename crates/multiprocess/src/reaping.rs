@@ -81,6 +81,26 @@ impl Reaper {
 
     /// Empties the self-pipe, then reaps every child that has exited. Returns them.
     pub fn reap(&self) -> io::Result<Vec<Reaped>> {
+        self.drain()?;
+        // Drain first, reap second: a child dying in between leaves a byte for next time.
+        reap_exited()
+    }
+
+    /// Reaps `child` alone, if it has exited — for a program with one child, which need not
+    /// loop over every child. Drains the wake-ups first, like [`reap`](Reaper::reap).
+    pub fn reap_child(&self, child: Pid) -> io::Result<Option<Outcome>> {
+        self.drain()?;
+        loop {
+            return match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
+                Ok(status) => Ok(Outcome::from_status(status)),
+                Err(Errno::EINTR) => continue,
+                Err(e) => Err(e.into()),
+            };
+        }
+    }
+
+    /// Empties the self-pipe, so its descriptor is readable again only after the next SIGCHLD.
+    fn drain(&self) -> io::Result<()> {
         let mut buf = [0u8; 64];
         loop {
             match (&self.wakeups).read(&mut buf) {
@@ -91,8 +111,7 @@ impl Reaper {
                 Err(e) => return Err(e),
             }
         }
-        // Drain first, reap second: a child dying in between leaves a byte for next time.
-        reap_exited()
+        Ok(())
     }
 }
 

@@ -201,11 +201,7 @@ impl Parent<'_> {
 
     /// How the child ended, if it has (reaping it).
     fn child_reaped(&self) -> io::Result<Option<Outcome>> {
-        let reaped = self.reaper.reap()?;
-        Ok(reaped
-            .into_iter()
-            .find(|(pid, _)| *pid == self.child)
-            .map(|(_, outcome)| outcome))
+        self.reaper.reap_child(self.child)
     }
 }
 
