@@ -129,14 +129,14 @@ fn is_timeout(e: &io::Error) -> bool {
 
 /// A client that reset, closed or stopped reading ends its connection, not the server.
 fn peer_gone(e: io::Error) -> io::Result<()> {
-    match e.kind() {
-        ErrorKind::ConnectionReset
-        | ErrorKind::BrokenPipe
-        | ErrorKind::ConnectionAborted
-        | ErrorKind::UnexpectedEof
-        | ErrorKind::WouldBlock
-        | ErrorKind::TimedOut => Ok(()),
-        _ => Err(e),
+    let stopped_reading = matches!(
+        e.kind(),
+        ErrorKind::UnexpectedEof | ErrorKind::WouldBlock | ErrorKind::TimedOut
+    );
+    if netkit::conn::is_peer_gone(&e) || stopped_reading {
+        Ok(())
+    } else {
+        Err(e)
     }
 }
 

@@ -191,11 +191,10 @@ impl HttpConn {
     /// The client vanished or cannot be written to: end this connection only.
     fn gone(&mut self, e: io::Error) -> io::Result<()> {
         self.phase = Phase::Finished;
-        match e.kind() {
-            ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::ConnectionAborted => {
-                Ok(())
-            }
-            _ => Err(e),
+        if netkit::conn::is_peer_gone(&e) {
+            Ok(())
+        } else {
+            Err(e)
         }
     }
 }

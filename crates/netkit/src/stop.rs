@@ -105,8 +105,19 @@ impl Stop {
     /// Blocks until `fd` is readable, the stop is requested, or `timeout` passes (`None`: no
     /// timeout). A signal interrupting the wait counts as a time-out, so the caller looks again.
     pub fn wait_readable(&self, fd: BorrowedFd<'_>, timeout: Option<Duration>) -> io::Result<Wake> {
+        self.wait_ready(fd, PollFlags::POLLIN, timeout)
+    }
+
+    /// [`wait_readable`](Stop::wait_readable) for any `poll(2)` events of `fd` (`POLLOUT`: a
+    /// non-blocking `connect` finished).
+    pub fn wait_ready(
+        &self,
+        fd: BorrowedFd<'_>,
+        events: PollFlags,
+        timeout: Option<Duration>,
+    ) -> io::Result<Wake> {
         let mut fds = [
-            PollFd::new(fd, PollFlags::POLLIN),
+            PollFd::new(fd, events),
             PollFd::new(self.fd(), PollFlags::POLLIN),
         ];
         match poll(&mut fds, poll_timeout(timeout)) {

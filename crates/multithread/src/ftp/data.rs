@@ -32,8 +32,9 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use netkit::Stop;
+use netkit::stop::Wake;
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::PollFlags;
 use nix::sys::socket::{
     AddressFamily, SockFlag, SockType, SockaddrStorage, connect, getsockopt, socket, sockopt,
 };
@@ -186,16 +187,7 @@ fn wait_for(
         if left.is_zero() {
             return Err(io::Error::new(io::ErrorKind::TimedOut, what));
         }
-        let mut fds = [
-            PollFd::new(fd, events),
-            PollFd::new(stop.fd(), PollFlags::POLLIN),
-        ];
-        let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
-        match poll(&mut fds, timeout) {
-            Ok(_) | Err(Errno::EINTR) => {}
-            Err(e) => return Err(e.into()),
-        }
-        if fds[0].revents().is_some_and(|r| !r.is_empty()) && !stop.is_stopped() {
+        if stop.wait_ready(fd, events, Some(left))? == Wake::Ready {
             return Ok(());
         }
     }

@@ -71,18 +71,11 @@ pub struct Session<'a> {
 
 /// Serves one control connection to its end.
 pub fn serve(control: TcpStream, config: &Config, connections: &Arc<Connections>, stop: &Stop) {
-    match run(control, config, connections, stop) {
-        Ok(()) => {}
-        // A client that hangs up without QUIT is the client's business.
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::BrokenPipe
-                    | io::ErrorKind::ConnectionReset
-                    | io::ErrorKind::NotConnected
-            ) => {}
-        Err(e) => eprintln!("ftp: session ended: {e}"),
-    }
+    // A client that hangs up without QUIT is the client's business: not logged.
+    crate::per_thread_server::report(
+        "ftp: session ended",
+        run(control, config, connections, stop),
+    );
 }
 
 fn run(
