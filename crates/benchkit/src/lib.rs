@@ -25,7 +25,7 @@ pub mod worker;
 
 pub use args::{BenchArgs, PinArgs};
 pub use machine::Machine;
-pub use pin::{Pinned, pin_to};
+pub use pin::{Pinned, pin_to, usable_cpus};
 pub use plot::{Axis, Chart, Marker, Series};
 pub use stats::{Spread, percentile, time_runs};
 pub use table::Table;

@@ -30,9 +30,8 @@ use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 use std::time::{Duration, Instant};
 
 use multiprocess::spawn;
-use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
 use nix::time::ClockId;
-use nix::unistd::{Pid, getpid};
+use nix::unistd::getpid;
 
 use crate::fifo::{Fifo, open_reader, open_writer};
 use crate::mqueue::{Limits, MessageQueue};
@@ -283,13 +282,22 @@ fn between_processes(
     mode: Mode,
 ) -> io::Result<Duration> {
     let (mut parent, mut child_end) = endpoints(mechanism, size)?;
-    let pinned = Pinned::to(0);
+    // Decided here, before pinning: the child inherits the parent's one CPU.
+    let two_cpus = benchkit::usable_cpus() >= 2;
+    let pinned = if two_cpus {
+        Some(benchkit::pin_to(0)?)
+    } else {
+        None
+    };
     let parent_pid = getpid();
     let child = spawn::fork_run(move || {
         if crate::die_with_parent(parent_pid).is_err() {
             return 1;
         }
-        let _pinned = Pinned::to(1);
+        let _pinned = match two_cpus.then(|| benchkit::pin_to(1)).transpose() {
+            Ok(pinned) => pinned,
+            Err(_) => return 1,
+        };
         match child_side(child_end.as_mut(), size, count, mode) {
             Ok(()) => 0,
             Err(_) => 1,
@@ -305,36 +313,6 @@ fn between_processes(
         )));
     }
     timed
-}
-
-/// This thread pinned to one CPU until dropped (then its old affinity is back); does nothing
-/// on a machine with fewer than two CPUs the thread may use.
-struct Pinned(Option<CpuSet>);
-
-impl Pinned {
-    fn to(cpu: usize) -> Pinned {
-        let me = Pid::from_raw(0);
-        let Ok(before) = sched_getaffinity(me) else {
-            return Pinned(None);
-        };
-        let usable = (0..CpuSet::count()).filter(|&c| before.is_set(c).unwrap_or(false));
-        if usable.count() < 2 {
-            return Pinned(None);
-        }
-        let mut only = CpuSet::new();
-        if only.set(cpu).is_err() || sched_setaffinity(me, &only).is_err() {
-            return Pinned(None);
-        }
-        Pinned(Some(before))
-    }
-}
-
-impl Drop for Pinned {
-    fn drop(&mut self) {
-        if let Some(before) = &self.0 {
-            let _ = sched_setaffinity(Pid::from_raw(0), before);
-        }
-    }
 }
 
 fn parent_side(

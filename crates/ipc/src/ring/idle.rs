@@ -5,10 +5,16 @@
 //! and about to answer: then the answer comes within a microsecond, and no system call is made.
 //! On a busy machine the other side is often *not* running — it waits for a CPU behind other
 //! programs — and every microsecond spent spinning is taken from the programs that are, this
-//! side's own peer among them. So step 2 adapts, as glibc's adaptive mutexes do: a side that
-//! was answered while it spun spins twice as long next time (up to [`MAX_SPIN`]); a side that
-//! had to sleep spins half as long (down to [`MIN_SPIN`]). Step 1 spins a fixed
-//! [`SPIN_YIELD_SPIN`], then yields in a loop — it has nothing better to do.
+//! side's own peer among them. So step 2 learns how long its waits last, as glibc's adaptive
+//! mutexes learn how long a lock is held: it keeps a running average of its waits, and spins
+//! twice that average when the average is short (an answer is likely within the spin), and only
+//! [`MIN_SPIN`] when waits are long (spinning would only burn the CPU before the same sleep).
+//!
+//! The pitfall is a rule that learns only from its own spins — "spun and was answered: spin
+//! longer; slept: spin shorter". A side whose spin starts shorter than the other side's answer
+//! always sleeps, so it only ever shortens its spin, and never learns that a slightly longer one
+//! would have been answered: a ping-pong then pays a wake-up per message.
+//! Step 1 spins a fixed [`SPIN_YIELD_SPIN`], then yields in a loop — it has nothing better to do.
 
 use std::cell::Cell;
 use std::io;
@@ -21,22 +27,33 @@ use super::futex::{self, SharedFutex};
 pub const SPIN_YIELD_SPIN: Duration = Duration::from_micros(50);
 /// Step 2's shortest spin before sleeping.
 pub const MIN_SPIN: Duration = Duration::from_nanos(500);
-/// Step 2's longest spin before sleeping.
+/// Step 2's longest spin before sleeping: a wait that usually lasts longer than this is
+/// spent asleep.
 pub const MAX_SPIN: Duration = Duration::from_micros(50);
 
 /// What one side of a ring (in this process) keeps from one wait to the next.
 #[derive(Debug)]
 pub(super) struct History {
-    /// How long step 2 spins before it sleeps.
-    spin: Cell<Duration>,
+    /// The running average of this side's waits (each new wait weighs 1/4).
+    typical: Cell<Duration>,
     /// How many times this side went to sleep on its futex.
     pub(super) sleeps: Cell<u64>,
 }
 
 impl History {
+    /// How long step 2 spins before it sleeps: twice the typical wait if that is short.
+    fn spin(&self) -> Duration {
+        let twice = self.typical.get() * 2;
+        if twice <= MAX_SPIN {
+            twice.max(MIN_SPIN)
+        } else {
+            MIN_SPIN
+        }
+    }
+
     pub(super) fn new() -> History {
         History {
-            spin: Cell::new(MIN_SPIN),
+            typical: Cell::new(Duration::ZERO),
             sleeps: Cell::new(0),
         }
     }
@@ -49,8 +66,6 @@ pub(super) struct Idle<'a> {
     history: &'a History,
     /// When the spinning started, if this side is waiting.
     spinning: Option<Instant>,
-    /// Whether it slept (or yielded) since it started waiting.
-    slept: bool,
     /// When the spinning ended: the patience counts from there.
     since: Option<Instant>,
 }
@@ -62,22 +77,16 @@ impl<'a> Idle<'a> {
             patience,
             history,
             spinning: None,
-            slept: false,
             since: None,
         }
     }
 
-    /// The other side moved: adapt the spin if this side had waited, and start afresh.
+    /// The other side moved: learn from how long this side waited, and start afresh.
     pub(super) fn progressed(&mut self) {
-        if self.spinning.take().is_some() {
-            let spin = &self.history.spin;
-            spin.set(if self.slept {
-                (spin.get() / 2).max(MIN_SPIN)
-            } else {
-                (spin.get() * 2).min(MAX_SPIN)
-            });
+        if let Some(spinning) = self.spinning.take() {
+            let typical = &self.history.typical;
+            typical.set(typical.get() * 3 / 4 + spinning.elapsed() / 4);
         }
-        self.slept = false;
         self.since = None;
     }
 
@@ -91,7 +100,7 @@ impl<'a> Idle<'a> {
         let spinning = *self.spinning.get_or_insert_with(Instant::now);
         let spin = match self.strategy {
             WaitStrategy::SpinYield => SPIN_YIELD_SPIN,
-            WaitStrategy::Futex => self.history.spin.get(),
+            WaitStrategy::Futex => self.history.spin(),
         };
         if spinning.elapsed() < spin {
             std::hint::spin_loop();
@@ -102,7 +111,6 @@ impl<'a> Idle<'a> {
         if left.is_zero() {
             return Err(io::Error::new(io::ErrorKind::TimedOut, why.to_string()));
         }
-        self.slept = true;
         match self.strategy {
             // On two cores the other side may need this one: give it up, and come back.
             WaitStrategy::SpinYield => std::thread::yield_now(),
