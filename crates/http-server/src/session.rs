@@ -17,9 +17,11 @@
 //! **The pitfall.** A server that answers a request and then parses its body as the next
 //! request can be made to answer requests nobody sent (the smuggling of [`crate::framing`]).
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::access_log;
 use crate::framing::BodyLength;
 use crate::request::{HeadParser, Progress, RequestHead};
 use crate::resolve::Root;
@@ -56,6 +58,8 @@ pub struct Session {
     discard: u64,
     /// Set once a response that closes the connection has been handed out.
     finished: bool,
+    /// The client, when each response is written to the [access log](crate::access_log).
+    logged_for: Option<IpAddr>,
 }
 
 impl Session {
@@ -73,6 +77,20 @@ impl Session {
             input: Vec::new(),
             discard: 0,
             finished: false,
+            logged_for: None,
+        }
+    }
+
+    /// The same session, writing an access-log line for each response it hands out.
+    pub fn logged_for(mut self, client: IpAddr) -> Session {
+        self.logged_for = Some(client);
+        self
+    }
+
+    /// Writes the access-log line of `response`, if this session logs.
+    fn log(&self, request: Option<&RequestHead>, response: &Response, now: SystemTime) {
+        if let Some(client) = self.logged_for {
+            access_log::write(&access_log::line(client, request, response, now));
         }
     }
 
@@ -113,12 +131,15 @@ impl Session {
                 self.parser = HeadParser::new();
                 let response = self.answer(&head, now);
                 self.finished = response.close;
+                self.log(Some(&head), &response, now);
                 Next::Send(response)
             }
             Err(error) => {
                 self.finished = true;
                 let reply = Reply::closing(now);
-                Next::Send(reply.error(error.status, error.reason, vec![]))
+                let response = reply.error(error.status, error.reason, vec![]);
+                self.log(None, &response, now);
+                Next::Send(response)
             }
         }
     }
@@ -128,14 +149,18 @@ impl Session {
     pub fn timed_out(&mut self, now: SystemTime) -> Option<Response> {
         let mid_request = self.mid_request();
         self.finished = true;
-        mid_request.then(|| {
+        let response = mid_request.then(|| {
             let reply = Reply::closing(now);
             reply.error(
                 Status::RequestTimeout,
                 "the request did not arrive in time",
                 vec![],
             )
-        })
+        });
+        if let Some(response) = &response {
+            self.log(None, response, now);
+        }
+        response
     }
 
     /// Answers a complete head, deciding what happens to its body first.
