@@ -36,6 +36,9 @@ struct Args {
     /// its own SO_REUSEPORT listener and event loop (default 1).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     workers: Option<u32>,
+    /// Connections served at once (per process); more are answered 503 and closed.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    max_connections: usize,
     /// No access log.
     #[arg(long)]
     quiet: bool,
@@ -53,10 +56,23 @@ fn main() -> Result<(), Failure> {
         limits: Limits::default(),
         access_log: !args.quiet,
         workers: args.workers.unwrap_or(4) as usize,
+        max_connections: args.max_connections,
     };
+    // One connection is one descriptor: take all the kernel allows (`ulimit -Hn`).
+    if let Err(e) = workers::raise_fd_limit() {
+        eprintln!("http_server: could not raise the open-file limit: {e}");
+    }
     if args.model == Model::Epoll && args.workers.is_some_and(|n| n > 1) && !args.worker {
         let root = args.root.to_string_lossy().into_owned();
-        let mut forwarded = vec!["--model", "epoll", "--root", &root];
+        let max = args.max_connections.to_string();
+        let mut forwarded = vec![
+            "--model",
+            "epoll",
+            "--root",
+            &root,
+            "--max-connections",
+            &max,
+        ];
         if args.quiet {
             forwarded.push("--quiet");
         }

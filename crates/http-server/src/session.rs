@@ -19,6 +19,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
 
 use crate::access_log;
@@ -60,6 +61,27 @@ pub struct Session {
     finished: bool,
     /// The client, when each response is written to the [access log](crate::access_log).
     logged_for: Option<IpAddr>,
+    /// This connection's place in a server's count of open connections, given back on drop.
+    _ticket: Option<Ticket>,
+}
+
+/// One open connection counted against a server's bound: the count goes down when the ticket
+/// (kept in the connection's session) is dropped, however the connection ends.
+#[derive(Debug)]
+pub struct Ticket(Arc<AtomicUsize>);
+
+impl Ticket {
+    /// Counts one more open connection in `open`.
+    pub fn take(open: &Arc<AtomicUsize>) -> Ticket {
+        open.fetch_add(1, Ordering::Relaxed);
+        Ticket(Arc::clone(open))
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Session {
@@ -78,7 +100,14 @@ impl Session {
             discard: 0,
             finished: false,
             logged_for: None,
+            _ticket: None,
         }
+    }
+
+    /// The same session, holding `ticket` until the connection ends.
+    pub fn counted(mut self, ticket: Ticket) -> Session {
+        self._ticket = Some(ticket);
+        self
     }
 
     /// The same session, writing an access-log line for each response it hands out.

@@ -6,9 +6,10 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 
+use harness::http::client::get;
 use harness::http::{self, Fixture};
 use harness::time::STEP;
-use harness::{ExampleProcess, Result};
+use harness::{Conn, Deadline, ExampleProcess, Result};
 use http_server::Model;
 
 /// The example with `model` serving `root` on a free port, plus `extra` arguments.
@@ -150,4 +151,32 @@ fn http_example_refuses_a_root_that_is_not_a_directory() {
     .unwrap();
     let sentence = server.expect_failure_sentence(STEP).unwrap();
     assert!(sentence.contains("cannot serve"), "{sentence}");
+}
+
+#[test]
+fn http_example_sheds_over_max_connections_and_says_so() {
+    let fixture = Fixture::create().unwrap();
+    let server = example(
+        Model::Epoll,
+        &fixture.root(),
+        &["--quiet", "--max-connections", "1"],
+    )
+    .unwrap();
+    let mut held = Conn::connect(server.addr()).unwrap();
+    get(&mut held, "/hello.txt", "")
+        .unwrap()
+        .expect_status(200, "the one allowed")
+        .unwrap();
+    let mut over = Conn::connect(server.addr()).unwrap();
+    let refused = get(&mut over, "/hello.txt", "").unwrap();
+    refused.expect_status(503, "the second connection").unwrap();
+    Deadline::after(STEP, "the shedding log line on stderr")
+        .poll(|| {
+            server
+                .stderr_text()
+                .contains("answering 503 to 127.0.0.1:")
+                .then_some(())
+        })
+        .unwrap();
+    server.interrupt_and_expect_clean_exit().unwrap();
 }

@@ -56,7 +56,11 @@ pub fn serve_model(model: Model, path: &Path, limits: Limits) -> harness::Result
         workers: 2,
         ..Site::new(open_root(path)?)
     };
-    Ok(harness::serve(move |listener, stop| {
-        http_server::serve(model, listener, &stop, &site)
-    }))
+    Ok(serve_site(model, site))
+}
+
+/// The server with `model`, in this process, serving `site`.
+#[allow(dead_code)] // not every test binary uses every helper
+pub fn serve_site(model: Model, site: Site) -> InProcessServer {
+    harness::serve(move |listener, stop| http_server::serve(model, listener, &stop, &site))
 }
