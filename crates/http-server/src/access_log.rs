@@ -31,6 +31,7 @@ pub fn line(
     response: &Response,
     now: SystemTime,
 ) -> String {
+    // BEGIN SOLUTION: http-access-log
     let mut line = format!("{client} - - [{}] \"", clf_time(now));
     match request {
         Some(head) => {
@@ -59,6 +60,7 @@ pub fn line(
         let _ = write!(line, " {length}");
     }
     line
+    // END SOLUTION
 }
 
 /// Writes one line to standard output (one `write` call, so lines never interleave).
@@ -81,6 +83,41 @@ fn clf_time(now: SystemTime) -> String {
 mod tests {
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn access_log_lines_escape_quotes_and_say_dash_for_nothing() {
+        use crate::request::{HeadParser, Progress};
+        use crate::response::Reply;
+        use crate::status::Status;
+        let at = UNIX_EPOCH + Duration::from_secs(1_796_410_931);
+        let client = IpAddr::from([127, 0, 0, 1]);
+        let Ok(Progress::Complete { head, .. }) =
+            HeadParser::new().feed(b"GET /a\"b\\c HTTP/1.0\r\n\r\n")
+        else {
+            panic!("the parser refused the head")
+        };
+        let page = Reply::to(&head, at).error(Status::NotFound, "no", vec![]);
+        let length = match &page.body {
+            Body::Bytes(bytes) => bytes.len(),
+            _ => unreachable!("an error page is bytes"),
+        };
+        assert_eq!(
+            line(client, Some(&head), &page, at),
+            format!(
+                "127.0.0.1 - - [04/Dec/2026:19:02:11 +0000] \"GET /a\\\"b\\\\c HTTP/1.0\" 404 {length}"
+            )
+        );
+        let empty = Response {
+            status: Status::NotModified,
+            head: Vec::new(),
+            body: Body::Empty,
+            close: false,
+        };
+        assert_eq!(
+            line(client, None, &empty, at),
+            "127.0.0.1 - - [04/Dec/2026:19:02:11 +0000] \"-\" 304 -"
+        );
+    }
 
     #[test]
     fn times_are_in_the_log_format_and_utc() {

@@ -218,6 +218,7 @@ impl Serving {
 
 /// The planner of a connection over the bound: 503, try again in a second, and close.
 fn busy(_: &Root, _: &RequestHead, reply: &Reply) -> Response {
+    // BEGIN SOLUTION: http-shed-503
     let closing = Reply {
         close: true,
         ..*reply
@@ -228,6 +229,7 @@ fn busy(_: &Root, _: &RequestHead, reply: &Reply) -> Response {
         "the server is at its connection limit; try again shortly",
         retry,
     )
+    // END SOLUTION
 }
 
 /// How many accepted connections the pool holds while every worker is busy.

@@ -14,7 +14,7 @@
 //! is complete, in [`crate::framing`].
 //!
 //! **The pitfall.** A parser that looks at "what arrived so far" as if it were the request —
-//! seed 003's server assumed one `recv` is one request. Here every decision depends only on the
+//! the Python course's web server assumed one `recv` is one request. Here every decision depends only on the
 //! bytes seen, in order, so the verdict is the same however the stream is split (a property test
 //! feeds random splits and checks exactly that). A limit is checked as bytes arrive, not when the
 //! line ends, so a client that never ends its line cannot grow our memory past the limit.
