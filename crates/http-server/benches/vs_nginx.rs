@@ -1,16 +1,18 @@
-//! The HTTP server against nginx, in one run: requests per second measured by `wrk` for every
-//! model of the chapter and for nginx, serving a 1 KiB page and a 1 MiB file over keep-alive
-//! connections.
+//! The HTTP server against nginx, in one run: requests per second measured by
+//! `wrk -t2 -c100 -d10s` (keep-alive) for every model of the chapter, for the epoll model with
+//! two `SO_REUSEPORT` worker processes, and for nginx with two workers, serving a 1 KiB page and
+//! a 1 MiB file; then the same with 10,000 idle keep-alive connections held open beside wrk.
 //!
-//! Run:   cargo bench -p http-server --bench vs_nginx              (about 2 minutes)
+//! Run:   cargo bench -p http-server --bench vs_nginx              (about 4 minutes)
 //!        cargo bench -p http-server --bench vs_nginx -- --quick   (a smoke test: seconds)
 //! Needs: `wrk` and `nginx` on PATH (`apt-get install wrk nginx-light`; `.ci/run` installs them).
 //!
 //! Each server runs in its own process: this bench again (`--serve MODEL`, the same
-//! `http_server::serve` the example runs, no access log) or nginx with a generated
-//! configuration (one worker process, `sendfile on`, no access log). `wrk` runs one thread.
-//! Nothing is pinned: the pool and prefork models need both CPUs, and so does nginx's worker
-//! next to `wrk`. Read the ratios to nginx within one run, not the absolute numbers.
+//! `http_server::serve` the example runs, no access log; with `--workers 2` for epoll, two
+//! worker processes under `netkit::workers`) or nginx with a generated configuration
+//! (`worker_processes 2`, `sendfile on`, `access_log off`). Nothing is pinned: the servers,
+//! wrk's two threads and the idle holder share the machine's CPUs, as they would in production.
+//! Read the ratios to nginx within one run, not the absolute numbers.
 
 use std::fs;
 use std::io;
@@ -29,15 +31,31 @@ use http_server::{Model, Root, Site};
 struct Args {
     #[command(flatten)]
     bench: BenchArgs,
-    /// Seconds per measurement [default: 5; 1 with --quick].
+    /// Seconds per measurement [default: 10; 1 with --quick].
     #[arg(long)]
     seconds: Option<u64>,
-    /// Internal: serve DIR with this model until stdin closes.
+    /// Idle keep-alive connections held beside wrk in the second table [default: 10000; 100
+    /// with --quick].
+    #[arg(long)]
+    idle: Option<u64>,
+    /// Write the plot here (SVG).
+    #[arg(long)]
+    plot: Option<std::path::PathBuf>,
+    /// Internal: serve DIR with this model until stdin closes (or, as a worker, until SIGTERM).
     #[arg(long, hide = true, requires = "root")]
     serve: Option<Model>,
     /// Internal: the directory `--serve` serves.
     #[arg(long, hide = true)]
     root: Option<std::path::PathBuf>,
+    /// Internal: worker processes of `--serve epoll`.
+    #[arg(long, hide = true, default_value_t = 1)]
+    workers: u32,
+    /// Internal: run as one worker (started by `netkit::workers::supervise`).
+    #[arg(long, hide = true)]
+    worker: bool,
+    /// Internal: the address a worker joins.
+    #[arg(long, hide = true, default_value = "127.0.0.1:0")]
+    addr: SocketAddr,
 }
 
 /// What is requested: a path and a name for the table.
@@ -49,97 +67,199 @@ const FILES: [(&str, &str, usize); 2] = [
 fn main() -> io::Result<()> {
     let args = Args::parse();
     if let (Some(model), Some(root)) = (args.serve, &args.root) {
-        return serve(model, root);
+        return serve(model, root, &args);
     }
     let machine = Machine::start();
-    let seconds = args.seconds.unwrap_or(args.bench.pick(5, 1));
-    let connections: Vec<usize> = args.bench.pick(vec![10, 100], vec![10]);
+    let plan = Plan {
+        seconds: args.seconds.unwrap_or(args.bench.pick(10, 1)),
+        connections: args.bench.pick(100, 10),
+    };
     let dir = tempfile::tempdir()?;
     for (path, _, size) in FILES {
         fs::write(dir.path().join(&path[1..]), vec![b'x'; size])?;
     }
+    let mut servers = vec![Server::Nginx, Server::Ours(Model::Epoll, 2)];
+    servers.extend(Model::ALL.map(|model| Server::Ours(model, 1)));
     let mut header = vec!["server".to_string()];
-    let mut plan = Vec::new();
-    for (path, name, _) in FILES {
-        for &c in &connections {
-            header.push(format!("{name}, {c} conns: req/s [× nginx]"));
-            plan.push((path, c));
-        }
-    }
+    header.extend(FILES.map(|(_, name, _)| format!("{name}: req/s [× nginx]")));
     let mut table = Table::new(header).numeric();
-    let nginx = measure_all(&Server::Nginx, dir.path(), &plan, seconds)?;
-    table.row(cells("nginx (1 worker)", &nginx, &nginx));
-    for model in Model::ALL {
-        let ours = measure_all(&Server::Ours(model), dir.path(), &plan, seconds)?;
-        table.row(cells(
-            &format!("http_server --model {model}"),
-            &ours,
-            &nginx,
-        ));
+    let mut rates = Vec::new();
+    for server in &servers {
+        let running = start(server, dir.path())?;
+        let row = FILES
+            .iter()
+            .map(|(path, ..)| wrk(running.addr, path, &plan))
+            .collect::<io::Result<Vec<f64>>>()?;
+        eprintln!("vs_nginx: {:<22} {row:?} req/s", server.name());
+        rates.push(row);
     }
-    print!("{table}");
-    println!("\nwrk -t1 for {seconds} s per cell; {}.", machine.line());
+    for (server, row) in servers.iter().zip(&rates) {
+        table.row(cells(&server.name(), row, &rates[0]));
+    }
+    println!("{table}");
+    let idle = args.idle.unwrap_or(args.bench.pick(10_000, 100));
+    println!("{}", with_idle(&servers[..2], dir.path(), idle, &plan)?);
+    println!(
+        "{}",
+        with_idle(&[Server::Ours(Model::Threads, 1)], dir.path(), idle, &plan)?
+    );
+    println!(
+        "\nwrk -t2 -c{} -d{}s, keep-alive, per cell; {}.",
+        plan.connections,
+        plan.seconds,
+        machine.line()
+    );
+    if let Some(path) = &args.plot {
+        plot(&servers, &rates, path)?;
+        println!("plot written to {}", path.display());
+    }
     Ok(())
 }
 
-/// A server under test.
-enum Server {
-    Nginx,
-    Ours(Model),
+/// How long and how hard wrk loads each cell.
+struct Plan {
+    seconds: u64,
+    connections: usize,
 }
 
-/// A running server, stopped when dropped: ours when its stdin closes; nginx by SIGTERM to its
-/// master, which stops its worker first (a killed master would leave the worker serving).
+/// Requests per second of the 1 KiB page with and without `idle` idle connections held open,
+/// and the server's resident memory (workers included) with them.
+fn with_idle(servers: &[Server], root: &Path, idle: u64, plan: &Plan) -> io::Result<Table> {
+    let mut table = Table::new([
+        "server".to_string(),
+        "1 KiB: req/s".to_string(),
+        format!("… with {idle} idle connections"),
+        "resident memory, then".to_string(),
+    ])
+    .numeric();
+    for server in servers {
+        let running = start(server, root)?;
+        let alone = wrk(running.addr, FILES[0].0, plan)?;
+        let config = loadgen::IdleConfig {
+            hold: Duration::from_secs(plan.seconds * 3),
+            ..loadgen::IdleConfig::new(running.addr, idle)
+        };
+        let _held = loadgen::hold_idle_with(&config)
+            .map_err(|e| io::Error::other(format!("holding {idle} idle connections: {e:#}")))?;
+        let loaded = wrk(running.addr, FILES[0].0, plan)?;
+        let memory = resident_kib(running.pid);
+        eprintln!(
+            "vs_nginx: {:<22} {alone:.0} → {loaded:.0} req/s with {idle} idle",
+            server.name()
+        );
+        table.row([
+            server.name(),
+            format!("{alone:.0}"),
+            format!("{loaded:.0} [{:.2}×]", loaded / alone),
+            format!("{:.0} MiB", memory as f64 / 1024.0),
+        ]);
+    }
+    Ok(table)
+}
+
+/// Resident memory of `pid` and all its descendants, in KiB (`VmRSS`).
+fn resident_kib(pid: u32) -> u64 {
+    let mut pids = vec![pid];
+    pids.extend(labkit::proc::descendants(pid).unwrap_or_default());
+    pids.iter()
+        .filter_map(|p| fs::read_to_string(format!("/proc/{p}/status")).ok())
+        .filter_map(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .sum()
+}
+
+/// Requests per second of every server, as bars per file size.
+fn plot(servers: &[Server], rates: &[Vec<f64>], path: &Path) -> io::Result<()> {
+    use benchkit::{Axis, Chart, Marker, Series};
+    let most = rates.iter().flatten().copied().fold(1.0, f64::max);
+    let mut chart = Chart::new("requests/s, wrk -t2 -c100, keep-alive (× nginx in the table)")
+        .x(Axis::linear("file: 0 = 1 KiB, 1 = 1 MiB", -0.2..1.2))
+        .y(Axis::log("requests per second", 1.0..most * 2.0));
+    for (i, (server, row)) in servers.iter().zip(rates).enumerate() {
+        let points = row
+            .iter()
+            .enumerate()
+            .map(|(x, &r)| (x as f64, r))
+            .collect();
+        chart = chart.series(Series::new(server.name(), points).marker(Marker::cycle(i)));
+    }
+    chart.write_svg(path, (900, 560))
+}
+
+/// A server under test: nginx, or ours with a model and its worker processes.
+enum Server {
+    Nginx,
+    Ours(Model, u32),
+}
+
+impl Server {
+    fn name(&self) -> String {
+        match self {
+            Server::Nginx => "nginx (2 workers)".to_string(),
+            Server::Ours(model, 1) => format!("--model {model}"),
+            Server::Ours(model, n) => format!("--model {model} --workers {n}"),
+        }
+    }
+}
+
+/// A server's process, stopped when dropped: ours when its stdin closes; nginx by SIGTERM to
+/// its master, which stops its workers first (a killed master would leave them serving).
 #[allow(dead_code)] // held for its Drop
-enum Running {
+enum Process {
     Nginx(Worker),
     Ours(Worker),
 }
 
-impl Drop for Running {
+impl Drop for Process {
     fn drop(&mut self) {
-        if let Running::Nginx(master) = self {
+        if let Process::Nginx(master) = self {
             let pid = nix::unistd::Pid::from_raw(master.pid() as i32);
             let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
         }
     }
 }
 
-/// Requests per second of `server` for each (path, connections) of `plan`.
-fn measure_all(
-    server: &Server,
-    root: &Path,
-    plan: &[(&str, usize)],
-    seconds: u64,
-) -> io::Result<Vec<f64>> {
-    let (_process, addr) = match server {
-        Server::Nginx => {
-            let (nginx, addr) = start_nginx(root)?;
-            (Running::Nginx(nginx), addr)
-        }
-        Server::Ours(model) => {
-            let root = root.to_string_lossy().into_owned();
-            let mut worker = Worker::start(["--serve", model.name(), "--root", &root])?;
-            let addr = worker.announced_addr()?;
-            (Running::Ours(worker), addr)
-        }
-    };
-    let mut rates = Vec::new();
-    for &(path, connections) in plan {
-        let rate = wrk(addr, path, connections, seconds)?;
-        eprintln!(
-            "vs_nginx: {:<16} {path:<11} {connections:>4} conns: {rate:>10.0} req/s",
-            name(server)
-        );
-        rates.push(rate);
-    }
-    Ok(rates)
+/// A running server, stopped when dropped.
+struct Running {
+    addr: SocketAddr,
+    pid: u32,
+    _process: Process,
 }
 
-fn name(server: &Server) -> String {
+/// Starts `server` serving `root`, and waits until it listens.
+fn start(server: &Server, root: &Path) -> io::Result<Running> {
     match server {
-        Server::Nginx => "nginx".to_string(),
-        Server::Ours(model) => model.to_string(),
+        Server::Nginx => {
+            let (nginx, addr) = start_nginx(root)?;
+            let pid = nginx.pid();
+            Ok(Running {
+                addr,
+                pid,
+                _process: Process::Nginx(nginx),
+            })
+        }
+        Server::Ours(model, workers) => {
+            let root = root.to_string_lossy().into_owned();
+            let workers = workers.to_string();
+            let args = [
+                "--serve",
+                model.name(),
+                "--root",
+                &root,
+                "--workers",
+                &workers,
+            ];
+            let mut worker = Worker::start(args)?;
+            let addr = worker.announced_addr()?;
+            let pid = worker.pid();
+            Ok(Running {
+                addr,
+                pid,
+                _process: Process::Ours(worker),
+            })
+        }
     }
 }
 
@@ -154,11 +274,12 @@ fn cells(name: &str, rates: &[f64], nginx: &[f64]) -> Vec<String> {
 
 /// Runs wrk against `http://addr{path}` and returns its requests per second; an error if any
 /// response was not 2xx/3xx or a socket error happened.
-fn wrk(addr: SocketAddr, path: &str, connections: usize, seconds: u64) -> io::Result<f64> {
+fn wrk(addr: SocketAddr, path: &str, plan: &Plan) -> io::Result<f64> {
     let url = format!("http://{addr}{path}");
+    let (connections, seconds) = (plan.connections, plan.seconds);
     let output = Command::new("wrk")
         .args([
-            "-t1",
+            "-t2",
             &format!("-c{connections}"),
             &format!("-d{seconds}s"),
             &url,
@@ -177,13 +298,29 @@ fn wrk(addr: SocketAddr, path: &str, connections: usize, seconds: u64) -> io::Re
         .ok_or_else(|| io::Error::other(format!("no Requests/sec in wrk's output:\n{text}")))
 }
 
-/// The worker side: serves `root` with `model` until stdin closes.
-fn serve(model: Model, root: &Path) -> io::Result<()> {
+/// The server side: serves `root` with `model` until stdin closes — or, with `--workers N`,
+/// supervises N worker processes that each serve with their own `SO_REUSEPORT` listener.
+fn serve(model: Model, root: &Path, args: &Args) -> io::Result<()> {
     benchkit::worker::die_with_parent()?;
-    let listener = TcpListener::bind("127.0.0.1:0")?;
+    netkit::workers::raise_fd_limit()?;
+    if args.workers > 1 && !args.worker {
+        // Stdin's end means stop: pass it on to the workers as the SIGTERM they stop on.
+        benchkit::worker::on_stdin_eof(|| {
+            let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGTERM);
+        });
+        let root = root.to_string_lossy().into_owned();
+        let forwarded = ["--serve", model.name(), "--root", &root];
+        return netkit::workers::supervise(args.workers, args.addr, &forwarded);
+    }
     let stop = netkit::Stop::on_ctrl_c()?;
-    let on_eof = Arc::clone(&stop);
-    benchkit::worker::on_stdin_eof(move || on_eof.stop());
+    let listener = if args.worker {
+        netkit::workers::become_worker()?;
+        netkit::workers::reuseport_listener(args.addr)?
+    } else {
+        let on_eof = Arc::clone(&stop);
+        benchkit::worker::on_stdin_eof(move || on_eof.stop());
+        TcpListener::bind(args.addr)?
+    };
     let site = Site {
         workers: 2,
         ..Site::new(Arc::new(Root::open(root)?))
@@ -192,7 +329,7 @@ fn serve(model: Model, root: &Path) -> io::Result<()> {
     http_server::serve(model, listener, &stop, &site)
 }
 
-/// Starts nginx (one worker, no daemon) serving `root` on a free port; waits until it accepts.
+/// Starts nginx (two workers, no daemon) serving `root` on a free port; waits until it accepts.
 fn start_nginx(root: &Path) -> io::Result<(Worker, SocketAddr)> {
     // nginx cannot be given port 0: take a free port and hand it over (another program could
     // take it in between; then nginx fails to start and says so).
@@ -203,7 +340,7 @@ fn start_nginx(root: &Path) -> io::Result<(Worker, SocketAddr)> {
     fs::write(
         &conf,
         format!(
-            "worker_processes 1;\ndaemon off;\nuser root;\npid {prefix}/nginx.pid;\n\
+            "worker_processes 2;\ndaemon off;\nuser root;\npid {prefix}/nginx.pid;\n\
              error_log {prefix}/logs/error.log;\nevents {{ worker_connections 4096; }}\n\
              http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;\n\
              server {{ listen {addr}; root {root}; }} }}\n",
