@@ -58,6 +58,27 @@ pub struct Response {
     pub close: bool,
 }
 
+/// Appends the HTTP date of `now` to `out`. The `Date` field changes once a second, and a busy
+/// server answers thousands of requests in that second: each thread formats it once per second
+/// and copies it after that.
+fn http_date_cached(now: SystemTime, out: &mut String) {
+    thread_local! {
+        static LAST: std::cell::RefCell<(u64, String)> = const {
+            std::cell::RefCell::new((u64::MAX, String::new()))
+        };
+    }
+    let second = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    LAST.with_borrow_mut(|(at, text)| {
+        if *at != second {
+            *at = second;
+            *text = httpdate::fmt_http_date(now);
+        }
+        out.push_str(text);
+    });
+}
+
 /// What every response to one request shares.
 #[derive(Debug, Clone, Copy)]
 pub struct Reply {
@@ -95,7 +116,9 @@ impl Reply {
     /// Starts a head: status line, Date, Server, Connection; `extra` fields follow.
     fn head(&self, status: Status, extra: &[(&str, String)]) -> Vec<u8> {
         let mut head = format!("HTTP/1.1 {status}\r\n");
-        let _ = write!(head, "Date: {}\r\n", httpdate::fmt_http_date(self.now));
+        head.push_str("Date: ");
+        http_date_cached(self.now, &mut head);
+        head.push_str("\r\n");
         head.push_str("Server: concurrency-labs\r\n");
         if self.close {
             head.push_str("Connection: close\r\n");
