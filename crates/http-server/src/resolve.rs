@@ -22,7 +22,7 @@
 //! FIFO in the root cannot hang the server in `open`, and only regular files are served.
 
 use std::ffi::OsStr;
-use std::fs::File;
+use std::fs::{File, Metadata};
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -50,6 +50,9 @@ pub enum Resolution {
         file: File,
         /// Its name, for the Content-Type.
         name: Vec<u8>,
+        /// Its metadata, from the `fstat` that found it to be a regular file (one per request:
+        /// the response's validators come from it too).
+        meta: Metadata,
     },
     /// A directory without `index.html`: its listing as an HTML page.
     Listing(String),
@@ -167,7 +170,7 @@ pub fn resolve(root: &Root, path: &str, query: Option<&str>) -> Resolution {
             // `file.txt/` names a directory that is not there (open(2) would say ENOTDIR).
             return Resolution::Refused(Status::NotFound, "a file asked for as a directory");
         }
-        return Resolution::File { file, name };
+        return Resolution::File { file, name, meta };
     }
     if !meta.is_dir() {
         return Resolution::Refused(Status::NotFound, "not a regular file");
@@ -175,10 +178,12 @@ pub fn resolve(root: &Root, path: &str, query: Option<&str>) -> Resolution {
     if !path.ends_with('/') {
         return Resolution::Redirect(slashed(&kept, query));
     }
-    match root.open_beneath(&relative.join("index.html")) {
-        Ok(index) if index.metadata().is_ok_and(|m| m.is_file()) => Resolution::File {
+    let index = root.open_beneath(&relative.join("index.html")).ok();
+    match index.and_then(|index| Some((index.metadata().ok()?, index))) {
+        Some((meta, index)) if meta.is_file() => Resolution::File {
             file: index,
             name: b"index.html".to_vec(),
+            meta,
         },
         _ => match listing::html(file, &kept) {
             Ok(page) => Resolution::Listing(page),

@@ -16,7 +16,7 @@
 //! keep-alive client, which then reads the next response from the wrong byte.
 
 use std::fmt::Write as _;
-use std::fs::File;
+use std::fs::{File, Metadata};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::time::SystemTime;
@@ -178,7 +178,7 @@ pub fn respond(root: &Root, request: &RequestHead, reply: &Reply) -> Response {
         );
     };
     match resolve::resolve(root, path, query) {
-        Resolution::File { file, name } => file_response(reply, request, file, &name),
+        Resolution::File { file, name, meta } => file_response(reply, request, file, &meta, &name),
         Resolution::Listing(page) => reply.page(Status::Ok, page, vec![]),
         Resolution::Redirect(location) => {
             let page = format!("<a href=\"{}\">moved here</a>", escape_html(&location));
@@ -247,12 +247,14 @@ pub fn validators(meta: &std::fs::Metadata) -> Validators {
     }
 }
 
-fn file_response(reply: &Reply, request: &RequestHead, file: File, name: &[u8]) -> Response {
-    let meta = match file.metadata() {
-        Ok(meta) => meta,
-        Err(_) => return reply.error(Status::InternalServerError, "cannot stat the file", vec![]),
-    };
-    let file_info = validators(&meta);
+fn file_response(
+    reply: &Reply,
+    request: &RequestHead,
+    file: File,
+    meta: &Metadata,
+    name: &[u8],
+) -> Response {
+    let file_info = validators(meta);
     let mut extra = vec![
         ("ETag", file_info.etag.clone()),
         ("Last-Modified", httpdate::fmt_http_date(file_info.modified)),
