@@ -119,7 +119,7 @@ print("ok")
 }
 
 #[test]
-fn clients_wrk_loads_the_event_loops_without_an_error() {
+fn wrk_loads_the_event_loops_without_an_error() {
     let fixture = Fixture::create().unwrap();
     for model in [Model::Epoll, Model::Async] {
         let server = common::serve_model(model, &fixture.root(), Limits::default()).unwrap();

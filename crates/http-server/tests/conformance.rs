@@ -14,7 +14,7 @@ use http_server::request::{HeadParser, Progress, RequestHead};
 use http_server::resolve::{Resolution, Root, segments};
 use http_server::response::{Reply, Response, respond};
 use http_server::session::{Planner, Session};
-use http_server::{Body, Model, Status};
+use http_server::{Body, Status};
 
 /// A connection handler of a test server.
 type Handler = fn(TcpStream, &Arc<Root>) -> io::Result<()>;
@@ -22,19 +22,16 @@ type Handler = fn(TcpStream, &Arc<Root>) -> io::Result<()>;
 /// Short deadlines: the broken servers are expected to fail.
 const STEP: Duration = Duration::from_secs(3);
 
-/// Every backend passes `check`: the blocking handler on a thread per connection, and the
-/// server over every model that runs in this process (prefork forks workers, so it is checked
-/// as the example: tests/example.rs). One test per check, so that each test depends only on the
-/// parts of the core its check exercises (and an exercise is graded by the checks it moves).
+/// Both drivers pass `check`: the blocking handler on a thread per connection, and the
+/// non-blocking `HttpConn` on io-models' level-triggered epoll loop. One test per check, so that
+/// each test depends only on the parts of the core its check exercises (and an exercise is
+/// graded by the checks it moves). Every model passes the whole suite as the example, in
+/// tests/example.rs.
 fn conforms(check: &str) {
     http::assert_check(check, |root| common::serve_root(root, Limits::default()));
-    for model in Model::ALL {
-        if model != Model::Prefork {
-            http::assert_check(check, |root| {
-                common::serve_model(model, root, Limits::default())
-            });
-        }
-    }
+    http::assert_check(check, |root| {
+        common::serve_event_loop(root, Limits::default())
+    });
 }
 
 #[test]

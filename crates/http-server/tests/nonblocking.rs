@@ -28,7 +28,7 @@ fn big_file(fixture: &Fixture) -> Vec<u8> {
 fn a_stalled_download_does_not_stall_the_loop_and_resumes_exactly() {
     let fixture = Fixture::create().unwrap();
     let data = big_file(&fixture);
-    let server = common::serve_poll(&fixture.root(), Limits::default()).unwrap();
+    let server = common::serve_event_loop(&fixture.root(), Limits::default()).unwrap();
     let mut stalled = Conn::connect(server.addr()).unwrap();
     // A small receive buffer on the client that does not read: with the server's send buffer
     // (at most 4 MiB here) the 8 MiB response cannot fit, so the server's sendfile must stop
@@ -53,7 +53,7 @@ fn a_stalled_download_does_not_stall_the_loop_and_resumes_exactly() {
 #[test]
 fn a_thousand_pipelined_requests_are_answered_in_order() {
     let fixture = Fixture::create().unwrap();
-    let server = common::serve_poll(&fixture.root(), Limits::default()).unwrap();
+    let server = common::serve_event_loop(&fixture.root(), Limits::default()).unwrap();
     let mut conn = Conn::connect(server.addr()).unwrap();
     let mut all = String::new();
     for i in 0..1000 {

@@ -202,6 +202,9 @@ pub struct Catalog {
     pub chapters: Vec<Chapter>,
     /// Exercises sorted by chapter, then by their order in `exercises.toml`.
     pub exercises: Vec<Exercise>,
+    /// Test-name filters of every chapter's `[crossing]` table: tests that go through several
+    /// chapters' exercise regions. A handout may fail them; no exercise grades them.
+    pub crossing: Vec<String>,
 }
 
 impl Catalog {
@@ -223,6 +226,7 @@ impl Catalog {
         let chapters = discover_chapters(&root)?;
         let mut problems = Vec::new();
         let mut exercises = Vec::new();
+        let mut crossing = Vec::new();
         // Every id as written, valid or not, for the duplicate check.
         let mut ids = Vec::new();
         for chapter in chapters.iter().filter(|c| c.has_exercises) {
@@ -239,6 +243,7 @@ impl Catalog {
                 .with_context(|| format!("reading {}", manifest.display()))?;
             let parsed = manifest::parse_exercises_toml(&text, &chapter.name, package, &manifest);
             exercises.extend(parsed.exercises);
+            crossing.extend(parsed.crossing);
             problems.extend(parsed.problems);
             ids.extend(parsed.ids);
         }
@@ -250,6 +255,7 @@ impl Catalog {
             root,
             chapters,
             exercises,
+            crossing,
         })
     }
 

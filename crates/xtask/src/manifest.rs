@@ -29,6 +29,20 @@ fn line_of(text: &str, at: usize) -> usize {
 struct RawFile {
     #[serde(default)]
     exercise: Vec<RawExercise>,
+    /// Tests that go through other chapters' exercises as well as this one's.
+    #[serde(default)]
+    crossing: Option<RawCrossing>,
+}
+
+/// `[crossing]`: the chapter's tests that drive its code through another chapter's exercise
+/// regions (the HTTP server over io-models' event loops), so that no one region grades them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCrossing {
+    tests: Vec<String>,
+    /// Why, for the reader of the file (not used).
+    #[allow(dead_code)]
+    why: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,6 +66,8 @@ pub struct ParsedManifest {
     pub problems: Vec<Diagnostic>,
     /// Every id as written, with where it is, including those of invalid exercises.
     pub ids: Vec<IdSite>,
+    /// `[crossing]` test filters: tests a handout may fail and no exercise grades.
+    pub crossing: Vec<String>,
 }
 
 /// Where an exercise id is defined.
@@ -91,7 +107,10 @@ pub fn parse_exercises_toml(
         package,
         problems: Vec::new(),
     };
-    let mut parsed = ParsedManifest::default();
+    let mut parsed = ParsedManifest {
+        crossing: raw.crossing.map(|c| c.tests).unwrap_or_default(),
+        ..ParsedManifest::default()
+    };
     for raw in raw.exercise {
         parsed.ids.push(IdSite {
             id: raw.id.get_ref().clone(),
