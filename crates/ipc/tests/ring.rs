@@ -183,7 +183,7 @@ fn ring_futex_loses_no_wake_up_between_processes() {
 }
 
 #[test]
-fn ring_shm_ring_child_dies_with_its_parent() {
+fn shm_example_child_dies_with_its_parent() {
     let _lock = harness::process_lock();
     // The example's child would be re-parented to us when its parent dies: we reap it.
     let _subreaper = Subreaper::become_one().unwrap();
