@@ -1,10 +1,11 @@
 //! Lesson `per_thread_server`: both echo servers pass the echo conformance suite, in-process
-//! and as examples; the pool serves exactly `workers` clients at once and the next ones in
-//! order as workers are freed; Ctrl-C ends open connections.
+//! and as examples; the pool serves exactly `workers` clients at once and the next `queue` in
+//! order as workers are freed; a client over either server's bound is told so at once, and the
+//! server logs it; Ctrl-C ends open connections.
 
 use std::time::Duration;
 
-use harness::{Conn, ExampleProcess, echo, serve};
+use harness::{Conn, Deadline, ExampleProcess, echo, serve};
 use multithread::per_thread_server::{
     pooled, pooled_with, spawn_per_connection, thread_per_connection,
 };
@@ -39,42 +40,94 @@ fn pooled_echo_example_conforms() {
     });
 }
 
+/// How soon a client over the bound must read the busy line: at once, not when a slot frees.
+const PROMPTLY: Duration = Duration::from_secs(2);
+
+/// Connects a client over the server's bound and checks it is told so at once, then closed.
+fn expect_turned_away(server: &ExampleProcess) {
+    let mut client = Conn::connect(server.addr()).unwrap();
+    client.set_step(PROMPTLY);
+    let answer = client.read_line().unwrap();
+    assert_eq!(answer, "server busy, try again later");
+    client.expect_eof().unwrap();
+}
+
+/// Connects until a client is served (a slot frees once the server has seen a client leave,
+/// and until then a newcomer is told to try again — so it does).
+fn served_once_a_slot_frees(server: &ExampleProcess) -> Conn {
+    let deadline = Deadline::after(harness::time::STEP, "a client served after others left");
+    deadline
+        .poll(|| {
+            let mut client = Conn::connect(server.addr()).ok()?;
+            client.write_all(b"later\n").ok()?;
+            (client.read_line().ok()? == "later").then_some(client)
+        })
+        .unwrap()
+}
+
 #[test]
-fn pool_echo_serves_workers_clients_at_once_and_the_next_in_order_as_workers_free() {
+fn pool_echo_serves_workers_clients_queues_the_next_and_turns_the_rest_away_at_once() {
     let server = ExampleProcess::start(
         "pool_echo",
         &["--addr", "127.0.0.1:0", "--workers", "2", "--queue", "1"],
     )
     .unwrap();
-    let mut first = Conn::connect(server.addr()).unwrap();
-    let mut second = Conn::connect(server.addr()).unwrap();
-    for (client, text) in [(&mut first, "one"), (&mut second, "two")] {
-        client.write_all(format!("{text}\n").as_bytes()).unwrap();
-        assert_eq!(client.read_line().unwrap(), text);
-    }
-    // Both workers are busy. The third waits in the pool's queue, the fourth in the backlog:
-    // both are connected, and neither is answered (waiting out this bound is what is tested).
+    let [first, mut second] = echo::served_clients(server.addr(), 2)
+        .unwrap()
+        .try_into()
+        .unwrap();
+    // Both workers are busy: the third waits in the pool's queue, connected and unanswered
+    // (waiting out this bound is what is tested).
     let mut third = Conn::connect(server.addr()).unwrap();
-    let mut fourth = Conn::connect(server.addr()).unwrap();
-    for (client, text) in [(&mut third, "three\n"), (&mut fourth, "four\n")] {
-        client.set_step(Duration::from_millis(300));
-        client.write_all(text.as_bytes()).unwrap();
-        let waited = client.read_line().unwrap_err();
-        assert!(waited.is_timeout(), "{waited}");
-        client.set_step(harness::time::STEP);
-    }
-    // One worker freed: the third is served (it came first), the fourth still waits.
+    third.set_step(Duration::from_millis(300));
+    third.write_all(b"three\n").unwrap();
+    assert!(third.read_line().unwrap_err().is_timeout());
+    third.set_step(harness::time::STEP);
+    // The queue is full too: the fourth is told so at once, and the server logs it.
+    expect_turned_away(&server);
+    server
+        .expect_stderr(
+            "pool: busy (2 workers serving, 1 waiting)",
+            harness::time::STEP,
+        )
+        .unwrap();
+    // One worker freed: the queued third is served; the other worker still serves the second.
     drop(first);
     assert_eq!(third.read_line().unwrap(), "three");
-    fourth.set_step(Duration::from_millis(300));
-    assert!(fourth.read_line().unwrap_err().is_timeout());
-    fourth.set_step(harness::time::STEP);
+    second.write_all(b"still two\n").unwrap();
+    assert_eq!(second.read_line().unwrap(), "still two");
     drop(second);
-    assert_eq!(fourth.read_line().unwrap(), "four");
+    let mut later = served_once_a_slot_frees(&server);
     // Ctrl-C with clients still connected: they are shut down, the server exits cleanly.
     server.interrupt_and_expect_clean_exit().unwrap();
     third.expect_eof().unwrap();
-    fourth.expect_eof().unwrap();
+    later.expect_eof().unwrap();
+}
+
+#[test]
+fn thread_echo_turns_a_client_over_max_threads_away_at_once_and_logs_it() {
+    let server = ExampleProcess::start(
+        "thread_echo",
+        &["--addr", "127.0.0.1:0", "--max-threads", "2"],
+    )
+    .unwrap();
+    let [first, mut second] = echo::served_clients(server.addr(), 2)
+        .unwrap()
+        .try_into()
+        .unwrap();
+    expect_turned_away(&server);
+    server
+        .expect_stderr(
+            "echo: busy (2 connections served at once)",
+            harness::time::STEP,
+        )
+        .unwrap();
+    // The two served clients are still served; once one leaves, a newcomer is.
+    second.write_all(b"still two\n").unwrap();
+    assert_eq!(second.read_line().unwrap(), "still two");
+    drop(first);
+    let _later = served_once_a_slot_frees(&server);
+    server.interrupt_and_expect_clean_exit().unwrap();
 }
 
 #[test]

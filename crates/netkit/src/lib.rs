@@ -12,6 +12,7 @@
 //! | [`outbox`] | output waiting for a non-blocking socket, with partial writes handled |
 //! | [`echo`] | the echo protocol: a blocking loop, and a non-blocking [`EchoConn`](echo::EchoConn) with a bounded output buffer |
 //! | [`lines`] | a line protocol (one reply per line), the second protocol every model serves |
+//! | [`shed`] | a client over a blocking server's bound turned away at once: a one-line answer, an orderly close, a rate-limited log line |
 //! | [`bind`] | a listener whose error names the address and the way out: "cannot listen on 127.0.0.1:7003: Address already in use — is another server …" |
 //! | [`workers`] | N processes serving one port (`SO_REUSEPORT`), under a supervisor that forwards Ctrl-C and reaps them |
 //!
@@ -27,6 +28,7 @@ pub mod conn;
 pub mod echo;
 pub mod lines;
 pub mod outbox;
+pub mod shed;
 pub mod slab;
 pub mod stop;
 pub mod workers;
