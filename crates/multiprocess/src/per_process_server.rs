@@ -33,11 +33,11 @@ use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd};
 use std::time::Duration;
 
-use netkit::Stop;
 use netkit::accept::{Accepted, Acceptor};
 use netkit::conn::is_peer_gone;
 use netkit::echo::echo_blocking;
 use netkit::shed::Shedder;
+use netkit::{Stop, log_line};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigHandler, Signal, kill, signal};
 use nix::unistd::Pid;
@@ -123,13 +123,18 @@ pub fn fork_per_connection_limited(
                     }
                     // Out of processes (EAGAIN: RLIMIT_NPROC, pid_max) or memory: this client
                     // is turned away (its connection closes), the server carries on.
-                    Err(e) => eprintln!("cannot fork a child for {peer}: {e}; connection closed"),
+                    Err(e) => log_line(&format!(
+                        "cannot fork a child for {peer}: {e}; connection closed"
+                    )),
                 }
                 Ok(())
             })?;
         }
     }
-    eprintln!("fork: stopping; ending {} children", children.len());
+    log_line(&format!(
+        "fork: stopping; ending {} children",
+        children.len()
+    ));
     stop_children(&mut children, &reaper)
 }
 
@@ -189,7 +194,7 @@ pub fn prefork_limited(
         if is_ready(&fds[0]) {
             for (pid, outcome) in reaper.reap()? {
                 if children.remove(&pid) {
-                    eprintln!("worker {pid} {outcome}; starting another");
+                    log_line(&format!("worker {pid} {outcome}; starting another"));
                 }
             }
         }
@@ -201,13 +206,16 @@ pub fn prefork_limited(
                     children.insert(pid);
                 }
                 Err(e) => {
-                    eprintln!("cannot fork a worker: {e}; trying again shortly");
+                    log_line(&format!("cannot fork a worker: {e}; trying again shortly"));
                     break;
                 }
             }
         }
     }
-    eprintln!("prefork: stopping; ending {} workers", children.len());
+    log_line(&format!(
+        "prefork: stopping; ending {} workers",
+        children.len()
+    ));
     stop_children(&mut children, &reaper)
 }
 
@@ -269,7 +277,9 @@ fn serve_one(mut stream: TcpStream, handle: &impl Handler, idle: Option<Duration
             let peer = stream
                 .peer_addr()
                 .map_or("a client".into(), |p| p.to_string());
-            eprintln!("process {pid}: {peer} was idle for {secs}s; closed its connection");
+            log_line(&format!(
+                "process {pid}: {peer} was idle for {secs}s; closed its connection"
+            ));
             0
         }
         Err(_) => 1,
@@ -293,7 +303,7 @@ fn forget(children: &mut HashSet<Pid>, reaped: Vec<Reaped>) {
             }
         );
         if !outcome.success() && !stopped {
-            eprintln!("child {pid} {outcome}");
+            log_line(&format!("child {pid} {outcome}"));
         }
     }
 }

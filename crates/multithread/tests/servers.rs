@@ -149,3 +149,31 @@ fn pool_serves_the_line_protocol_through_its_handler() {
     });
     harness::lines::assert_uppercases(server.addr());
 }
+
+#[test]
+fn the_overload_script_counts_served_refused_and_waiting_clients() {
+    // The docs' measurements at twice the bound come from this script: check what it counts.
+    let server = ExampleProcess::start(
+        "pool_echo",
+        &["--addr", "127.0.0.1:0", "--workers", "2", "--queue", "1"],
+    )
+    .unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/overload.py");
+    let addr = server.addr().to_string();
+    let args = [script, "--addr", &addr, "--conns", "6", "--wait", "1"].map(String::from);
+    let output = harness::time::within(harness::time::STEP, "scripts/overload.py", move || {
+        std::process::Command::new("python3").args(args).output()
+    })
+    .unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{report}");
+    let count = |outcome: &str| -> Option<u32> {
+        let line = report
+            .lines()
+            .find(|l| l.trim_start().starts_with(outcome))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    let counts = ["echoed", "busy", "silent"].map(count);
+    assert_eq!(counts, [Some(2), Some(3), Some(1)], "{report}");
+    server.interrupt_and_expect_clean_exit().unwrap();
+}

@@ -51,6 +51,13 @@ pub fn announce(addr: SocketAddr) -> io::Result<()> {
     out.flush()
 }
 
+/// Writes `line` and a newline to stderr in one `write`, so the log lines of a server's many
+/// processes never interleave: `eprintln!` writes a line in pieces, and another process's line
+/// can land between them.
+pub fn log_line(line: &str) {
+    let _ = io::stderr().write_all(format!("{line}\n").as_bytes());
+}
+
 /// The life of every TCP server example: bind `addr`, turn Ctrl-C into a stop flag, print the
 /// banner, and run `server` until it stops.
 ///

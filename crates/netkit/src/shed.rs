@@ -60,7 +60,7 @@ impl Shedder {
         turn_away(&stream, self.busy);
         drop(stream);
         if let Some(line) = self.count(Instant::now(), peer, why) {
-            eprintln!("{line}");
+            crate::log_line(&line);
         }
     }
 
@@ -101,7 +101,9 @@ impl Drop for Shedder {
     fn drop(&mut self) {
         if self.unlogged > 0 {
             let (role, n, total) = (&self.role, self.unlogged, self.total);
-            eprintln!("{role}: turned {n} more clients away ({total} refused in all)");
+            crate::log_line(&format!(
+                "{role}: turned {n} more clients away ({total} refused in all)"
+            ));
         }
     }
 }
