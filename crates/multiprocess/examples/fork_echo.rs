@@ -24,7 +24,7 @@ use netkit::lines::{serve_blocking, uppercase};
 #[derive(Parser)]
 struct Args {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:7101")]
+    #[arg(long, default_value = "127.0.0.1:7101", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
     /// Children at once (a client each); the next client is told the server is busy.
     #[arg(long, default_value_t = DEFAULT_MAX_CHILDREN, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]

@@ -24,7 +24,7 @@ use netkit::lines::{serve_blocking, uppercase};
 #[derive(Parser)]
 struct Args {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:7102")]
+    #[arg(long, default_value = "127.0.0.1:7102", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
     /// Worker processes (each serves one client at a time).
     #[arg(long, default_value_t = 8, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]

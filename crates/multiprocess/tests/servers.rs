@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use harness::leaks::{children_of, expect_no_zombies_of};
+use harness::leaks::{children_of, expect_no_zombies_of, ignores_signal};
 use harness::{Conn, Deadline, ExampleProcess, echo};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
@@ -235,7 +235,17 @@ fn prefork_echo_stops_quietly_on_ctrl_c_in_a_terminal() {
     let mut server =
         ExampleProcess::start("prefork_echo", &["--addr", "127.0.0.1:0", "--workers", "4"])
             .unwrap();
-    wait_for_children(&server, 4);
+    let workers = wait_for_children(&server, 4);
+    let deadline = Deadline::after(SETTLE, "the workers to ignore SIGINT");
+    deadline
+        .poll(|| {
+            let sigint = Signal::SIGINT as i32;
+            workers
+                .iter()
+                .all(|&w| ignores_signal(w, sigint))
+                .then_some(())
+        })
+        .unwrap();
     // A terminal's Ctrl-C reaches the whole foreground process group, workers included.
     killpg(Pid::from_raw(server.pid() as i32), Signal::SIGINT).unwrap();
     let status = server.wait_within(harness::time::STEP).unwrap();

@@ -21,7 +21,7 @@ use multithread::ftp::client::{self, Client};
 #[derive(Parser)]
 struct Args {
     /// The server.
-    #[arg(long, default_value = "127.0.0.1:2121")]
+    #[arg(long, default_value = "127.0.0.1:2121", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
     #[arg(long, default_value = "anonymous")]
     user: String,

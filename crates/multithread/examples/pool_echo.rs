@@ -18,7 +18,7 @@ use labkit::Failure;
 #[derive(Parser)]
 struct Args {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:7202")]
+    #[arg(long, default_value = "127.0.0.1:7202", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
     /// Worker threads: how many clients are served at once.
     #[arg(long, default_value_t = 1000)]

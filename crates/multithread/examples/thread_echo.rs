@@ -18,7 +18,7 @@ use multithread::per_thread_server::{DEFAULT_MAX_THREADS, Limits, thread_per_con
 #[derive(Parser)]
 struct Args {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:7201")]
+    #[arg(long, default_value = "127.0.0.1:7201", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
     /// Clients served at once (a thread each); the next one is told the server is busy.
     #[arg(long, default_value_t = DEFAULT_MAX_THREADS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]

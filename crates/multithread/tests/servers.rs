@@ -177,3 +177,13 @@ fn the_overload_script_counts_served_refused_and_waiting_clients() {
     assert_eq!(counts, [Some(2), Some(3), Some(1)], "{report}");
     server.interrupt_and_expect_clean_exit().unwrap();
 }
+
+#[test]
+fn a_server_takes_a_host_name_for_its_address_as_loadgen_does() {
+    let server = ExampleProcess::start("thread_echo", &["--addr", "localhost:0"]).unwrap();
+    assert!(server.addr().ip().is_loopback(), "{}", server.addr());
+    let mut client = Conn::connect(server.addr()).unwrap();
+    client.write_all(b"by name\n").unwrap();
+    assert_eq!(client.read_line().unwrap(), "by name");
+    server.interrupt_and_expect_clean_exit().unwrap();
+}

@@ -13,7 +13,7 @@
 //! | [`echo`] | the echo protocol: a blocking loop, and a non-blocking [`EchoConn`](echo::EchoConn) with a bounded output buffer |
 //! | [`lines`] | a line protocol (one reply per line), the second protocol every model serves |
 //! | [`shed`] | a client over a blocking server's bound turned away at once: a one-line answer, an orderly close, a rate-limited log line |
-//! | [`bind`] | a listener whose error names the address and the way out: "cannot listen on 127.0.0.1:7003: Address already in use — is another server …" |
+//! | [`bind`] / [`parse_addr`] | `HOST:PORT` read with host names (`localhost:7003`); a listener whose error names the address and the way out: "cannot listen on 127.0.0.1:7003: Address already in use — is another server …" |
 //! | [`workers`] | N processes serving one port (`SO_REUSEPORT`), under a supervisor that forwards Ctrl-C and reaps them |
 //!
 //! Every server in the workspace has the same shape, which both examples and tests call:
@@ -33,7 +33,7 @@ pub mod slab;
 pub mod stop;
 pub mod workers;
 
-pub use bind::{bind, explain_bind};
+pub use bind::{bind, explain_bind, parse_addr};
 pub use conn::Connection;
 pub use slab::Slab;
 pub use stop::Stop;
