@@ -150,9 +150,6 @@ fn prefork_echo_serves_the_line_protocol_through_its_handler() {
     serves_the_line_protocol("prefork_echo", &["--workers", "4"]);
 }
 
-/// How soon a client over the bound must read the busy line: at once, not when a child exits.
-const PROMPTLY: Duration = Duration::from_secs(2);
-
 #[test]
 fn fork_echo_never_runs_more_than_max_children_and_turns_the_next_client_away_at_once() {
     let _lock = harness::process_lock();
@@ -164,10 +161,7 @@ fn fork_echo_never_runs_more_than_max_children_and_turns_the_next_client_away_at
     let mut served = echo::served_clients(server.addr(), 2).unwrap();
     wait_for_children(&server, 2);
     for _ in 0..4 {
-        let mut client = Conn::connect(server.addr()).unwrap();
-        client.set_step(PROMPTLY);
-        assert_eq!(client.read_line().unwrap(), "server busy, try again later");
-        client.expect_eof().unwrap();
+        echo::expect_turned_away(server.addr(), "server busy, try again later").unwrap();
         let children = children_of(server.pid()).unwrap();
         assert_eq!(
             children.len(),
@@ -182,14 +176,7 @@ fn fork_echo_never_runs_more_than_max_children_and_turns_the_next_client_away_at
     served[1].write_all(b"still two\n").unwrap();
     assert_eq!(served[1].read_line().unwrap(), "still two");
     drop(served.remove(0));
-    let deadline = Deadline::after(harness::time::STEP, "a client served after one left");
-    let _later = deadline
-        .poll(|| {
-            let mut client = Conn::connect(server.addr()).ok()?;
-            client.write_all(b"later\n").ok()?;
-            (client.read_line().ok()? == "later").then_some(client)
-        })
-        .unwrap();
+    let _later = echo::served_once_a_slot_frees(server.addr()).unwrap();
     assert_eq!(children_of(server.pid()).unwrap().len(), 2);
     server.interrupt_and_expect_clean_exit().unwrap();
 }

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use harness::{Conn, Deadline, ExampleProcess, echo, serve};
+use harness::{Conn, ExampleProcess, echo, serve};
 use multithread::per_thread_server::{
     pooled, pooled_with, spawn_per_connection, thread_per_connection,
 };
@@ -40,30 +40,7 @@ fn pooled_echo_example_conforms() {
     });
 }
 
-/// How soon a client over the bound must read the busy line: at once, not when a slot frees.
-const PROMPTLY: Duration = Duration::from_secs(2);
-
-/// Connects a client over the server's bound and checks it is told so at once, then closed.
-fn expect_turned_away(server: &ExampleProcess) {
-    let mut client = Conn::connect(server.addr()).unwrap();
-    client.set_step(PROMPTLY);
-    let answer = client.read_line().unwrap();
-    assert_eq!(answer, "server busy, try again later");
-    client.expect_eof().unwrap();
-}
-
-/// Connects until a client is served (a slot frees once the server has seen a client leave,
-/// and until then a newcomer is told to try again — so it does).
-fn served_once_a_slot_frees(server: &ExampleProcess) -> Conn {
-    let deadline = Deadline::after(harness::time::STEP, "a client served after others left");
-    deadline
-        .poll(|| {
-            let mut client = Conn::connect(server.addr()).ok()?;
-            client.write_all(b"later\n").ok()?;
-            (client.read_line().ok()? == "later").then_some(client)
-        })
-        .unwrap()
-}
+const BUSY: &str = "server busy, try again later";
 
 #[test]
 fn pool_echo_serves_workers_clients_queues_the_next_and_turns_the_rest_away_at_once() {
@@ -84,7 +61,7 @@ fn pool_echo_serves_workers_clients_queues_the_next_and_turns_the_rest_away_at_o
     assert!(third.read_line().unwrap_err().is_timeout());
     third.set_step(harness::time::STEP);
     // The queue is full too: the fourth is told so at once, and the server logs it.
-    expect_turned_away(&server);
+    echo::expect_turned_away(server.addr(), BUSY).unwrap();
     server
         .expect_stderr(
             "pool: busy (2 workers serving, 1 waiting)",
@@ -97,7 +74,7 @@ fn pool_echo_serves_workers_clients_queues_the_next_and_turns_the_rest_away_at_o
     second.write_all(b"still two\n").unwrap();
     assert_eq!(second.read_line().unwrap(), "still two");
     drop(second);
-    let mut later = served_once_a_slot_frees(&server);
+    let mut later = echo::served_once_a_slot_frees(server.addr()).unwrap();
     // Ctrl-C with clients still connected: they are shut down, the server exits cleanly.
     server.interrupt_and_expect_clean_exit().unwrap();
     third.expect_eof().unwrap();
@@ -115,7 +92,7 @@ fn thread_echo_turns_a_client_over_max_threads_away_at_once_and_logs_it() {
         .unwrap()
         .try_into()
         .unwrap();
-    expect_turned_away(&server);
+    echo::expect_turned_away(server.addr(), BUSY).unwrap();
     server
         .expect_stderr(
             "echo: busy (2 connections served at once)",
@@ -126,7 +103,7 @@ fn thread_echo_turns_a_client_over_max_threads_away_at_once_and_logs_it() {
     second.write_all(b"still two\n").unwrap();
     assert_eq!(second.read_line().unwrap(), "still two");
     drop(first);
-    let _later = served_once_a_slot_frees(&server);
+    let _later = echo::served_once_a_slot_frees(server.addr()).unwrap();
     server.interrupt_and_expect_clean_exit().unwrap();
 }
 
