@@ -30,11 +30,10 @@
 //! - **Spawn failure**: `Builder::spawn` returns an error when the system will not make another
 //!   thread (`EAGAIN`); that one connection is closed, and the server keeps serving.
 
-use std::collections::HashMap;
 use std::io;
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::thread;
 
 use netkit::Stop;
@@ -43,6 +42,7 @@ use netkit::conn::is_peer_gone;
 use netkit::echo::echo_blocking;
 use netkit::shed::{BUSY, Shedder};
 
+pub use crate::connections::{Connections, Entry};
 use crate::pool::ThreadPool;
 
 /// The bounds of a server made of threads, and what a client over them is told.
@@ -265,72 +265,5 @@ pub fn report(role: &str, result: io::Result<()>) {
         && !is_peer_gone(&e)
     {
         eprintln!("{role}: {e}");
-    }
-}
-
-/// The open connections, so that stopping can end the threads blocked reading them.
-#[derive(Debug, Default)]
-pub struct Connections {
-    inner: Mutex<Registry>,
-}
-
-#[derive(Debug, Default)]
-struct Registry {
-    next: u64,
-    open: HashMap<u64, TcpStream>,
-    stopping: bool,
-}
-
-/// A connection's place in the registry; dropping it removes the connection.
-#[derive(Debug)]
-pub struct Entry {
-    connections: Arc<Connections>,
-    id: u64,
-}
-
-impl Connections {
-    /// Registers a clone of `stream`; `None` once stopping (the caller should just close it).
-    pub fn add(self: &Arc<Self>, stream: &TcpStream) -> Option<Entry> {
-        let clone = stream.try_clone().ok()?;
-        let mut registry = self.lock();
-        if registry.stopping {
-            return None;
-        }
-        let id = registry.next;
-        registry.next += 1;
-        registry.open.insert(id, clone);
-        Some(Entry {
-            connections: Arc::clone(self),
-            id,
-        })
-    }
-
-    /// Shuts every open connection down (their blocked reads return 0) and refuses new ones.
-    pub fn shutdown_all(&self) {
-        let mut registry = self.lock();
-        registry.stopping = true;
-        for stream in registry.open.values() {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-    }
-
-    /// How many connections are open.
-    pub fn len(&self) -> usize {
-        self.lock().open.len()
-    }
-
-    /// True when no connection is open.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-impl Drop for Entry {
-    fn drop(&mut self) {
-        self.connections.lock().open.remove(&self.id);
     }
 }

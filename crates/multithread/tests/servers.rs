@@ -128,7 +128,7 @@ fn pool_serves_the_line_protocol_through_its_handler() {
 }
 
 #[test]
-fn the_overload_script_counts_served_refused_and_waiting_clients() {
+fn pool_echo_under_the_overload_script_counts_served_refused_and_waiting_clients() {
     // The docs' measurements at twice the bound come from this script: check what it counts.
     let server = ExampleProcess::start(
         "pool_echo",
