@@ -92,6 +92,37 @@ pub fn served_clients(addr: std::net::SocketAddr, count: usize) -> Result<Vec<Co
     Ok(clients)
 }
 
+/// How soon a client over a server's bound must read the busy line: at once, not when a slot
+/// frees (which, in the tests that use it, never happens by itself).
+pub const PROMPTLY: Duration = Duration::from_secs(2);
+
+/// Connects a client to the server at `addr`, which is at its bound, and checks it is told so
+/// within [`PROMPTLY`] — the line `busy` — and then closed.
+pub fn expect_turned_away(addr: std::net::SocketAddr, busy: &str) -> Result<()> {
+    let mut client = Conn::connect(addr)?;
+    client.set_step(PROMPTLY);
+    let answer = client.read_line()?;
+    if answer != busy {
+        return Err(Error::new(
+            format!("the busy line from {addr}"),
+            format!("got {answer:?}"),
+        ));
+    }
+    client.expect_eof()
+}
+
+/// Connects to the echo server at `addr` until a client is served, and returns it: a slot frees
+/// only once the server has seen a client leave, and until then a newcomer is told to try again
+/// — so it does, within the step deadline.
+pub fn served_once_a_slot_frees(addr: std::net::SocketAddr) -> Result<Conn> {
+    let deadline = Deadline::after(STEP, format!("a client of {addr} served after others left"));
+    deadline.poll(|| {
+        let mut client = Conn::connect(addr).ok()?;
+        client.write_all(b"later\n").ok()?;
+        (client.read_line().ok()? == "later").then_some(client)
+    })
+}
+
 /// Runs every check, each against a fresh server from `start`, with `step` as the deadline of
 /// each blocking step.
 pub fn run<S: ServerUnderTest>(step: Duration, start: impl Fn() -> Result<S>) -> Report {

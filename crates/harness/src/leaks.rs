@@ -81,6 +81,19 @@ pub fn state_of(pid: u32) -> Option<String> {
     rest.split_whitespace().next().map(str::to_string)
 }
 
+/// Whether process `pid` ignores `signal` (its bit in the `SigIgn` mask of `/proc/<pid>/status`)
+/// — for a test that must not send a signal before a child has set itself up to ignore it.
+pub fn ignores_signal(pid: u32, signal: i32) -> bool {
+    let Ok(status) = fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    let mask = status
+        .lines()
+        .find_map(|line| line.strip_prefix("SigIgn:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok());
+    mask.is_some_and(|mask| (1..=64).contains(&signal) && mask & (1 << (signal - 1)) != 0)
+}
+
 /// Whether process `pid` still runs: it exists and is not a zombie (exited, awaiting its reaper).
 pub fn is_running(pid: u32) -> bool {
     state_of(pid).is_some_and(|state| state != "Z" && state != "X")

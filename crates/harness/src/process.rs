@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -35,7 +35,8 @@ pub struct ExampleProcess {
     addr: Option<SocketAddr>,
     stdin: Option<ChildStdin>,
     stdout: Receiver<String>,
-    stderr: Arc<Mutex<Vec<u8>>>,
+    /// Everything read from stderr so far, and a signal for each new piece.
+    stderr: Arc<(Mutex<Vec<u8>>, Condvar)>,
     stderr_done: Receiver<()>,
     exit: Receiver<ExitStatus>,
     status: Option<ExitStatus>,
@@ -86,16 +87,18 @@ impl ExampleProcess {
                 }
             }
         });
-        let captured = Arc::new(Mutex::new(Vec::new()));
+        let captured = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
         let (done_tx, done_rx) = mpsc::channel();
         let sink = Arc::clone(&captured);
         thread::spawn(move || {
             let mut stderr = stderr;
             let mut chunk = [0u8; 4096];
             while let Ok(n @ 1..) = stderr.read(&mut chunk) {
-                sink.lock()
+                let (text, grew) = &*sink;
+                text.lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .extend_from_slice(&chunk[..n]);
+                grew.notify_all();
             }
             let _ = done_tx.send(());
         });
@@ -167,8 +170,33 @@ impl ExampleProcess {
 
     /// Everything the child wrote to stderr so far (all of it, once a wait saw it exit).
     pub fn stderr_text(&self) -> String {
-        let bytes = self.stderr.lock().unwrap_or_else(|p| p.into_inner());
+        let bytes = self.stderr.0.lock().unwrap_or_else(|p| p.into_inner());
         String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// Waits up to `limit` (scaled) until stderr contains `needle` (a log line the test
+    /// expects); returns the stderr text so far.
+    pub fn expect_stderr(&self, needle: &str, limit: Duration) -> Result<String> {
+        let deadline = Deadline::after(
+            limit,
+            format!("{needle:?} on the stderr of example `{}`", self.name),
+        );
+        let (text, grew) = &*self.stderr;
+        let mut bytes = text.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            let so_far = String::from_utf8_lossy(&bytes).into_owned();
+            if so_far.contains(needle) {
+                return Ok(so_far);
+            }
+            let Ok(left) = deadline.remaining() else {
+                drop(bytes);
+                return Err(self.with_stderr(deadline.expired()));
+            };
+            bytes = grew
+                .wait_timeout(bytes, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
     }
 
     /// Waits up to `limit` (scaled) for the child to fail with exit status 1, and checks that

@@ -47,8 +47,9 @@ fn run(args: &Args) -> std::io::Result<()> {
         sent += 1;
     }
     let attr = queue.attr()?;
+    let plural = if sent == 1 { "" } else { "s" };
     println!(
-        "sent {sent} messages at priority {} (queue now holds {} of {})",
+        "sent {sent} message{plural} at priority {} (queue now holds {} of {})",
         args.priority, attr.curmsgs, attr.maxmsg
     );
     Ok(())

@@ -148,6 +148,8 @@ fn the_two_examples_send_and_receive_then_the_queue_is_gone() {
     assert_eq!(receiver.read_line().unwrap(), "priority 3: hello");
     assert_eq!(receiver.read_line().unwrap(), "priority 3: world");
     let mut quit = ExampleProcess::spawn("mq_send", &[&name, "quit"]).unwrap();
+    let said = quit.read_line().unwrap();
+    assert!(said.starts_with("sent 1 message at priority 0"), "{said}");
     quit.expect_success().unwrap();
     assert_eq!(receiver.read_line().unwrap(), "priority 0: quit");
     assert_eq!(

@@ -16,7 +16,7 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 struct Args {
     /// Where to listen; port 0 picks a free port (printed on the first line).
-    #[arg(long, default_value = "127.0.0.1:7700")]
+    #[arg(long, default_value = "127.0.0.1:7700", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
     /// Worker processes, each with its own SO_REUSEPORT listener; 1 serves in this process.
     #[arg(long, default_value_t = 1)]

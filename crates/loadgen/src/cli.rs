@@ -10,7 +10,7 @@
 //! failed (the report says what) or the run could not start, 130 when Ctrl-C ended it early
 //! (the report covers what was done).
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -192,15 +192,7 @@ fn prepare(common: &Common, total: u64) -> Result<Prepared> {
 }
 
 fn resolve(addr: &str) -> Result<SocketAddr> {
-    let all: Vec<SocketAddr> = addr
-        .to_socket_addrs()
-        .with_context(|| format!("--addr {addr:?} is not HOST:PORT"))?
-        .collect();
-    all.iter()
-        .find(|a| a.is_ipv4())
-        .or(all.first())
-        .copied()
-        .ok_or_else(|| anyhow!("--addr {addr:?} resolves to no address"))
+    netkit::parse_addr(addr).map_err(|e| anyhow!("--addr {e}"))
 }
 
 /// Says up front when the chosen `--procs`/`--sources` cannot hold the run.

@@ -8,20 +8,29 @@
 //! Stop:   Ctrl-C (the children are stopped and reaped; exits with status 0)
 //! Also:   `-- --uppercase` serves the line-uppercasing protocol instead (`hi` → `HI`): the same
 //!         server, another handler.
+//! Bound:  `-- --max-children 2`: a third client reads "server busy, try again later" and is
+//!         closed at once, logged on stderr; `--idle-timeout 5`: a silent client is let go.
 
 use std::net::SocketAddr;
 
 use clap::Parser;
 use labkit::Failure;
-use multiprocess::per_process_server::{fork_per_connection, fork_per_connection_with};
+use multiprocess::per_process_server::fork_per_connection_limited;
+use multiprocess::server_limits::{DEFAULT_MAX_CHILDREN, LimitArgs, Limits};
+use netkit::echo::echo_blocking;
 use netkit::lines::{serve_blocking, uppercase};
 
 /// A fork-per-connection echo server.
 #[derive(Parser)]
 struct Args {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:7101")]
+    #[arg(long, default_value = "127.0.0.1:7101", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
+    /// Children at once (a client each); the next client is told the server is busy.
+    #[arg(long, default_value_t = DEFAULT_MAX_CHILDREN, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    max_children: usize,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Answer each line in upper case instead of echoing (the same server, another handler).
     #[arg(long)]
     uppercase: bool,
@@ -32,11 +41,15 @@ fn main() -> Result<(), Failure> {
     // On stderr, so `listening on` stays the first line of stdout.
     let pid = std::process::id();
     eprintln!("server pid {pid}: see its children with `ps -o pid,stat,cmd --ppid {pid}`");
+    let limits = Limits {
+        max_children: args.max_children,
+        ..args.limits.limits()
+    };
     Ok(netkit::serve(args.addr, |listener, stop| {
         if args.uppercase {
-            fork_per_connection_with(listener, stop, |s| serve_blocking(s, uppercase))
+            fork_per_connection_limited(listener, stop, &limits, |s| serve_blocking(s, uppercase))
         } else {
-            fork_per_connection(listener, stop)
+            fork_per_connection_limited(listener, stop, &limits, echo_blocking)
         }
     })?)
 }

@@ -8,23 +8,29 @@
 //! Try:    kill -9 one worker (`ps --ppid <server pid>`): the server starts another.
 //! Also:   `-- --uppercase` serves the line-uppercasing protocol instead (`hi` → `HI`): the same
 //!         server, another handler.
+//! Bound:  `-- --idle-timeout 5`: a worker lets a client that sends nothing for 5 s go (and logs
+//!         it), so silent clients cannot hold every worker (default 60 s; 0: never).
 
 use std::net::SocketAddr;
 
 use clap::Parser;
 use labkit::Failure;
-use multiprocess::per_process_server::{prefork, prefork_with};
+use multiprocess::per_process_server::prefork_limited;
+use multiprocess::server_limits::LimitArgs;
+use netkit::echo::echo_blocking;
 use netkit::lines::{serve_blocking, uppercase};
 
 /// A prefork echo server.
 #[derive(Parser)]
 struct Args {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:7102")]
+    #[arg(long, default_value = "127.0.0.1:7102", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
     /// Worker processes (each serves one client at a time).
     #[arg(long, default_value_t = 8, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     workers: usize,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Answer each line in upper case instead of echoing (the same server, another handler).
     #[arg(long)]
     uppercase: bool,
@@ -35,13 +41,14 @@ fn main() -> Result<(), Failure> {
     // On stderr, so `listening on` stays the first line of stdout.
     let pid = std::process::id();
     eprintln!("server pid {pid}: see its children with `ps -o pid,stat,cmd --ppid {pid}`");
+    let limits = args.limits.limits();
     Ok(netkit::serve(args.addr, |listener, stop| {
         if args.uppercase {
-            prefork_with(listener, stop, args.workers, |s| {
+            prefork_limited(listener, stop, args.workers, &limits, |s| {
                 serve_blocking(s, uppercase)
             })
         } else {
-            prefork(listener, stop, args.workers)
+            prefork_limited(listener, stop, args.workers, &limits, echo_blocking)
         }
     })?)
 }

@@ -19,7 +19,7 @@ use multiprocess::udp_chat::client;
 #[derive(Parser)]
 struct Args {
     /// The server's address.
-    #[arg(long, default_value = "127.0.0.1:8000")]
+    #[arg(long, default_value = "127.0.0.1:8000", value_parser = netkit::parse_addr)]
     server: SocketAddr,
     /// Your name in the room (asked for on stdin if missing).
     #[arg(long)]

@@ -19,7 +19,7 @@ use multiprocess::udp_chat::server::{self, Admin};
 #[derive(Parser)]
 struct Args {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8000")]
+    #[arg(long, default_value = "127.0.0.1:8000", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
     /// Drop a member not heard from for this long (clients send a heartbeat every 5 s).
     #[arg(long, default_value_t = 15_000)]

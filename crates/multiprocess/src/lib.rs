@@ -12,6 +12,7 @@
 //! | [`process`] | `Process`: `multiprocessing.Process` on `fork` — start, join, is_alive, terminate, exitcode |
 //! | [`pool`] | a prefork pool of worker processes: `apply`, `map`, dead workers replaced, nothing lost |
 //! | [`per_process_server`] | fork-per-connection and prefork echo servers |
+//! | [`server_limits`] | their bounds: `--max-children`, an idle timeout, a client over the bound told so at once |
 //! | [`copy_dir`] | the course's directory copy: a pool, and progress through one shared pipe |
 //! | [`udp_chat`] | the course's UDP chat room, keyed by address, with heartbeats; a two-process client |
 //! | [`spawn_cost`] | what creating a process costs, measured against the parent's memory size |
@@ -27,6 +28,7 @@ pub mod per_process_server;
 pub mod pool;
 pub mod process;
 pub mod reaping;
+pub mod server_limits;
 pub mod spawn;
 pub mod spawn_cost;
 pub mod udp_chat;

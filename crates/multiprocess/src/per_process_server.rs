@@ -18,26 +18,32 @@
 //! only one `accept` succeeds; the others get `EAGAIN` ([`netkit::accept::Accepted::Empty`]).
 //! The listener's `O_NONBLOCK` flag is shared too: `fork` shares the open file description.
 //!
+//! Both are bounded ([`crate::server_limits`]): the fork server runs at most `max_children`
+//! children and turns the next client away at once with a line and a log line; every child and
+//! worker lets go of a client that stays silent past the idle timeout.
+//!
 //! Both servers kill and reap their children when they stop, and give every child
 //! `PR_SET_PDEATHSIG`, so a killed server leaves no orphan holding a client.
 //! They fork from a process whose other thread only waits for Ctrl-C, and run only as examples
 //! (single-purpose processes); tests drive them as child processes.
 
 use std::collections::HashSet;
-use std::io;
+use std::io::{self, ErrorKind};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd};
 use std::time::Duration;
 
-use netkit::Stop;
 use netkit::accept::{Accepted, Acceptor};
 use netkit::conn::is_peer_gone;
 use netkit::echo::echo_blocking;
+use netkit::shed::Shedder;
+use netkit::{Stop, log_line};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::{SigHandler, Signal, kill, signal};
 use nix::unistd::Pid;
 
 use crate::reaping::{Reaped, Reaper};
+use crate::server_limits::Limits;
 use crate::spawn::{self, Outcome};
 
 /// How long the prefork supervisor waits before trying again a fork that failed.
@@ -53,12 +59,26 @@ pub fn fork_per_connection(listener: TcpListener, stop: &Stop) -> io::Result<()>
 }
 
 /// The fork-per-connection server, for any protocol: each child runs `handle` on its client.
+/// Bounded by the default [`Limits`].
 pub fn fork_per_connection_with(
     listener: TcpListener,
     stop: &Stop,
     handle: impl Handler,
 ) -> io::Result<()> {
+    fork_per_connection_limited(listener, stop, &Limits::default(), handle)
+}
+
+/// [`fork_per_connection_with`] under `limits`: at most `max_children` children; the next
+/// client reads `busy` and is closed; a child lets a client silent for `idle_timeout` go.
+pub fn fork_per_connection_limited(
+    listener: TcpListener,
+    stop: &Stop,
+    limits: &Limits,
+    handle: impl Handler,
+) -> io::Result<()> {
     let reaper = Reaper::install()?;
+    let mut shedder = Shedder::new("fork", limits.busy);
+    let max = limits.max_children;
     let mut acceptor = Acceptor::new(listener)?;
     let listener_fd = acceptor.listener().as_raw_fd();
     let mut children: HashSet<Pid> = HashSet::new();
@@ -82,11 +102,19 @@ pub fn fork_per_connection_with(
         }
         if accept_ready && !stop.is_stopped() {
             acceptor.accept_all(|stream, peer| {
+                if children.len() >= max {
+                    // A child may have exited since the last SIGCHLD was read: count again.
+                    forget(&mut children, reaper.reap()?);
+                }
+                if children.len() >= max {
+                    shedder.refuse(stream, peer, format_args!("{max} children running"));
+                    return Ok(());
+                }
                 let child = spawn::fork_run(|| {
                     // SAFETY: the child closes its copy of the listener; the parent's
                     // `Acceptor` still owns its own copy, and the child never touches it.
                     unsafe { libc::close(listener_fd) };
-                    serve_one(stream, &handle)
+                    serve_one(stream, &handle, limits.idle_timeout)
                 });
                 // The child has its copy; the parent's is dropped (closed) here with `stream`.
                 match child {
@@ -95,12 +123,18 @@ pub fn fork_per_connection_with(
                     }
                     // Out of processes (EAGAIN: RLIMIT_NPROC, pid_max) or memory: this client
                     // is turned away (its connection closes), the server carries on.
-                    Err(e) => eprintln!("cannot fork a child for {peer}: {e}; connection closed"),
+                    Err(e) => log_line(&format!(
+                        "cannot fork a child for {peer}: {e}; connection closed"
+                    )),
                 }
                 Ok(())
             })?;
         }
     }
+    log_line(&format!(
+        "fork: stopping; ending {} children",
+        children.len()
+    ));
     stop_children(&mut children, &reaper)
 }
 
@@ -110,6 +144,7 @@ pub fn prefork(listener: TcpListener, stop: &Stop, workers: usize) -> io::Result
 }
 
 /// The prefork server, for any protocol: each worker runs `handle` on one client after another.
+/// A worker lets a client silent for the default idle timeout go ([`Limits`]).
 ///
 /// The workers are stopped by a signal (SIGTERM), not by `stop`: a forked child has its own
 /// copy of the parent's memory, so a flag set in the parent never reaches it.
@@ -119,13 +154,25 @@ pub fn prefork_with(
     workers: usize,
     handle: impl Handler,
 ) -> io::Result<()> {
+    prefork_limited(listener, stop, workers, &Limits::default(), handle)
+}
+
+/// [`prefork_with`] under `limits`: only `idle_timeout` applies (the bound is `workers`).
+pub fn prefork_limited(
+    listener: TcpListener,
+    stop: &Stop,
+    workers: usize,
+    limits: &Limits,
+    handle: impl Handler,
+) -> io::Result<()> {
+    let idle = limits.idle_timeout;
     let reaper = Reaper::install()?;
     // Set once, here, for every worker: the flag lives in the shared open file description.
     listener.set_nonblocking(true)?;
     let workers = workers.max(1);
     let mut children: HashSet<Pid> = HashSet::new();
     for _ in 0..workers {
-        children.insert(start_worker(&listener, &handle)?);
+        children.insert(start_worker(&listener, &handle, idle)?);
     }
     while !stop.is_stopped() {
         let mut fds = [
@@ -147,31 +194,43 @@ pub fn prefork_with(
         if is_ready(&fds[0]) {
             for (pid, outcome) in reaper.reap()? {
                 if children.remove(&pid) {
-                    eprintln!("worker {pid} {outcome}; starting another");
+                    log_line(&format!("worker {pid} {outcome}; starting another"));
                 }
             }
         }
         // Back to full strength. A fork that fails (out of processes or memory) is tried again
         // after FORK_RETRY; the workers that remain go on serving meanwhile.
         while children.len() < workers && !stop.is_stopped() {
-            match start_worker(&listener, &handle) {
+            match start_worker(&listener, &handle, idle) {
                 Ok(pid) => {
                     children.insert(pid);
                 }
                 Err(e) => {
-                    eprintln!("cannot fork a worker: {e}; trying again shortly");
+                    log_line(&format!("cannot fork a worker: {e}; trying again shortly"));
                     break;
                 }
             }
         }
     }
+    log_line(&format!(
+        "prefork: stopping; ending {} workers",
+        children.len()
+    ));
     stop_children(&mut children, &reaper)
 }
 
 /// Forks one prefork worker: accept, serve to the end, repeat.
-fn start_worker(listener: &TcpListener, handle: &impl Handler) -> io::Result<Pid> {
+fn start_worker(
+    listener: &TcpListener,
+    handle: &impl Handler,
+    idle: Option<Duration>,
+) -> io::Result<Pid> {
     spawn::fork_run(|| {
         let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+        // Ctrl-C in a terminal reaches the whole process group. The supervisor ends its workers
+        // itself (SIGTERM) when it stops; a worker dead of SIGINT would only be "replaced".
+        // SAFETY: SIG_IGN is not a handler function, so no handler safety rules apply.
+        let _ = unsafe { signal(Signal::SIGINT, SigHandler::SigIgn) };
         let Ok(shared) = listener.try_clone() else {
             return 1;
         };
@@ -187,7 +246,7 @@ fn start_worker(listener: &TcpListener, handle: &impl Handler) -> io::Result<Pid
             match acceptor.accept() {
                 // Serves this client to the end before accepting another.
                 Ok(Accepted::Connection(stream, _)) => {
-                    serve_one(stream, handle);
+                    serve_one(stream, handle, idle);
                 }
                 // Another worker won the race for this connection (the herd), or it was shed.
                 Ok(Accepted::Empty | Accepted::Shed) => {}
@@ -197,16 +256,32 @@ fn start_worker(listener: &TcpListener, handle: &impl Handler) -> io::Result<Pid
     })
 }
 
-/// In a child: serve one client to the end; the child's exit status.
-fn serve_one(mut stream: TcpStream, handle: &impl Handler) -> i32 {
+/// In a child: serve one client to the end, or until it is silent for `idle`; the child's exit
+/// status.
+fn serve_one(mut stream: TcpStream, handle: &impl Handler, idle: Option<Duration>) -> i32 {
     let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
-    if stream.set_nonblocking(false).is_err() {
+    let ready = stream.set_nonblocking(false).and_then(|()| {
+        // A blocked read or write then fails with EAGAIN (`WouldBlock`) after `idle`.
+        stream.set_read_timeout(idle)?;
+        stream.set_write_timeout(idle)
+    });
+    if ready.is_err() {
         return 1;
     }
     match handle(&mut stream) {
         Ok(()) => 0,
         // A client that resets is the client's business, not a failure of the server.
         Err(e) if is_peer_gone(&e) => 0,
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            let (pid, secs) = (std::process::id(), idle.unwrap_or_default().as_secs_f64());
+            let peer = stream
+                .peer_addr()
+                .map_or("a client".into(), |p| p.to_string());
+            log_line(&format!(
+                "process {pid}: {peer} was idle for {secs}s; closed its connection"
+            ));
+            0
+        }
         Err(_) => 1,
     }
 }
@@ -228,7 +303,7 @@ fn forget(children: &mut HashSet<Pid>, reaped: Vec<Reaped>) {
             }
         );
         if !outcome.success() && !stopped {
-            eprintln!("child {pid} {outcome}");
+            log_line(&format!("child {pid} {outcome}"));
         }
     }
 }

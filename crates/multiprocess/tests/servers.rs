@@ -1,12 +1,14 @@
 //! Lesson `per_process_server`: the fork-per-connection and prefork echo servers pass the echo
-//! conformance suite as examples, leave no zombie, and really serve from separate processes.
+//! conformance suite as examples, leave no zombie, and really serve from separate processes;
+//! fork_echo never runs more than `--max-children` and tells the next client so at once;
+//! prefork_echo's workers let silent clients go; Ctrl-C in a terminal stops prefork quietly.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use harness::leaks::{children_of, expect_no_zombies_of};
+use harness::leaks::{children_of, expect_no_zombies_of, ignores_signal};
 use harness::{Conn, Deadline, ExampleProcess, echo};
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
 const SETTLE: Duration = Duration::from_secs(10);
@@ -146,4 +148,99 @@ fn fork_echo_serves_each_line_uppercased_through_its_handler() {
 #[test]
 fn prefork_echo_serves_the_line_protocol_through_its_handler() {
     serves_the_line_protocol("prefork_echo", &["--workers", "4"]);
+}
+
+#[test]
+fn fork_echo_never_runs_more_than_max_children_and_turns_the_next_client_away_at_once() {
+    let _lock = harness::process_lock();
+    let server = ExampleProcess::start(
+        "fork_echo",
+        &["--addr", "127.0.0.1:0", "--max-children", "2"],
+    )
+    .unwrap();
+    let mut served = echo::served_clients(server.addr(), 2).unwrap();
+    wait_for_children(&server, 2);
+    for _ in 0..4 {
+        echo::expect_turned_away(server.addr(), "server busy, try again later").unwrap();
+        let children = children_of(server.pid()).unwrap();
+        assert_eq!(
+            children.len(),
+            2,
+            "children at the bound of 2: {children:?}"
+        );
+    }
+    server
+        .expect_stderr("fork: busy (2 children running)", harness::time::STEP)
+        .unwrap();
+    // The two served clients still are; once one leaves (and is reaped), a newcomer is.
+    served[1].write_all(b"still two\n").unwrap();
+    assert_eq!(served[1].read_line().unwrap(), "still two");
+    drop(served.remove(0));
+    let _later = echo::served_once_a_slot_frees(server.addr()).unwrap();
+    assert_eq!(children_of(server.pid()).unwrap().len(), 2);
+    server.interrupt_and_expect_clean_exit().unwrap();
+}
+
+#[test]
+fn prefork_echo_workers_let_silent_clients_go_after_the_idle_timeout() {
+    let _lock = harness::process_lock();
+    let server = ExampleProcess::start(
+        "prefork_echo",
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--workers",
+            "2",
+            "--idle-timeout",
+            "0.5",
+        ],
+    )
+    .unwrap();
+    // Two clients that connect and send nothing hold both workers...
+    let mut silent: Vec<Conn> = (0..2)
+        .map(|_| Conn::connect(server.addr()).unwrap())
+        .collect();
+    // ...until the timeout frees them: a third client is served, and each silent one is closed.
+    let mut third = Conn::connect(server.addr()).unwrap();
+    third.write_all(b"three\n").unwrap();
+    assert_eq!(third.read_line().unwrap(), "three");
+    for client in &mut silent {
+        client.expect_eof().unwrap();
+    }
+    server
+        .expect_stderr(
+            "was idle for 0.5s; closed its connection",
+            harness::time::STEP,
+        )
+        .unwrap();
+    server.interrupt_and_expect_clean_exit().unwrap();
+}
+
+#[test]
+fn prefork_echo_stops_quietly_on_ctrl_c_in_a_terminal() {
+    let _lock = harness::process_lock();
+    let mut server =
+        ExampleProcess::start("prefork_echo", &["--addr", "127.0.0.1:0", "--workers", "4"])
+            .unwrap();
+    let workers = wait_for_children(&server, 4);
+    let deadline = Deadline::after(SETTLE, "the workers to ignore SIGINT");
+    deadline
+        .poll(|| {
+            let sigint = Signal::SIGINT as i32;
+            workers
+                .iter()
+                .all(|&w| ignores_signal(w, sigint))
+                .then_some(())
+        })
+        .unwrap();
+    // A terminal's Ctrl-C reaches the whole foreground process group, workers included.
+    killpg(Pid::from_raw(server.pid() as i32), Signal::SIGINT).unwrap();
+    let status = server.wait_within(harness::time::STEP).unwrap();
+    assert!(status.success(), "{status}");
+    let stderr = server.stderr_text();
+    let said: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("server pid"))
+        .collect();
+    assert_eq!(said, ["prefork: stopping; ending 4 workers"], "{stderr}");
 }

@@ -187,23 +187,24 @@ fn read_until(client: &mut ExampleProcess, wanted: &str) -> String {
     }
 }
 
+/// A `udp_chat_client` example that has joined the room at `addr` as `name`.
+fn client_joined(addr: &str, name: &str) -> ExampleProcess {
+    let mut client =
+        ExampleProcess::spawn("udp_chat_client", &["--server", addr, "--name", name]).unwrap();
+    assert_eq!(
+        client.read_line().unwrap(),
+        format!("joined as {name}; type a message, or quit")
+    );
+    client
+}
+
 #[test]
 fn two_client_examples_chat_and_each_ends_both_of_its_processes() {
     let _lock = harness::process_lock();
     let server = start_server("60000");
     let addr = server.addr().to_string();
-    let mut alice =
-        ExampleProcess::spawn("udp_chat_client", &["--server", &addr, "--name", "alice"]).unwrap();
-    assert_eq!(
-        alice.read_line().unwrap(),
-        "joined as alice; type a message, or quit"
-    );
-    let mut bob =
-        ExampleProcess::spawn("udp_chat_client", &["--server", &addr, "--name", "bob"]).unwrap();
-    assert_eq!(
-        bob.read_line().unwrap(),
-        "joined as bob; type a message, or quit"
-    );
+    let mut alice = client_joined(&addr, "alice");
+    let mut bob = client_joined(&addr, "bob");
     read_until(&mut alice, "* bob joined the room");
 
     // Each client is two processes: the typing parent and the printing child.
@@ -250,4 +251,32 @@ fn two_client_examples_chat_and_each_ends_both_of_its_processes() {
     server.interrupt_and_expect_clean_exit().unwrap();
     read_until(&mut alice, "BYE server shutting down");
     alice.expect_success().unwrap();
+}
+
+#[test]
+fn ctrl_c_in_a_terminal_leaves_the_room_quietly_with_status_0() {
+    let _lock = harness::process_lock();
+    let server = start_server("60000");
+    let addr = server.addr().to_string();
+    let mut alice = client_joined(&addr, "alice");
+    let deadline = Deadline::after(
+        harness::time::STEP,
+        "alice's receiving child, ignoring SIGINT",
+    );
+    deadline
+        .poll(|| {
+            let child = *harness::leaks::children_of(alice.pid()).ok()?.first()?;
+            harness::leaks::ignores_signal(child, nix::libc::SIGINT).then_some(())
+        })
+        .unwrap();
+    // A terminal's Ctrl-C reaches the whole foreground process group: parent and child.
+    nix::sys::signal::killpg(
+        Pid::from_raw(alice.pid() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    read_until(&mut alice, "BYE left");
+    alice.expect_success().unwrap();
+    assert_eq!(alice.stderr_text(), "", "Ctrl-C is a normal way to leave");
+    server.interrupt_and_expect_clean_exit().unwrap();
 }

@@ -1,10 +1,10 @@
-//! The course's FTP client: log in, then a prompt — list, get NAME, put PATH, quit.
+//! The course's FTP client: log in, then a prompt — list, cd DIR, get NAME, put PATH, quit.
 //!
 //! Run:    cargo run -p multithread --example ftp_client -- --addr 127.0.0.1:2121
 //!         (with `cargo run -p multithread --example ftp_server -- --root DIR --allow-uploads`
 //!         running; without `--allow-uploads` the server is read-only and `put` gets 550)
 //! Output: connected to 127.0.0.1:2121 as anonymous
-//!         commands: list | get NAME | put PATH | quit
+//!         commands: list | cd DIR | get NAME | put PATH | quit
 //!         ftp> list
 //!         notes.txt
 //!         ftp> get notes.txt
@@ -21,7 +21,7 @@ use multithread::ftp::client::{self, Client};
 #[derive(Parser)]
 struct Args {
     /// The server.
-    #[arg(long, default_value = "127.0.0.1:2121")]
+    #[arg(long, default_value = "127.0.0.1:2121", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
     #[arg(long, default_value = "anonymous")]
     user: String,

@@ -25,7 +25,7 @@ struct Args {
     #[arg(long)]
     root: Option<PathBuf>,
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:2121")]
+    #[arg(long, default_value = "127.0.0.1:2121", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
     /// A file of `name:password` lines; without it, only anonymous logins.
     #[arg(long)]

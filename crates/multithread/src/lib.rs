@@ -8,6 +8,7 @@
 //! | [`pool`] | the workspace's thread pool: fixed workers, a bounded queue with back-pressure, panics contained, graceful shutdown |
 //! | [`pool_speed`] | what the pool is for, measured: many tiny tasks through it, through `threadpool`, and with a thread each |
 //! | [`per_thread_server`] | thread-per-connection and pool-backed echo servers; what client N+1 of a pool of N gets |
+//! | [`connections`] | the open connections of a blocking server, shut down on stop so no thread waits for ever |
 //! | [`producer_consumer`] | producers and consumers over a bounded channel; every item consumed exactly once |
 //! | [`ticket_office`] | the course's ticket office: 500 tickets sold strictly in order by 10 windows |
 //! | [`cpu_vs_io`] | "threads for IO-bound, processes for CPU-bound" — measured, in a language without a GIL |
@@ -18,6 +19,7 @@
 //! [`memory`], which start processes by `exec` (never a bare `fork` from a threaded program).
 
 pub mod basics;
+pub mod connections;
 pub mod cpu_vs_io;
 pub mod ftp;
 pub mod memory;

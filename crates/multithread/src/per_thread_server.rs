@@ -3,16 +3,21 @@
 //! **Thread per connection** ([`thread_per_connection`], the course's multithreaded server): the
 //! main thread accepts; each connection gets a thread of its own that echoes it with plain
 //! blocking IO and ends with it. The code is as simple as the one-client server of `io-models`,
-//! and every client is served at once. The threads are *scoped* (`thread::scope`), so the server
-//! cannot return while one of them is still running.
+//! and every client is served at once — up to [`Limits::max_threads`]: a thread costs a stack
+//! and a kernel task, and a server that starts one for every client that asks is a server any
+//! client can exhaust. Client `max_threads + 1` is turned away at once.
 //!
 //! **A pool of workers** ([`pooled`]): `workers` threads from [`ThreadPool`] take connections
 //! from a queue of `queue`. A worker echoes one client to the end before it takes the next, so
-//! the pool serves exactly `workers` clients at once. **Client `workers + 1`** is accepted and
-//! waits in the pool's queue; once that is full the accept loop blocks in `execute`, and later
-//! clients wait in the kernel's listen backlog (their `connect` succeeded; nothing answers).
-//! Each is served, in arrival order, the moment a worker is freed. Nobody is refused, and no
-//! waiting client is answered early: that is the bound a pool buys, and the price.
+//! the pool serves exactly `workers` clients at once, and the next `queue` wait, accepted, in the
+//! pool's queue; each is served, in arrival order, the moment a worker is freed. Client
+//! `workers + queue + 1` is turned away at once.
+//!
+//! **Turning away** ([`netkit::shed`]): the client over the bound reads a one-line answer
+//! ([`Limits::busy`]) and an orderly close, and the server logs it (at most a line a second). The
+//! alternative — stop accepting and let clients wait in the kernel's listen backlog — leaves
+//! them connected and unanswered, unable to tell a busy server from a dead one, and once the
+//! backlog is full their SYNs are dropped and `connect` hangs for a minute of retries.
 //!
 //! Both servers need three things blocking threads do not give for free:
 //!
@@ -21,29 +26,62 @@
 //!   `poll(2)` on the listener and the [`Stop`]'s descriptor.
 //! - **Stopping threads blocked in `read`**: a thread cannot be cancelled, so every open
 //!   connection is kept in a [`Connections`] registry and, on stop, shut down
-//!   (`shutdown(Both)`): each blocked `read` returns 0 and its thread ends by itself. The pool's
-//!   accept loop may itself be blocked (in `execute`, behind a full queue), so a watcher thread
-//!   waits on the stop's descriptor and does that shutdown for it.
+//!   (`shutdown(Both)`): each blocked `read` returns 0 and its thread ends by itself.
 //! - **Spawn failure**: `Builder::spawn` returns an error when the system will not make another
 //!   thread (`EAGAIN`); that one connection is closed, and the server keeps serving.
 
-use std::collections::HashMap;
 use std::io;
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use netkit::Stop;
 use netkit::accept::Acceptor;
 use netkit::conn::is_peer_gone;
 use netkit::echo::echo_blocking;
+use netkit::shed::{BUSY, Shedder};
 
+pub use crate::connections::{Connections, Entry};
 use crate::pool::ThreadPool;
 
-/// Echo server with one thread per connection; returns once `stop` is requested and every
-/// connection's thread has ended.
+/// The bounds of a server made of threads, and what a client over them is told.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Thread per connection: connections served at once, a thread each. (A pool's bound is
+    /// its `workers` plus its `queue`.)
+    pub max_threads: usize,
+    /// Written to a client turned away: [`BUSY`] for a line protocol, the protocol's own
+    /// refusal otherwise (FTP's `421`, HTTP's `503`).
+    pub busy: &'static [u8],
+}
+
+/// The thread-per-connection bound when none is given: far below the system's thread limit,
+/// and at 8 MiB of reserved stack each, already 8 GiB of address space.
+pub const DEFAULT_MAX_THREADS: usize = 1000;
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_threads: DEFAULT_MAX_THREADS,
+            busy: BUSY,
+        }
+    }
+}
+
+/// Echo server with one thread per connection (at most [`DEFAULT_MAX_THREADS`]); returns once
+/// `stop` is requested and every connection's thread has ended.
 pub fn thread_per_connection(listener: TcpListener, stop: &Stop) -> io::Result<()> {
-    spawn_per_connection(listener, stop, "echo", |mut stream, _| {
+    thread_per_connection_limited(listener, stop, &Limits::default())
+}
+
+/// [`thread_per_connection`] with its bounds given.
+pub fn thread_per_connection_limited(
+    listener: TcpListener,
+    stop: &Stop,
+    limits: &Limits,
+) -> io::Result<()> {
+    spawn_per_connection_limited(listener, stop, "echo", limits, |mut stream, _| {
         report("echo", echo_blocking(&mut stream));
     })
 }
@@ -51,7 +89,7 @@ pub fn thread_per_connection(listener: TcpListener, stop: &Stop) -> io::Result<(
 /// The thread-per-connection server loop, for any protocol: each accepted connection gets a
 /// scoped thread named `role peer` running `handle(stream, connections)` on a blocking stream.
 /// Returns once `stop` is requested and every handler has returned (open connections are shut
-/// down to make them).
+/// down to make them). At most [`DEFAULT_MAX_THREADS`] at once; the next client reads [`BUSY`].
 ///
 /// `handle` may register more sockets (an FTP data connection) in `connections`, so that a
 /// stop ends them too.
@@ -61,43 +99,99 @@ pub fn spawn_per_connection(
     role: &str,
     handle: impl Fn(TcpStream, &Arc<Connections>) + Sync,
 ) -> io::Result<()> {
+    spawn_per_connection_limited(listener, stop, role, &Limits::default(), handle)
+}
+
+/// [`spawn_per_connection`] with its bounds given: at most `limits.max_threads` handlers run at
+/// once; a client over that reads `limits.busy` and is closed.
+pub fn spawn_per_connection_limited(
+    listener: TcpListener,
+    stop: &Stop,
+    role: &str,
+    limits: &Limits,
+    handle: impl Fn(TcpStream, &Arc<Connections>) + Sync,
+) -> io::Result<()> {
     let connections = Arc::new(Connections::default());
     let mut acceptor = Acceptor::new(listener)?;
+    let server = ThreadServer {
+        connections: &connections,
+        running: Arc::new(AtomicUsize::new(0)),
+        limits,
+        role,
+    };
     thread::scope(|scope| {
-        let result = accept_threads(scope, &mut acceptor, stop, &connections, role, &handle);
+        let result = server.accept_threads(scope, &mut acceptor, stop, &handle);
         // The scope returns only after every thread has; end them (on stop or on an error).
         connections.shutdown_all();
         result
     })
 }
 
-fn accept_threads<'scope, 'env, H>(
-    scope: &'scope thread::Scope<'scope, 'env>,
-    acceptor: &mut Acceptor,
-    stop: &Stop,
-    connections: &'env Arc<Connections>,
-    role: &str,
-    handle: &'env H,
-) -> io::Result<()>
-where
-    H: Fn(TcpStream, &Arc<Connections>) + Sync,
-{
-    while let Some((stream, peer)) = acceptor.next_blocking(stop)? {
-        let Some(entry) = connections.add(&stream) else {
-            continue; // stopping: just close it
-        };
-        let spawned = thread::Builder::new()
-            .name(format!("{role} {peer}"))
-            .spawn_scoped(scope, move || {
-                let _entry = entry; // leaves the registry when the thread ends
-                handle(stream, connections);
-            });
-        if let Err(e) = spawned {
-            // The closure (and with it the stream) is dropped: this client sees a close.
-            eprintln!("{role}: cannot start a thread for {peer}: {e}");
+/// What the accept loop of [`spawn_per_connection_limited`] and its threads share.
+struct ThreadServer<'a> {
+    connections: &'a Arc<Connections>,
+    /// Handler threads running now; each decrements it as it ends ([`Running`]).
+    running: Arc<AtomicUsize>,
+    limits: &'a Limits,
+    role: &'a str,
+}
+
+impl<'env> ThreadServer<'env> {
+    fn accept_threads<'scope, H>(
+        &'env self,
+        scope: &'scope thread::Scope<'scope, 'env>,
+        acceptor: &mut Acceptor,
+        stop: &Stop,
+        handle: &'env H,
+    ) -> io::Result<()>
+    where
+        H: Fn(TcpStream, &Arc<Connections>) + Sync,
+    {
+        let (role, max) = (self.role, self.limits.max_threads);
+        let mut shedder = Shedder::new(role, self.limits.busy);
+        while let Some((stream, peer)) = acceptor.next_blocking(stop)? {
+            // Only this thread adds to `running`, so a count under the bound stays under it.
+            if self.running.load(Ordering::SeqCst) >= max {
+                shedder.refuse(
+                    stream,
+                    peer,
+                    format_args!("{max} connections served at once"),
+                );
+                continue;
+            }
+            let Some(entry) = self.connections.add(&stream) else {
+                continue; // stopping: just close it
+            };
+            let running = Running::start(&self.running);
+            let spawned = thread::Builder::new()
+                .name(format!("{role} {peer}"))
+                .spawn_scoped(scope, move || {
+                    let (_entry, _running) = (entry, running); // both end with the thread
+                    handle(stream, self.connections);
+                });
+            if let Err(e) = spawned {
+                // The closure (and with it the stream) is dropped: this client sees a close.
+                eprintln!("{role}: cannot start a thread for {peer}: {e}");
+            }
         }
+        Ok(())
     }
-    Ok(())
+}
+
+/// One unit of a count of running jobs, given back when dropped.
+struct Running(Arc<AtomicUsize>);
+
+impl Running {
+    fn start(count: &Arc<AtomicUsize>) -> Running {
+        count.fetch_add(1, Ordering::SeqCst);
+        Running(Arc::clone(count))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Echo server on a pool of `workers` threads with `queue` accepted connections waiting;
@@ -109,7 +203,7 @@ pub fn pooled(listener: TcpListener, stop: &Stop, workers: usize, queue: usize) 
 }
 
 /// The pool server loop, for any protocol: a worker runs `handle` on each accepted connection
-/// (a blocking stream), one after another.
+/// (a blocking stream), one after another. A client over `workers + queue` reads [`BUSY`].
 pub fn pooled_with(
     listener: TcpListener,
     stop: &Stop,
@@ -117,49 +211,52 @@ pub fn pooled_with(
     queue: usize,
     handle: impl Fn(TcpStream) + Send + Sync + 'static,
 ) -> io::Result<()> {
+    pooled_limited(listener, stop, workers, queue, &Limits::default(), handle)
+}
+
+/// [`pooled_with`], telling a client over `workers + queue` `limits.busy` (`max_threads` is
+/// not used: the pool's threads are its `workers`).
+pub fn pooled_limited(
+    listener: TcpListener,
+    stop: &Stop,
+    workers: usize,
+    queue: usize,
+    limits: &Limits,
+    handle: impl Fn(TcpStream) + Send + Sync + 'static,
+) -> io::Result<()> {
     let connections = Arc::new(Connections::default());
     let pool = ThreadPool::new(workers, queue)?;
     let mut acceptor = Acceptor::new(listener)?;
-    // Says "the accept loop is over" to the watcher when it ends by itself (an error).
-    let finished = Stop::new()?;
+    let mut shedder = Shedder::new("pool", limits.busy);
+    let (workers, bound) = (pool.size(), pool.size() + queue);
+    // Connections in the pool's hands, served or waiting; each job gives its unit back.
+    let held = Arc::new(AtomicUsize::new(0));
     let handle = Arc::new(handle);
-    thread::scope(|scope| {
-        // While every worker is busy and the queue is full, the loop below is blocked in
-        // `execute` and cannot see `stop`; this watcher ends the connections for it.
-        scope.spawn(|| {
-            while !stop.is_stopped() && !finished.is_stopped() {
-                let _ = stop.wait_readable(finished.fd(), None);
+    let result = (|| {
+        while let Some((stream, peer)) = acceptor.next_blocking(stop)? {
+            // Only this thread adds to `held`: a count under the bound stays under it, so the
+            // `execute` below never waits for longer than a worker takes to pick up a job.
+            if held.load(Ordering::SeqCst) >= bound {
+                let why = format_args!("{workers} workers serving, {queue} waiting");
+                shedder.refuse(stream, peer, why);
+                continue;
             }
-            connections.shutdown_all();
-        });
-        let result = accept_into_pool(&mut acceptor, stop, &pool, &connections, &handle);
-        finished.stop();
-        result
-    })
-    // Dropping the pool here runs what is queued (each connection already shut down: EOF at
-    // once) and joins every worker.
-}
-
-fn accept_into_pool<H: Fn(TcpStream) + Send + Sync + 'static>(
-    acceptor: &mut Acceptor,
-    stop: &Stop,
-    pool: &ThreadPool,
-    connections: &Arc<Connections>,
-    handle: &Arc<H>,
-) -> io::Result<()> {
-    while let Some((stream, _peer)) = acceptor.next_blocking(stop)? {
-        let Some(entry) = connections.add(&stream) else {
-            continue;
-        };
-        let handle = Arc::clone(handle);
-        // Blocks while `queue` connections already wait: back-pressure on accepting.
-        pool.execute(move || {
-            let _entry = entry;
-            handle(stream);
-        })
-        .map_err(|e| io::Error::other(format!("the pool refused a job: {e:?}")))?;
-    }
-    Ok(())
+            let Some(entry) = connections.add(&stream) else {
+                continue;
+            };
+            let (running, handle) = (Running::start(&held), Arc::clone(&handle));
+            pool.execute(move || {
+                let (_entry, _running) = (entry, running);
+                handle(stream);
+            })
+            .map_err(|e| io::Error::other(format!("the pool refused a job: {e:?}")))?;
+        }
+        Ok(())
+    })();
+    // End the connections being served (their blocked reads return 0); dropping the pool then
+    // runs what is queued (each already shut down: EOF at once) and joins every worker.
+    connections.shutdown_all();
+    result
 }
 
 /// Logs a handler's error, unless the peer simply went away (its business, not the server's).
@@ -168,72 +265,5 @@ pub fn report(role: &str, result: io::Result<()>) {
         && !is_peer_gone(&e)
     {
         eprintln!("{role}: {e}");
-    }
-}
-
-/// The open connections, so that stopping can end the threads blocked reading them.
-#[derive(Debug, Default)]
-pub struct Connections {
-    inner: Mutex<Registry>,
-}
-
-#[derive(Debug, Default)]
-struct Registry {
-    next: u64,
-    open: HashMap<u64, TcpStream>,
-    stopping: bool,
-}
-
-/// A connection's place in the registry; dropping it removes the connection.
-#[derive(Debug)]
-pub struct Entry {
-    connections: Arc<Connections>,
-    id: u64,
-}
-
-impl Connections {
-    /// Registers a clone of `stream`; `None` once stopping (the caller should just close it).
-    pub fn add(self: &Arc<Self>, stream: &TcpStream) -> Option<Entry> {
-        let clone = stream.try_clone().ok()?;
-        let mut registry = self.lock();
-        if registry.stopping {
-            return None;
-        }
-        let id = registry.next;
-        registry.next += 1;
-        registry.open.insert(id, clone);
-        Some(Entry {
-            connections: Arc::clone(self),
-            id,
-        })
-    }
-
-    /// Shuts every open connection down (their blocked reads return 0) and refuses new ones.
-    pub fn shutdown_all(&self) {
-        let mut registry = self.lock();
-        registry.stopping = true;
-        for stream in registry.open.values() {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-    }
-
-    /// How many connections are open.
-    pub fn len(&self) -> usize {
-        self.lock().open.len()
-    }
-
-    /// True when no connection is open.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-impl Drop for Entry {
-    fn drop(&mut self) {
-        self.connections.lock().open.remove(&self.id);
     }
 }

@@ -297,7 +297,8 @@ fn ftp_client_example_lists_retr_gets_and_puts() {
     )
     .unwrap();
     let script = format!(
-        "list\nget a.txt\nget nothing.txt\nput {}\nquit\n",
+        "list\nget a.txt\nget nothing.txt\nput {}\nput /missing/file\nrm a.txt\nget\ncd sub\nlist\n\
+         cd ..\nquit\n",
         upload.display()
     );
     std::io::Write::write_all(client.stdin(), script.as_bytes()).unwrap();
@@ -316,6 +317,20 @@ fn ftp_client_example_lists_retr_gets_and_puts() {
         "{all}"
     );
     assert!(all.contains("(5 bytes)"), "{all}");
+    // A local file that is not there is named; a command the client lacks is called unknown.
+    assert!(
+        all.contains("ftp> error: cannot read /missing/file: No such file or directory"),
+        "{all}"
+    );
+    assert!(
+        all.contains("ftp> unknown command \"rm\"; commands: list | cd DIR"),
+        "{all}"
+    );
+    assert!(all.contains("ftp> get needs an argument;"), "{all}");
+    assert!(
+        all.contains("ftp> now in sub\nftp> inner.txt\nftp> now in .."),
+        "{all}"
+    );
     assert!(all.ends_with("bye"), "{all}");
     assert_eq!(
         fs::read_to_string(downloads.join("a.txt")).unwrap(),

@@ -1,6 +1,7 @@
 //! Lesson `per_thread_server`: both echo servers pass the echo conformance suite, in-process
-//! and as examples; the pool serves exactly `workers` clients at once and the next ones in
-//! order as workers are freed; Ctrl-C ends open connections.
+//! and as examples; the pool serves exactly `workers` clients at once and the next `queue` in
+//! order as workers are freed; a client over either server's bound is told so at once, and the
+//! server logs it; Ctrl-C ends open connections.
 
 use std::time::Duration;
 
@@ -39,42 +40,71 @@ fn pooled_echo_example_conforms() {
     });
 }
 
+const BUSY: &str = "server busy, try again later";
+
 #[test]
-fn pool_echo_serves_workers_clients_at_once_and_the_next_in_order_as_workers_free() {
+fn pool_echo_serves_workers_clients_queues_the_next_and_turns_the_rest_away_at_once() {
     let server = ExampleProcess::start(
         "pool_echo",
         &["--addr", "127.0.0.1:0", "--workers", "2", "--queue", "1"],
     )
     .unwrap();
-    let mut first = Conn::connect(server.addr()).unwrap();
-    let mut second = Conn::connect(server.addr()).unwrap();
-    for (client, text) in [(&mut first, "one"), (&mut second, "two")] {
-        client.write_all(format!("{text}\n").as_bytes()).unwrap();
-        assert_eq!(client.read_line().unwrap(), text);
-    }
-    // Both workers are busy. The third waits in the pool's queue, the fourth in the backlog:
-    // both are connected, and neither is answered (waiting out this bound is what is tested).
+    let [first, mut second] = echo::served_clients(server.addr(), 2)
+        .unwrap()
+        .try_into()
+        .unwrap();
+    // Both workers are busy: the third waits in the pool's queue, connected and unanswered
+    // (waiting out this bound is what is tested).
     let mut third = Conn::connect(server.addr()).unwrap();
-    let mut fourth = Conn::connect(server.addr()).unwrap();
-    for (client, text) in [(&mut third, "three\n"), (&mut fourth, "four\n")] {
-        client.set_step(Duration::from_millis(300));
-        client.write_all(text.as_bytes()).unwrap();
-        let waited = client.read_line().unwrap_err();
-        assert!(waited.is_timeout(), "{waited}");
-        client.set_step(harness::time::STEP);
-    }
-    // One worker freed: the third is served (it came first), the fourth still waits.
+    third.set_step(Duration::from_millis(300));
+    third.write_all(b"three\n").unwrap();
+    assert!(third.read_line().unwrap_err().is_timeout());
+    third.set_step(harness::time::STEP);
+    // The queue is full too: the fourth is told so at once, and the server logs it.
+    echo::expect_turned_away(server.addr(), BUSY).unwrap();
+    server
+        .expect_stderr(
+            "pool: busy (2 workers serving, 1 waiting)",
+            harness::time::STEP,
+        )
+        .unwrap();
+    // One worker freed: the queued third is served; the other worker still serves the second.
     drop(first);
     assert_eq!(third.read_line().unwrap(), "three");
-    fourth.set_step(Duration::from_millis(300));
-    assert!(fourth.read_line().unwrap_err().is_timeout());
-    fourth.set_step(harness::time::STEP);
+    second.write_all(b"still two\n").unwrap();
+    assert_eq!(second.read_line().unwrap(), "still two");
     drop(second);
-    assert_eq!(fourth.read_line().unwrap(), "four");
+    let mut later = echo::served_once_a_slot_frees(server.addr()).unwrap();
     // Ctrl-C with clients still connected: they are shut down, the server exits cleanly.
     server.interrupt_and_expect_clean_exit().unwrap();
     third.expect_eof().unwrap();
-    fourth.expect_eof().unwrap();
+    later.expect_eof().unwrap();
+}
+
+#[test]
+fn thread_echo_turns_a_client_over_max_threads_away_at_once_and_logs_it() {
+    let server = ExampleProcess::start(
+        "thread_echo",
+        &["--addr", "127.0.0.1:0", "--max-threads", "2"],
+    )
+    .unwrap();
+    let [first, mut second] = echo::served_clients(server.addr(), 2)
+        .unwrap()
+        .try_into()
+        .unwrap();
+    echo::expect_turned_away(server.addr(), BUSY).unwrap();
+    server
+        .expect_stderr(
+            "echo: busy (2 connections served at once)",
+            harness::time::STEP,
+        )
+        .unwrap();
+    // The two served clients are still served; once one leaves, a newcomer is.
+    second.write_all(b"still two\n").unwrap();
+    assert_eq!(second.read_line().unwrap(), "still two");
+    drop(first);
+    let _later = echo::served_once_a_slot_frees(server.addr()).unwrap();
+    server.interrupt_and_expect_clean_exit().unwrap();
 }
 
 #[test]
@@ -95,4 +125,42 @@ fn pool_serves_the_line_protocol_through_its_handler() {
         })
     });
     harness::lines::assert_uppercases(server.addr());
+}
+
+#[test]
+fn pool_echo_under_the_overload_script_counts_served_refused_and_waiting_clients() {
+    // The docs' measurements at twice the bound come from this script: check what it counts.
+    let server = ExampleProcess::start(
+        "pool_echo",
+        &["--addr", "127.0.0.1:0", "--workers", "2", "--queue", "1"],
+    )
+    .unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/overload.py");
+    let addr = server.addr().to_string();
+    let args = [script, "--addr", &addr, "--conns", "6", "--wait", "1"].map(String::from);
+    let output = harness::time::within(harness::time::STEP, "scripts/overload.py", move || {
+        std::process::Command::new("python3").args(args).output()
+    })
+    .unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{report}");
+    let count = |outcome: &str| -> Option<u32> {
+        let line = report
+            .lines()
+            .find(|l| l.trim_start().starts_with(outcome))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    let counts = ["echoed", "busy", "silent"].map(count);
+    assert_eq!(counts, [Some(2), Some(3), Some(1)], "{report}");
+    server.interrupt_and_expect_clean_exit().unwrap();
+}
+
+#[test]
+fn a_server_takes_a_host_name_for_its_address_as_loadgen_does() {
+    let server = ExampleProcess::start("thread_echo", &["--addr", "localhost:0"]).unwrap();
+    assert!(server.addr().ip().is_loopback(), "{}", server.addr());
+    let mut client = Conn::connect(server.addr()).unwrap();
+    client.write_all(b"by name\n").unwrap();
+    assert_eq!(client.read_line().unwrap(), "by name");
+    server.interrupt_and_expect_clean_exit().unwrap();
 }

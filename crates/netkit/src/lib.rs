@@ -13,7 +13,8 @@
 //! | [`outbox`] | output waiting for a non-blocking socket, with partial writes handled |
 //! | [`echo`] | the echo protocol: a blocking loop, and a non-blocking [`EchoConn`](echo::EchoConn) with a bounded output buffer |
 //! | [`lines`] | a line protocol (one reply per line), the second protocol every model serves |
-//! | [`bind`] | a listener whose error names the address and the way out: "cannot listen on 127.0.0.1:7003: Address already in use — is another server …" |
+//! | [`shed`] | a client over a blocking server's bound turned away at once: a one-line answer, an orderly close, a rate-limited log line |
+//! | [`bind`] / [`parse_addr`] | `HOST:PORT` read with host names (`localhost:7003`); a listener whose error names the address and the way out: "cannot listen on 127.0.0.1:7003: Address already in use — is another server …" |
 //! | [`workers`] | N processes serving one port (`SO_REUSEPORT`), under a supervisor that forwards Ctrl-C and reaps them |
 //!
 //! Every server in the workspace has the same shape, which both examples and tests call:
@@ -28,12 +29,13 @@ pub mod conn;
 pub mod echo;
 pub mod lines;
 pub mod outbox;
+pub mod shed;
 pub mod slab;
 pub mod stop;
 pub mod timers;
 pub mod workers;
 
-pub use bind::{bind, explain_bind};
+pub use bind::{bind, explain_bind, parse_addr};
 pub use conn::Connection;
 pub use slab::Slab;
 pub use stop::Stop;
@@ -50,6 +52,13 @@ pub fn announce(addr: SocketAddr) -> io::Result<()> {
     let mut out = io::stdout().lock();
     writeln!(out, "listening on {addr}")?;
     out.flush()
+}
+
+/// Writes `line` and a newline to stderr in one `write`, so the log lines of a server's many
+/// processes never interleave: `eprintln!` writes a line in pieces, and another process's line
+/// can land between them.
+pub fn log_line(line: &str) {
+    let _ = io::stderr().write_all(format!("{line}\n").as_bytes());
 }
 
 /// The life of every TCP server example: bind `addr`, turn Ctrl-C into a stop flag, print the

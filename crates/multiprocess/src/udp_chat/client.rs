@@ -16,7 +16,7 @@ use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::{SigHandler, Signal, kill, signal};
 use nix::unistd::Pid;
 use signal_hook::consts::{SIGINT, SIGTERM};
 
@@ -209,6 +209,10 @@ impl Parent<'_> {
 /// The client was single-threaded when it forked, so printing is safe here.
 fn print_incoming(socket: &UdpSocket, server: SocketAddr) -> i32 {
     let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+    // Ctrl-C in a terminal reaches both processes. The parent handles it (it sends `Q` and this
+    // process ends at the `BYE`); a child dead of SIGINT would look like a failure to it.
+    // SAFETY: SIG_IGN is not a handler function, so no handler safety rules apply.
+    let _ = unsafe { signal(Signal::SIGINT, SigHandler::SigIgn) };
     let mut buf = [0u8; 2048];
     loop {
         match socket.recv_from(&mut buf) {

@@ -127,7 +127,7 @@ impl Client {
     /// Downloads `name` to `dest`; the bytes received.
     pub fn get(&mut self, name: &str, dest: &Path) -> io::Result<u64> {
         let mut data = self.data(&format!("RETR {name}"))?;
-        let mut file = File::create(dest)?;
+        let mut file = File::create(dest).map_err(|e| naming(dest, "cannot write", e))?;
         let n = io::copy(&mut data, &mut file)?;
         self.expect(226)?;
         Ok(n)
@@ -135,12 +135,17 @@ impl Client {
 
     /// Uploads the file at `source` as `name`; the bytes sent.
     pub fn put(&mut self, source: &Path, name: &str) -> io::Result<u64> {
-        let mut file = File::open(source)?;
+        let mut file = File::open(source).map_err(|e| naming(source, "cannot read", e))?;
         let mut data = self.data(&format!("STOR {name}"))?;
         let n = io::copy(&mut file, &mut data)?;
         drop(data); // the end of the upload
         self.expect(226)?;
         Ok(n)
+    }
+
+    /// Changes the server's current directory (CWD).
+    pub fn cd(&mut self, dir: &str) -> io::Result<()> {
+        self.command(&format!("CWD {dir}")).map(drop)
     }
 
     /// Says QUIT.
@@ -149,15 +154,23 @@ impl Client {
     }
 }
 
-/// The course's client: prompts `ftp> `, reads `list`, `get NAME`, `put PATH`, `quit` from
-/// `input`, downloads into `dir`, and reports each result to `out`. Ends at `quit` or EOF.
+/// What the interactive client understands.
+const COMMANDS: &str = "commands: list | cd DIR | get NAME | put PATH | quit";
+
+/// `error` about a local `path`, saying which path and what was being done.
+fn naming(path: &Path, doing: &str, error: io::Error) -> io::Error {
+    io::Error::new(error.kind(), format!("{doing} {}: {error}", path.display()))
+}
+
+/// The course's client: prompts `ftp> `, reads `list`, `cd DIR`, `get NAME`, `put PATH`, `quit`
+/// from `input`, downloads into `dir`, and reports each result to `out`. Ends at `quit` or EOF.
 pub fn interactive(
     client: &mut Client,
     dir: &Path,
     input: impl BufRead,
     out: &mut impl Write,
 ) -> io::Result<()> {
-    writeln!(out, "commands: list | get NAME | put PATH | quit")?;
+    writeln!(out, "{COMMANDS}")?;
     let mut lines = input.lines();
     loop {
         write!(out, "ftp> ")?;
@@ -181,9 +194,11 @@ pub fn interactive(
                     .put(Path::new(arg), &name.to_string_lossy())
                     .map(|n| format!("put {arg} ({n} bytes)"))
             }
+            "cd" if !arg.is_empty() => client.cd(arg).map(|()| format!("now in {arg}")),
             "quit" => return Ok(()),
             "" => continue,
-            _ => Ok("commands: list | get NAME | put PATH | quit".to_string()),
+            "cd" | "get" | "put" => Ok(format!("{word} needs an argument; {COMMANDS}")),
+            _ => Ok(format!("unknown command {word:?}; {COMMANDS}")),
         };
         match result {
             Ok(text) => writeln!(out, "{text}")?,

@@ -40,7 +40,7 @@ use std::io;
 use std::net::TcpListener;
 use std::path::Path;
 
-use crate::per_thread_server::spawn_per_connection;
+use crate::per_thread_server::{Limits, spawn_per_connection_limited};
 use path::Root;
 
 /// What every session reads: the root, who may log in, and who may change files.
@@ -138,9 +138,16 @@ pub fn parse_users(text: &str) -> Result<HashMap<String, String>, String> {
     Ok(users)
 }
 
+/// The reply to a client over the server's bound of sessions (RFC 959: 421, closing).
+pub const TOO_MANY_SESSIONS: &[u8] = b"421 Too many sessions; try again later.\r\n";
+
 /// Serves FTP on `listener` with a thread per control connection until `stop` is set.
 pub fn run(listener: TcpListener, stop: &netkit::Stop, config: &Config) -> io::Result<()> {
-    spawn_per_connection(listener, stop, "ftp", |stream, connections| {
+    let limits = Limits {
+        busy: TOO_MANY_SESSIONS,
+        ..Limits::default()
+    };
+    spawn_per_connection_limited(listener, stop, "ftp", &limits, |stream, connections| {
         session::serve(stream, config, connections, stop)
     })
 }

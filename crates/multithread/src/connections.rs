@@ -1,0 +1,82 @@
+//! The open connections of a server made of blocking threads, so that a stop can end them.
+//!
+//! A thread blocked in `read` cannot be cancelled, and a server that waits for its threads
+//! (scoped threads, a pool's `drop`) would wait for a client that never speaks again. So every
+//! open connection is kept here, under a number, from accept to the end of its handler; on
+//! stop, [`Connections::shutdown_all`] shuts each one down (`shutdown(Both)`): every blocked
+//! `read` returns 0 and its thread ends by itself. A handler may add more sockets (an FTP data
+//! connection) so that the stop ends them too.
+//!
+//! The pitfall: a connection accepted *while* stopping. [`Connections::add`] refuses it once
+//! `shutdown_all` has run, so it cannot slip in after the sweep and hold the server up.
+
+use std::collections::HashMap;
+use std::net::{Shutdown, TcpStream};
+use std::sync::{Arc, Mutex};
+
+/// The open connections, so that stopping can end the threads blocked reading them.
+#[derive(Debug, Default)]
+pub struct Connections {
+    inner: Mutex<Registry>,
+}
+
+#[derive(Debug, Default)]
+struct Registry {
+    next: u64,
+    open: HashMap<u64, TcpStream>,
+    stopping: bool,
+}
+
+/// A connection's place in the registry; dropping it removes the connection.
+#[derive(Debug)]
+pub struct Entry {
+    connections: Arc<Connections>,
+    id: u64,
+}
+
+impl Connections {
+    /// Registers a clone of `stream`; `None` once stopping (the caller should just close it).
+    pub fn add(self: &Arc<Self>, stream: &TcpStream) -> Option<Entry> {
+        let clone = stream.try_clone().ok()?;
+        let mut registry = self.lock();
+        if registry.stopping {
+            return None;
+        }
+        let id = registry.next;
+        registry.next += 1;
+        registry.open.insert(id, clone);
+        Some(Entry {
+            connections: Arc::clone(self),
+            id,
+        })
+    }
+
+    /// Shuts every open connection down (their blocked reads return 0) and refuses new ones.
+    pub fn shutdown_all(&self) {
+        let mut registry = self.lock();
+        registry.stopping = true;
+        for stream in registry.open.values() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// How many connections are open.
+    pub fn len(&self) -> usize {
+        self.lock().open.len()
+    }
+
+    /// True when no connection is open.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        self.connections.lock().open.remove(&self.id);
+    }
+}
