@@ -35,9 +35,9 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use netkit::Stop;
+use netkit::shed::Shedder;
 
 use crate::blocking::{Limits, drive};
 use crate::head::RequestHead;
@@ -150,8 +150,8 @@ pub struct Serving {
     site: Site,
     /// Connections open now.
     open: Arc<AtomicUsize>,
-    /// Connections answered 503 since the last log line, and when that line was written.
-    shed: Mutex<(u64, Option<Instant>)>,
+    /// Logs the 503s, rate-limited.
+    shed: Mutex<Shedder>,
 }
 
 impl Serving {
@@ -160,7 +160,7 @@ impl Serving {
         Serving {
             site,
             open: Arc::new(AtomicUsize::new(0)),
-            shed: Mutex::new((0, None)),
+            shed: Mutex::new(Shedder::new("http", b"")),
         }
     }
 
@@ -185,22 +185,16 @@ impl Serving {
 
     /// Says that connections are being refused — at most once a second, with how many.
     fn log_shedding(&self, peer: Option<SocketAddr>) {
-        let mut shed = self.shed.lock().unwrap_or_else(|p| p.into_inner());
-        shed.0 += 1;
-        if shed
-            .1
-            .is_none_or(|at| at.elapsed() >= Duration::from_secs(1))
-        {
-            let who = peer.map_or("a client".to_string(), |p| p.to_string());
-            eprintln!(
-                "http: {} connections open (the bound is {}): answering 503 to {who} \
-                 ({} refused since the last such line)",
-                self.open.load(Ordering::Relaxed),
-                self.site.max_connections,
-                shed.0
-            );
-            *shed = (0, Some(Instant::now()));
-        }
+        let why = format!(
+            "{} connections open, the bound is {}; answering 503",
+            self.open.load(Ordering::Relaxed),
+            self.site.max_connections
+        );
+        let peer = peer.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+        self.shed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .note(peer, why);
     }
 
     /// The event loops' factory: an accepted socket becomes a non-blocking [`HttpConn`].

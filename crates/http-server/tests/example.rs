@@ -176,7 +176,7 @@ fn http_example_sheds_over_max_connections_and_says_so() {
         .poll(|| {
             server
                 .stderr_text()
-                .contains("answering 503 to 127.0.0.1:")
+                .contains("answering 503); turned 127.0.0.1:")
                 .then_some(())
         })
         .unwrap();

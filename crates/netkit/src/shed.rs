@@ -64,6 +64,14 @@ impl Shedder {
         }
     }
 
+    /// Logs (rate-limited) one refusal the protocol answers itself — HTTP's 503, sent after the
+    /// request is read — for the same reason as [`refuse`](Self::refuse).
+    pub fn note(&mut self, peer: SocketAddr, why: impl Display) {
+        if let Some(line) = self.count(Instant::now(), peer, why) {
+            crate::log_line(&line);
+        }
+    }
+
     /// How many clients were refused so far.
     pub fn total(&self) -> u64 {
         self.total
