@@ -15,12 +15,16 @@
 //! | [`session`] | one connection's conversation without the socket: pipelining in order, bodies discarded or refused, 408 |
 //! | [`blocking`] | the blocking driver `serve_connection`: a thread per connection, `sendfile(2)`, timeouts, a lingering close |
 //! | [`nonblocking`] | `HttpConn`, the same session driven by an event loop: readable/writable/timeout, `EAGAIN` everywhere, back-pressure |
+//! | [`backends`] | the same session over every concurrency model: io-models' loops, the thread pool, prefork |
+//! | [`access_log`] | one Common Log Format line per response |
 //! | [`status`] | the status codes this server sends |
 //!
 //! Nothing in the core touches a socket: it takes bytes and gives back bytes and plans, so it is
 //! tested without a network, and a blocking thread, a `select` loop or an `epoll` reactor can
 //! all drive the same code.
 
+pub mod access_log;
+pub mod backends;
 pub mod blocking;
 pub mod conditional;
 pub mod framing;
@@ -33,6 +37,7 @@ pub mod response;
 pub mod session;
 pub mod status;
 
+pub use backends::{Model, Site, serve};
 pub use blocking::{Limits, serve_connection};
 pub use request::{HeadParser, ParseError, Progress, RequestHead, Version};
 pub use resolve::Root;

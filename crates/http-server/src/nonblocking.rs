@@ -1,11 +1,13 @@
 //! The non-blocking driver: one connection as a state machine that an event loop pushes along.
 //!
-//! **What.** [`HttpConn`] wraps a non-blocking `TcpStream` and a [`Session`]. The loop — select,
-//! poll, epoll, level- or edge-triggered — asks what the connection is waiting for
-//! ([`HttpConn::wants_read`], [`HttpConn::wants_write`]), tells it when the socket is ready
-//! ([`HttpConn::on_readable`], [`HttpConn::on_writable`]) or when its [`HttpConn::deadline`] has
-//! passed ([`HttpConn::on_timeout`]), and drops it once [`HttpConn::is_finished`]. It never
-//! blocks: every read, write and `sendfile` stops at `EAGAIN` and resumes where it was.
+//! **What.** [`HttpConn`] wraps a non-blocking `TcpStream` and a [`Session`], and is a
+//! [`netkit::Connection`] — the interface every event loop of the io-models chapter drives. The
+//! loop — select, poll, epoll level- or edge-triggered, the async reactor — asks what the
+//! connection is waiting for (`wants_read`, `wants_write`), tells it when the socket is ready
+//! (`on_readable`, `on_writable`) or when its `deadline` has passed (`on_timeout`), and drops it
+//! once it `is_finished`. It never blocks: every read, write and `sendfile` stops at `EAGAIN`
+//! and resumes where it was. No loop is written here: the chapter's event-loop backends are
+//! io-models' loops, given a factory that makes an `HttpConn` of each accepted socket.
 //!
 //! **Back-pressure.** While a response is being written the connection does not read: a client
 //! that pipelines requests faster than it reads the answers fills its own socket buffer, not the
@@ -21,6 +23,8 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
+
+use netkit::conn::{Connection, ReadStop};
 
 use crate::blocking::{LINGER, Limits, sendfile_once};
 use crate::resolve::Root;
@@ -55,83 +59,44 @@ pub struct HttpConn {
 impl HttpConn {
     /// Makes `stream` non-blocking and starts a session serving `root`.
     pub fn new(stream: TcpStream, root: Arc<Root>, limits: Limits) -> io::Result<HttpConn> {
+        HttpConn::with_session(stream, Session::new(root), limits)
+    }
+
+    /// Makes `stream` non-blocking and drives `session` (one of the caller's making: logged,
+    /// or with its own planner) over it.
+    pub fn with_session(
+        stream: TcpStream,
+        session: Session,
+        limits: Limits,
+    ) -> io::Result<HttpConn> {
         stream.set_nonblocking(true)?;
         stream.set_nodelay(true)?;
         Ok(HttpConn {
             stream,
-            session: Session::new(root),
+            session,
             phase: Phase::Reading,
             limits,
             since: Instant::now(),
         })
     }
 
-    /// The socket, to register with the loop.
-    pub fn stream(&self) -> &TcpStream {
-        &self.stream
-    }
-
-    /// True when the connection waits for input.
-    pub fn wants_read(&self) -> bool {
-        matches!(self.phase, Phase::Reading | Phase::Draining { .. })
-    }
-
-    /// True when the connection has output waiting for room in the socket.
-    pub fn wants_write(&self) -> bool {
-        matches!(self.phase, Phase::Writing { .. })
-    }
-
-    /// True once the connection is over and can be dropped.
-    pub fn is_finished(&self) -> bool {
-        matches!(self.phase, Phase::Finished)
-    }
-
-    /// When [`HttpConn::on_timeout`] is due if nothing happens before.
-    pub fn deadline(&self) -> Instant {
-        let wait = match self.phase {
-            Phase::Reading if self.session.mid_request() => self.limits.header_timeout,
-            Phase::Reading | Phase::Finished => self.limits.idle_timeout,
-            Phase::Writing { .. } => self.limits.write_timeout,
-            Phase::Draining { .. } => LINGER.0,
-        };
-        self.since + wait
-    }
-
-    /// The deadline passed: a 408 for a request under way, else the connection ends.
-    pub fn on_timeout(&mut self) -> io::Result<()> {
-        match self.session.timed_out(SystemTime::now()) {
-            Some(response) if matches!(self.phase, Phase::Reading) => self.start(response),
-            _ => self.phase = Phase::Finished,
-        }
-        self.pump()
-    }
-
-    /// The socket is readable.
-    pub fn on_readable(&mut self) -> io::Result<()> {
-        self.pump()
-    }
-
-    /// The socket is writable (a write that makes progress restarts the write timeout).
-    pub fn on_writable(&mut self) -> io::Result<()> {
-        self.since = Instant::now();
-        self.pump()
-    }
-
-    /// Moves the connection on until the socket says `EAGAIN` in the direction it waits for, or
-    /// the connection is finished. A loop, not recursion: a thousand pipelined requests are a
-    /// thousand turns, not a thousand stack frames.
-    fn pump(&mut self) -> io::Result<()> {
+    /// Moves the connection on until the socket says `EAGAIN` in the direction it waits for,
+    /// `budget` bytes have been read, or the connection is finished. A loop, not recursion: a
+    /// thousand pipelined requests are a thousand turns, not a thousand stack frames.
+    fn pump(&mut self, budget: usize) -> io::Result<ReadStop> {
         let mut buf = [0u8; 16 * 1024];
+        let mut read = 0;
         loop {
             let step = match &mut self.phase {
-                Phase::Finished => return Ok(()),
+                Phase::Finished => return Ok(ReadStop::Eof),
                 Phase::Writing { response, sent } => match write_some(&self.stream, response, sent)
                 {
                     Ok(true) => {
                         self.sent();
                         continue;
                     }
-                    Ok(false) => return Ok(()),
+                    // Output waits for room: no reading until it is out (back-pressure).
+                    Ok(false) => return Ok(ReadStop::Full),
                     Err(e) => Err(e),
                 },
                 Phase::Reading => match self.session.next(SystemTime::now()) {
@@ -143,16 +108,24 @@ impl HttpConn {
                         self.phase = Phase::Finished;
                         continue;
                     }
+                    Next::NeedInput if read >= budget => return Ok(ReadStop::Budget),
                     Next::NeedInput => self.stream.read(&mut buf),
                 },
+                Phase::Draining { .. } if read >= budget => return Ok(ReadStop::Budget),
                 Phase::Draining { .. } => self.stream.read(&mut buf),
             };
             match step {
-                Ok(0) => self.phase = Phase::Finished,
-                Ok(n) => self.received(&buf[..n]),
+                Ok(0) => {
+                    self.phase = Phase::Finished;
+                    return Ok(ReadStop::Eof);
+                }
+                Ok(n) => {
+                    read += n;
+                    self.received(&buf[..n]);
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
-                Err(e) => return self.gone(e),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(ReadStop::Drained),
+                Err(e) => return self.gone(e).map(|()| ReadStop::Eof),
             }
         }
     }
@@ -196,6 +169,61 @@ impl HttpConn {
         } else {
             Err(e)
         }
+    }
+}
+
+impl Connection for HttpConn {
+    fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// Waiting for a request, or draining after a closing response.
+    fn wants_read(&self) -> bool {
+        matches!(self.phase, Phase::Reading | Phase::Draining { .. })
+    }
+
+    /// A response is being written and the socket had no room for the rest.
+    fn wants_write(&self) -> bool {
+        matches!(self.phase, Phase::Writing { .. })
+    }
+
+    fn is_finished(&self) -> bool {
+        matches!(self.phase, Phase::Finished)
+    }
+
+    /// Reads requests (at most about `budget` bytes) and answers them, until `EAGAIN`, a
+    /// response the socket has no room for, or the end.
+    fn on_readable(&mut self, budget: usize) -> io::Result<ReadStop> {
+        self.pump(budget)
+    }
+
+    /// Sends what waits (a write that makes progress restarts the write timeout), and answers
+    /// requests already read; reads nothing new — that is `on_readable`'s, whose budget and
+    /// [`ReadStop`] an edge-triggered loop relies on.
+    fn on_writable(&mut self) -> io::Result<()> {
+        self.since = Instant::now();
+        self.pump(0).map(drop)
+    }
+
+    /// Always set: the header timeout while a request arrives, the idle timeout between
+    /// requests, the write timeout while a response waits for room, the linger while draining.
+    fn deadline(&self) -> Option<Instant> {
+        let wait = match self.phase {
+            Phase::Reading if self.session.mid_request() => self.limits.header_timeout,
+            Phase::Reading | Phase::Finished => self.limits.idle_timeout,
+            Phase::Writing { .. } => self.limits.write_timeout,
+            Phase::Draining { .. } => LINGER.0,
+        };
+        Some(self.since + wait)
+    }
+
+    /// A 408 for a request under way; otherwise the connection ends.
+    fn on_timeout(&mut self) -> io::Result<()> {
+        match self.session.timed_out(SystemTime::now()) {
+            Some(response) if matches!(self.phase, Phase::Reading) => self.start(response),
+            _ => self.phase = Phase::Finished,
+        }
+        self.pump(0).map(drop)
     }
 }
 

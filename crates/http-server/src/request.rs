@@ -14,7 +14,7 @@
 //! is complete, in [`crate::framing`].
 //!
 //! **The pitfall.** A parser that looks at "what arrived so far" as if it were the request —
-//! seed 003's server assumed one `recv` is one request. Here every decision depends only on the
+//! the Python course's web server assumed one `recv` is one request. Here every decision depends only on the
 //! bytes seen, in order, so the verdict is the same however the stream is split (a property test
 //! feeds random splits and checks exactly that). A limit is checked as bytes arrive, not when the
 //! line ends, so a client that never ends its line cannot grow our memory past the limit.
@@ -57,6 +57,9 @@ pub enum Progress {
 enum State {
     /// Before the method; empty lines are skipped here (RFC 9112 §2.2).
     Start,
+    /// Saw CR before the method: only the LF of an empty line may follow (a bare CR is not
+    /// an empty line).
+    StartLineFeed,
     /// Reading the method, up to a space.
     Method,
     /// Reading the target, up to a space.
@@ -138,12 +141,19 @@ impl HeadParser {
     fn step(&mut self, byte: u8) -> Result<bool, ParseError> {
         match self.state {
             State::Start => match byte {
-                b'\r' | b'\n' => {}
+                b'\r' => self.state = State::StartLineFeed,
+                b'\n' => {}
                 _ => {
                     self.state = State::Method;
                     return self.step(byte);
                 }
             },
+            State::StartLineFeed => {
+                if byte != b'\n' {
+                    return fail(Status::BadRequest, "a CR not followed by LF");
+                }
+                self.state = State::Start;
+            }
             State::Method => self.method_byte(byte)?,
             State::Target => self.target_byte(byte)?,
             State::Version => self.version_byte(byte)?,

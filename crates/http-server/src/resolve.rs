@@ -12,7 +12,7 @@
 //!    step outside it: a `..` the first step missed, or a symlink (anywhere on the path) that
 //!    points out of the root. Symlinks that stay inside the root still work.
 //!
-//! **Why.** Seed 003's server did `root + path` and `open`: `GET /../../etc/passwd` served the
+//! **Why.** The Python course's web server did `root + path` and `open`: `GET /../../etc/passwd` served the
 //! password file. Filtering strings for `..` is not enough — `%2e%2e`, `..%2f`, double encoding,
 //! a symlink planted in the served folder all get past a filter.
 //!

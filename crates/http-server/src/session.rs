@@ -17,9 +17,12 @@
 //! **The pitfall.** A server that answers a request and then parses its body as the next
 //! request can be made to answer requests nobody sent (the smuggling of [`crate::framing`]).
 
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
 
+use crate::access_log;
 use crate::framing::BodyLength;
 use crate::request::{HeadParser, Progress, RequestHead};
 use crate::resolve::Root;
@@ -56,6 +59,29 @@ pub struct Session {
     discard: u64,
     /// Set once a response that closes the connection has been handed out.
     finished: bool,
+    /// The client, when each response is written to the [access log](crate::access_log).
+    logged_for: Option<IpAddr>,
+    /// This connection's place in a server's count of open connections, given back on drop.
+    _ticket: Option<Ticket>,
+}
+
+/// One open connection counted against a server's bound: the count goes down when the ticket
+/// (kept in the connection's session) is dropped, however the connection ends.
+#[derive(Debug)]
+pub struct Ticket(Arc<AtomicUsize>);
+
+impl Ticket {
+    /// Counts one more open connection in `open`.
+    pub fn take(open: &Arc<AtomicUsize>) -> Ticket {
+        open.fetch_add(1, Ordering::Relaxed);
+        Ticket(Arc::clone(open))
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Session {
@@ -73,6 +99,27 @@ impl Session {
             input: Vec::new(),
             discard: 0,
             finished: false,
+            logged_for: None,
+            _ticket: None,
+        }
+    }
+
+    /// The same session, holding `ticket` until the connection ends.
+    pub fn counted(mut self, ticket: Ticket) -> Session {
+        self._ticket = Some(ticket);
+        self
+    }
+
+    /// The same session, writing an access-log line for each response it hands out.
+    pub fn logged_for(mut self, client: IpAddr) -> Session {
+        self.logged_for = Some(client);
+        self
+    }
+
+    /// Writes the access-log line of `response`, if this session logs.
+    fn log(&self, request: Option<&RequestHead>, response: &Response, now: SystemTime) {
+        if let Some(client) = self.logged_for {
+            access_log::write(&access_log::line(client, request, response, now));
         }
     }
 
@@ -113,12 +160,15 @@ impl Session {
                 self.parser = HeadParser::new();
                 let response = self.answer(&head, now);
                 self.finished = response.close;
+                self.log(Some(&head), &response, now);
                 Next::Send(response)
             }
             Err(error) => {
                 self.finished = true;
                 let reply = Reply::closing(now);
-                Next::Send(reply.error(error.status, error.reason, vec![]))
+                let response = reply.error(error.status, error.reason, vec![]);
+                self.log(None, &response, now);
+                Next::Send(response)
             }
         }
     }
@@ -128,14 +178,18 @@ impl Session {
     pub fn timed_out(&mut self, now: SystemTime) -> Option<Response> {
         let mid_request = self.mid_request();
         self.finished = true;
-        mid_request.then(|| {
+        let response = mid_request.then(|| {
             let reply = Reply::closing(now);
             reply.error(
                 Status::RequestTimeout,
                 "the request did not arrive in time",
                 vec![],
             )
-        })
+        });
+        if let Some(response) = &response {
+            self.log(None, response, now);
+        }
+        response
     }
 
     /// Answers a complete head, deciding what happens to its body first.

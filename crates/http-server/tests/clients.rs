@@ -1,12 +1,13 @@
-//! Real clients against the blocking handler: curl (`-I`, `-r`, `--http1.0`, `--path-as-is`,
-//! connection reuse) and Python's `http.client`. Each client runs under its own time limit.
+//! Real clients: wrk against the event loops; curl (`-I`, `-r`, `--http1.0`, `--path-as-is`,
+//! connection reuse) and Python's `http.client` against the blocking handler. Each client runs
+//! under its own time limit.
 
 mod common;
 
 use std::process::{Command, Output};
 
 use harness::http::{Fixture, HELLO, SECRET};
-use http_server::Limits;
+use http_server::{Limits, Model};
 
 fn run(program: &str, args: &[&str]) -> Output {
     let output = Command::new(program)
@@ -115,4 +116,33 @@ print("ok")
     );
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "ok");
     server.stop().unwrap();
+}
+
+#[test]
+fn clients_wrk_loads_the_event_loops_without_an_error() {
+    let fixture = Fixture::create().unwrap();
+    for model in [Model::Epoll, Model::Async] {
+        let server = common::serve_model(model, &fixture.root(), Limits::default()).unwrap();
+        let url = format!("http://{}/hello.txt", server.addr());
+        let output = run("wrk", &["-t1", "-c20", "-d1s", "--timeout", "5s", &url]);
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            !text.contains("Non-2xx") && !text.contains("Socket errors"),
+            "{model}: wrk saw errors:\n{text}"
+        );
+        let requests: u64 = text
+            .lines()
+            .find_map(|l| {
+                l.trim()
+                    .split_once(" requests in ")
+                    .map(|(n, _)| n.to_string())
+            })
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{model}: no request count in wrk's output:\n{text}"));
+        assert!(
+            requests > 100,
+            "{model}: only {requests} requests in a second:\n{text}"
+        );
+        server.stop().unwrap();
+    }
 }

@@ -6,11 +6,12 @@ mod common;
 use std::io::Write;
 use std::time::Duration;
 
-use harness::Conn;
-use harness::http::client::{exchange, read_reply};
+use harness::http::client::{exchange, get, read_reply};
 use harness::http::{Fixture, data_bin};
-use http_server::Limits;
+use harness::time::STEP;
+use harness::{Conn, Deadline};
 use http_server::blocking::write_file_range;
+use http_server::{Limits, Model, Site};
 
 fn short(header: u64, idle: u64) -> Limits {
     Limits {
@@ -96,4 +97,66 @@ fn the_copy_fallback_sends_exactly_the_range() {
     let error = write_file_range(&mut out, &file, 90_000, 20_000).unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::UnexpectedEof);
     out.flush().unwrap();
+}
+
+/// With room for two connections, a third is answered 503 (with Retry-After) and closed while
+/// the two are still open; once one of them closes, a newcomer is served again.
+fn bounds_connections(model: Model) {
+    let fixture = Fixture::create().unwrap();
+    let site = Site {
+        max_connections: 2,
+        workers: 2,
+        ..Site::new(common::open_root(&fixture.root()).unwrap())
+    };
+    let server = common::serve_site(model, site);
+    let mut first = Conn::connect(server.addr()).unwrap();
+    let mut second = Conn::connect(server.addr()).unwrap();
+    for conn in [&mut first, &mut second] {
+        get(conn, "/hello.txt", "")
+            .unwrap()
+            .expect_status(200, "within the bound")
+            .unwrap();
+    }
+    let mut third = Conn::connect(server.addr()).unwrap();
+    let refused = get(&mut third, "/hello.txt", "").unwrap();
+    refused
+        .expect_status(503, &format!("{model}: over the bound"))
+        .unwrap();
+    assert_eq!(refused.field("retry-after"), Some("1"), "{model}");
+    third.expect_eof().unwrap();
+    drop(first);
+    // The server sees the close only when it next reads that connection: retry until then.
+    let newcomer = Deadline::after(STEP, format!("{model}: a newcomer served after one left"));
+    newcomer
+        .poll(|| {
+            let mut conn = Conn::connect(server.addr()).ok()?;
+            let reply = get(&mut conn, "/hello.txt", "").ok()?;
+            (reply.status == 200).then_some(())
+        })
+        .unwrap();
+    get(&mut second, "/hello.txt", "")
+        .unwrap()
+        .expect_status(200, "still open")
+        .unwrap();
+    server.stop().unwrap();
+}
+
+#[test]
+fn bound_select_answers_503_over_max_connections() {
+    bounds_connections(Model::Select);
+}
+
+#[test]
+fn bound_epoll_answers_503_over_max_connections() {
+    bounds_connections(Model::Epoll);
+}
+
+#[test]
+fn bound_async_answers_503_over_max_connections() {
+    bounds_connections(Model::Async);
+}
+
+#[test]
+fn bound_threads_answers_503_over_max_connections() {
+    bounds_connections(Model::Threads);
 }

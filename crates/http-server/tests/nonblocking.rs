@@ -1,15 +1,20 @@
-//! The non-blocking connection in a single-threaded poll loop: a file larger than the socket
+//! The non-blocking connection in io-models' event loops: a file larger than the socket
 //! buffers resumes after `EAGAIN`, a client that stops reading does not stall the others, a
-//! thousand pipelined requests are answered in order, and the timeouts hold.
+//! thousand pipelined requests are answered in order, and every loop keeps the deadlines.
 
 mod common;
 
+use std::io;
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
 use std::time::Duration;
 
-use harness::Conn;
 use harness::http::client::{get, read_reply};
 use harness::http::{Fixture, HELLO};
-use http_server::Limits;
+use harness::{Conn, InProcessServer};
+use http_server::nonblocking::HttpConn;
+use http_server::{Limits, Model};
+use netkit::Stop;
 
 const BIG: usize = 8 << 20;
 
@@ -67,23 +72,84 @@ fn a_thousand_pipelined_requests_are_answered_in_order() {
     server.stop().unwrap();
 }
 
-#[test]
-fn the_loop_answers_408_to_a_trickled_head_and_closes_idle_connections() {
-    let fixture = Fixture::create().unwrap();
-    let limits = Limits {
+/// 300 ms to send a head, 300 ms between requests.
+fn short_limits() -> Limits {
+    Limits {
         header_timeout: Duration::from_millis(300),
         idle_timeout: Duration::from_millis(300),
         write_timeout: Duration::from_secs(10),
-    };
-    let server = common::serve_poll(&fixture.root(), limits).unwrap();
+    }
+}
+
+/// The server (with [`short_limits`]) answers 408 to a head that stops half way, and closes a
+/// connection that sends nothing: the event loop keeps the connections' deadlines and wakes
+/// for them (a loop that waits for events alone hangs here until the client's own deadline).
+fn expect_deadlines_kept(what: &str, server: InProcessServer) {
     let mut slow = Conn::connect(server.addr()).unwrap();
     slow.write_all(b"GET /hello.txt HTTP/1.1\r\nHo").unwrap();
     read_reply(&mut slow, false)
         .unwrap()
-        .expect_status(408, "a trickled head")
+        .expect_status(408, &format!("{what}: a trickled head"))
         .unwrap();
     slow.expect_eof().unwrap();
     let mut idle = Conn::connect(server.addr()).unwrap();
-    assert!(idle.read_to_eof().unwrap().is_empty());
+    assert!(idle.read_to_eof().unwrap().is_empty(), "{what}");
     server.stop().unwrap();
+}
+
+fn model_keeps_deadlines(model: Model) {
+    let fixture = Fixture::create().unwrap();
+    let server = common::serve_model(model, &fixture.root(), short_limits()).unwrap();
+    expect_deadlines_kept(model.name(), server);
+}
+
+#[test]
+fn timers_select_answers_408_and_closes_idle_connections() {
+    model_keeps_deadlines(Model::Select);
+}
+
+#[test]
+fn timers_poll_answers_408_and_closes_idle_connections() {
+    model_keeps_deadlines(Model::Poll);
+}
+
+#[test]
+fn timers_epoll_answers_408_and_closes_idle_connections() {
+    model_keeps_deadlines(Model::Epoll);
+}
+
+#[test]
+fn timers_async_answers_408_and_closes_idle_connections() {
+    model_keeps_deadlines(Model::Async);
+}
+
+/// An io-models loop, given the factory as a trait object.
+type Loop =
+    fn(TcpListener, &Stop, &mut dyn FnMut(TcpStream) -> io::Result<HttpConn>) -> io::Result<()>;
+
+/// The loops the HTTP server does not offer keep deadlines too: any protocol may have one.
+#[test]
+fn timers_every_other_loop_answers_408_and_closes_idle_connections() {
+    let fixture = Fixture::create().unwrap();
+    let root = common::open_root(&fixture.root()).unwrap();
+    let loops: [(&str, Loop); 3] = [
+        ("epoll_level", |l, s, f| {
+            io_models::epoll_level::run_with(l, s, f)
+        }),
+        ("selectors", |l, s, f| {
+            io_models::selectors::run_with(l, s, f)
+        }),
+        ("nonblocking", |l, s, f| {
+            io_models::nonblocking::run_with(l, s, f)
+        }),
+    ];
+    for (name, run) in loops {
+        let root = Arc::clone(&root);
+        let server = harness::serve(move |listener, stop| {
+            run(listener, &stop, &mut |s| {
+                HttpConn::new(s, Arc::clone(&root), short_limits())
+            })
+        });
+        expect_deadlines_kept(name, server);
+    }
 }

@@ -44,6 +44,15 @@ fn bare_lf_line_ends_and_leading_empty_lines_are_accepted() {
 }
 
 #[test]
+fn a_bare_cr_before_the_request_line_is_not_an_empty_line() {
+    // Found by `accepted_heads_agree_with_httparse`: the parser skipped any CR or LF there.
+    assert_eq!(
+        status_of(b"\rHEAD / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"),
+        Status::BadRequest
+    );
+}
+
+#[test]
 fn keep_alive_follows_the_version_and_connection_field() {
     let cases: [(&[u8], bool); 5] = [
         (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", true),

@@ -34,11 +34,12 @@
 
 use std::io;
 use std::net::{TcpListener, TcpStream};
+use std::time::Instant;
 
 use netkit::accept::Acceptor;
 use netkit::conn::{self, Connection, ReadStop};
 use netkit::echo::EchoConn;
-use netkit::{Slab, Stop};
+use netkit::{Slab, Stop, Timers, timers};
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 
@@ -130,9 +131,10 @@ pub fn run_configured<C: Connection>(
     let mut events = vec![EpollEvent::empty(); MAX_EVENTS];
     while !stop.is_stopped() {
         event_loop.clients.next_turn();
-        // Someone still has work: only collect new events, do not sleep.
+        // Someone still has work: only collect new events, do not sleep. Else sleep until an
+        // event, or until the earliest connection's deadline.
         let timeout = if event_loop.still_ready.is_empty() {
-            EpollTimeout::NONE
+            timers::poll_timeout(event_loop.timers.wait(Instant::now()))
         } else {
             EpollTimeout::ZERO
         };
@@ -156,6 +158,7 @@ pub fn run_configured<C: Connection>(
                 event_loop.turn(key, EpollFlags::empty())?;
             }
         }
+        event_loop.expire()?;
     }
     Ok(())
 }
@@ -168,6 +171,8 @@ struct EventLoop<C, F> {
     clients: Slab<Client<C>>,
     /// Connections that stopped reading before `EAGAIN`: they get a turn without an event.
     still_ready: Vec<usize>,
+    /// Each connection's deadline, under its token.
+    timers: Timers,
     config: Config,
     new_conn: F,
 }
@@ -185,6 +190,7 @@ impl<C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<C, F> {
             acceptor,
             clients: Slab::new(),
             still_ready: Vec::new(),
+            timers: Timers::new(),
             config,
             new_conn,
         })
@@ -196,6 +202,7 @@ impl<C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<C, F> {
             epoll,
             acceptor,
             clients,
+            timers,
             new_conn,
             ..
         } = self;
@@ -213,11 +220,13 @@ impl<C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<C, F> {
                 eprintln!("epoll_edge: cannot watch a new connection: {e}");
                 return Ok(());
             }
-            clients.insert(Client {
+            let deadline = conn.deadline();
+            let client = Client {
                 conn,
                 unread: false,
                 queued: false,
-            });
+            };
+            timers.set(clients.insert(client), deadline);
             Ok(())
         })?;
         Ok(())
@@ -238,11 +247,25 @@ impl<C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<C, F> {
             }
             After::Close => return self.close(key),
         }
+        self.timers.set(key, client.conn.deadline());
+        Ok(())
+    }
+
+    /// Tells every connection whose deadline has passed; closes those it finishes.
+    fn expire(&mut self) -> io::Result<()> {
+        let now = Instant::now();
+        for key in self
+            .timers
+            .fire("epoll_edge", now, &mut self.clients, |c| &mut c.conn)
+        {
+            self.close(key)?;
+        }
         Ok(())
     }
 
     /// Deregisters a connection, then drops it (which closes the socket).
     fn close(&mut self, key: usize) -> io::Result<()> {
+        self.timers.remove(key);
         if let Some(client) = self.clients.remove(key) {
             self.epoll.delete(client.conn.stream())?;
         }

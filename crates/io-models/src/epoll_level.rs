@@ -37,13 +37,14 @@
 use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsFd;
+use std::time::Instant;
 
 use netkit::accept::Acceptor;
 use netkit::conn::{self, Connection};
 use netkit::echo::EchoConn;
-use netkit::{Slab, Stop};
+use netkit::{Slab, Stop, Timers, timers};
 use nix::errno::Errno;
-use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
 
 /// How much one connection may read per event. Level-triggered: the rest is reported again.
 const READ_BUDGET: usize = 64 * 1024;
@@ -71,7 +72,9 @@ pub fn run_with<C: Connection>(
     let mut events = vec![EpollEvent::empty(); MAX_EVENTS];
     while !stop.is_stopped() {
         event_loop.clients.next_turn();
-        let ready = match event_loop.epoll.wait(&mut events, EpollTimeout::NONE) {
+        // Sleep until an event, or until the earliest connection's deadline.
+        let timeout = timers::poll_timeout(event_loop.timers.wait(Instant::now()));
+        let ready = match event_loop.epoll.wait(&mut events, timeout) {
             Ok(n) => n,
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),
@@ -83,6 +86,7 @@ pub fn run_with<C: Connection>(
                 token => event_loop.service(token as usize, event.events())?,
             }
         }
+        event_loop.expire()?;
     }
     Ok(())
 }
@@ -101,6 +105,8 @@ struct EventLoop<C, F> {
     acceptor: Acceptor,
     /// A connection's token is its key here.
     clients: Slab<Client<C>>,
+    /// Each connection's deadline, under its token.
+    timers: Timers,
     new_conn: F,
 }
 
@@ -119,6 +125,7 @@ impl<C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<C, F> {
             epoll,
             acceptor,
             clients: Slab::new(),
+            timers: Timers::new(),
             new_conn,
         })
     }
@@ -129,6 +136,7 @@ impl<C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<C, F> {
             epoll,
             acceptor,
             clients,
+            timers,
             new_conn,
         } = self;
         acceptor.accept_all(|stream, _peer| {
@@ -142,14 +150,14 @@ impl<C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<C, F> {
                 eprintln!("epoll_level: cannot watch a new connection: {e}");
                 return Ok(());
             }
-            clients.insert(Client { conn, interest });
+            let deadline = conn.deadline();
+            timers.set(clients.insert(Client { conn, interest }), deadline);
             Ok(())
         })?;
         Ok(())
     }
 
-    /// Handles one connection's events and updates its interest if it changed; closes it when
-    /// it is finished or broken. An `Err` is an epoll failure, not a client's.
+    /// Handles one connection's events. An `Err` is an epoll failure, not a client's.
     fn service(&mut self, key: usize, ready: EpollFlags) -> io::Result<()> {
         let Some(client) = self.clients.get_mut(key) else {
             return Ok(());
@@ -165,6 +173,27 @@ impl<C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<C, F> {
         } else {
             Ok(())
         };
+        self.settle(key, result)
+    }
+
+    /// Tells every connection whose deadline has passed.
+    fn expire(&mut self) -> io::Result<()> {
+        for key in self.timers.expired(Instant::now()) {
+            if let Some(client) = self.clients.get_mut(key) {
+                let result = client.conn.on_timeout();
+                self.settle(key, result)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// After a connection's turn: closes it when it is finished or broken, else updates its
+    /// interest if it changed, and its deadline.
+    fn settle(&mut self, key: usize, result: io::Result<()>) -> io::Result<()> {
+        let Some(client) = self.clients.get_mut(key) else {
+            return Ok(());
+        };
+        let conn = &mut client.conn;
         if let Err(e) = &result {
             conn::log_broken("epoll_level", e);
         }
@@ -177,12 +206,14 @@ impl<C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<C, F> {
             self.epoll.modify(conn.stream().as_fd(), &mut event)?;
             client.interest = wanted;
         }
+        self.timers.set(key, conn.deadline());
         Ok(())
     }
 
     /// Deregisters a connection, then drops it (which closes the socket). Closing alone would
     /// also remove it, as long as no duplicate of the descriptor is open — explicit is clearer.
     fn close(&mut self, key: usize) -> io::Result<()> {
+        self.timers.remove(key);
         if let Some(client) = self.clients.remove(key) {
             self.epoll.delete(client.conn.stream())?;
         }

@@ -46,11 +46,12 @@
 
 use std::io;
 use std::net::{TcpListener, TcpStream};
+use std::time::Instant;
 
-use netkit::Stop;
 use netkit::accept::Acceptor;
 use netkit::conn::{self, Connection};
 use netkit::echo::EchoConn;
+use netkit::{Stop, timers};
 
 /// How much one connection may read per sweep, so one busy client cannot hold up the others.
 const READ_BUDGET: usize = 64 * 1024;
@@ -76,8 +77,13 @@ pub fn run_with<C: Connection>(
             conns.extend(conn::open("nonblocking", &mut new_conn, stream));
             Ok(())
         })?;
-        // Try every connection, ready or not: most of these calls end in EAGAIN.
-        conns.retain_mut(try_once);
+        // Try every connection, ready or not: most of these calls end in EAGAIN. The sweep is
+        // also the clock: a connection whose deadline passed is told so here.
+        let now = Instant::now();
+        conns.retain_mut(|conn| match conn.deadline() {
+            Some(due) if due <= now => timers::timed_out("nonblocking", conn),
+            _ => try_once(conn),
+        });
         // Let other threads have the core if they want it. The loop stays runnable: this is
         // not a wait, and the CPU use stays at 100% when nobody else needs the core.
         std::thread::yield_now();

@@ -22,13 +22,14 @@
 use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsFd;
+use std::time::Instant;
 
 use netkit::accept::Acceptor;
 use netkit::conn::{self, Connection};
 use netkit::echo::EchoConn;
-use netkit::{Slab, Stop};
+use netkit::{Slab, Stop, Timers, timers};
 use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::poll::{PollFd, PollFlags, poll};
 
 /// How much one connection may read per turn of the loop, so one busy client cannot hold up
 /// the others. Level-triggered: anything left is reported again on the next turn.
@@ -48,6 +49,7 @@ pub fn run_with<C: Connection>(
 ) -> io::Result<()> {
     let mut acceptor = Acceptor::new(listener)?;
     let mut conns: Slab<C> = Slab::new();
+    let mut timers = Timers::new(); // connections' deadlines: the wait ends at the earliest
     while !stop.is_stopped() {
         conns.next_turn();
         // Rebuilt every turn: the listener, the stop descriptor, then one entry per connection.
@@ -60,7 +62,7 @@ pub fn run_with<C: Connection>(
                 .iter()
                 .map(|(_, c)| PollFd::new(c.stream().as_fd(), interest(c))),
         );
-        match poll(&mut fds, PollTimeout::NONE) {
+        match poll(&mut fds, timers::poll_timeout(timers.wait(Instant::now()))) {
             Ok(_) => {}
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),
@@ -73,14 +75,21 @@ pub fn run_with<C: Connection>(
 
         for (key, &events) in keys.iter().zip(&ready[2..]) {
             let conn = conns.get_mut(*key).expect("a key collected this turn");
-            if !service(conn, events) {
+            if service(conn, events) {
+                timers.set(*key, conn.deadline());
+            } else {
                 conns.remove(*key); // dropping it closes the socket
+                timers.remove(*key);
             }
+        }
+        for key in timers.fire("poll", Instant::now(), &mut conns, |c| c) {
+            conns.remove(key);
         }
         if ready[0].contains(PollFlags::POLLIN) {
             acceptor.accept_all(|stream, _peer| {
                 if let Some(conn) = conn::open("poll", &mut new_conn, stream) {
-                    conns.insert(conn);
+                    let deadline = conn.deadline();
+                    timers.set(conns.insert(conn), deadline);
                 }
                 Ok(())
             })?;

@@ -37,13 +37,15 @@
 use std::io::{self, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::time::Instant;
 
 use netkit::accept::Acceptor;
 use netkit::conn::{self, Connection};
 use netkit::echo::EchoConn;
-use netkit::{Slab, Stop};
+use netkit::{Slab, Stop, Timers};
 use nix::errno::Errno;
 use nix::sys::select::{FD_SETSIZE, FdSet, select};
+use nix::sys::time::{TimeVal, TimeValLike};
 
 /// How much one connection may read per turn of the loop, so one busy client cannot hold up
 /// the others. Level-triggered: anything left is reported again on the next turn.
@@ -69,6 +71,7 @@ pub fn run_with<C: Connection>(
     check_watchable("the stop descriptor", stop.fd())?;
     let mut acceptor = Acceptor::new(listener)?;
     let mut conns: Slab<C> = Slab::new();
+    let mut timers = Timers::new(); // connections' deadlines: the wait ends at the earliest
     while !stop.is_stopped() {
         conns.next_turn();
         // select overwrote last turn's sets with its answer: build them again from scratch.
@@ -79,8 +82,19 @@ pub fn run_with<C: Connection>(
         for (_, conn) in conns.iter() {
             watch(conn, &mut want_read, &mut want_write);
         }
+        // select may change the timeout too (Linux writes the time left): a fresh one each call.
+        let mut timeout = timers.wait(Instant::now()).map(|d| {
+            let micros = d.as_nanos().div_ceil(1_000); // rounded up, as timers::as_millis does
+            TimeVal::microseconds(i64::try_from(micros).unwrap_or(i64::MAX))
+        });
         // nfds = None: nix computes "highest fd in any set + 1", the kernel scans 0..nfds.
-        match select(None, &mut want_read, &mut want_write, None, None) {
+        match select(
+            None,
+            &mut want_read,
+            &mut want_write,
+            None,
+            timeout.as_mut(),
+        ) {
             Ok(_) => {}
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),
@@ -97,9 +111,15 @@ pub fn run_with<C: Connection>(
 
         for (key, readable, writable) in ready {
             let conn = conns.get_mut(key).expect("a key collected this turn");
-            if !service(conn, readable, writable) {
+            if service(conn, readable, writable) {
+                timers.set(key, conn.deadline());
+            } else {
                 conns.remove(key); // dropping it closes the socket
+                timers.remove(key);
             }
+        }
+        for key in timers.fire("select", Instant::now(), &mut conns, |c| c) {
+            conns.remove(key);
         }
         if listener_ready {
             acceptor.accept_all(|stream, peer| {
@@ -107,7 +127,8 @@ pub fn run_with<C: Connection>(
                     eprintln!("select: refused {peer}: {}", over_limit(&stream));
                     refuse_unwatchable(stream);
                 } else if let Some(conn) = conn::open("select", &mut new_conn, stream) {
-                    conns.insert(conn);
+                    let deadline = conn.deadline();
+                    timers.set(conns.insert(conn), deadline);
                 }
                 Ok(())
             })?;

@@ -35,11 +35,12 @@
 
 use std::io;
 use std::net::{TcpListener, TcpStream};
+use std::time::Instant;
 
 use netkit::accept::Acceptor;
 use netkit::conn::{self, Connection};
 use netkit::echo::EchoConn;
-use netkit::{Slab, Stop};
+use netkit::{Slab, Stop, Timers};
 use polling::{Event, Events, Poller};
 
 /// The listener's key.
@@ -71,7 +72,9 @@ pub fn run_with<C: Connection>(
     while !stop.is_stopped() {
         event_loop.conns.next_turn();
         events.clear();
-        event_loop.poller.wait(&mut events, None)?; // retries EINTR itself
+        // Until an event, or the earliest connection's deadline. Retries EINTR itself.
+        let timeout = event_loop.timers.wait(Instant::now());
+        event_loop.poller.wait(&mut events, timeout)?;
         for event in events.iter() {
             match event.key {
                 LISTENER => event_loop.accept_all()?,
@@ -79,6 +82,7 @@ pub fn run_with<C: Connection>(
                 key => event_loop.service(key - FIRST_CONN, event),
             }
         }
+        event_loop.expire();
     }
     Ok(())
 }
@@ -90,6 +94,8 @@ struct EventLoop<'s, C: Connection, F> {
     stop: &'s Stop,
     /// Open connections; connection `k` is registered under key `FIRST_CONN + k`.
     conns: Slab<C>,
+    /// Each connection's deadline, under its slot.
+    timers: Timers,
     new_conn: F,
 }
 
@@ -107,6 +113,7 @@ impl<'s, C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<'s, C, F
             acceptor,
             stop,
             conns: Slab::new(),
+            timers: Timers::new(),
             new_conn,
         })
     }
@@ -117,6 +124,7 @@ impl<'s, C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<'s, C, F
             poller,
             acceptor,
             conns,
+            timers,
             new_conn,
             ..
         } = self;
@@ -133,7 +141,8 @@ impl<'s, C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<'s, C, F
                     Event::new(key, conn.wants_read(), conn.wants_write()),
                 )?
             };
-            conns.insert(conn);
+            let deadline = conn.deadline();
+            timers.set(conns.insert(conn), deadline);
             Ok(())
         })?;
         // Oneshot: the listener was disarmed when its event was delivered.
@@ -153,15 +162,34 @@ impl<'s, C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<'s, C, F
         } else {
             Ok(())
         };
+        self.settle(slot, result);
+    }
+
+    /// Tells every connection whose deadline has passed, then re-arms or closes it.
+    fn expire(&mut self) {
+        for slot in self.timers.expired(Instant::now()) {
+            if let Some(conn) = self.conns.get_mut(slot) {
+                let result = conn.on_timeout();
+                self.settle(slot, result);
+            }
+        }
+    }
+
+    /// After a connection's turn: re-arms it for what it wants now and records its deadline —
+    /// or closes it if it is done or broken.
+    fn settle(&mut self, slot: usize, result: io::Result<()>) {
+        let Some(conn) = self.conns.get_mut(slot) else {
+            return;
+        };
         let result = result.and_then(|()| {
             if conn.is_finished() {
                 Ok(false)
             } else {
-                rearm(&self.poller, event.key, conn).map(|()| true)
+                rearm(&self.poller, FIRST_CONN + slot, conn).map(|()| true)
             }
         });
         match result {
-            Ok(true) => {}
+            Ok(true) => self.timers.set(slot, conn.deadline()),
             Ok(false) => self.close(slot),
             Err(e) => {
                 conn::log_broken("selectors", &e);
@@ -172,6 +200,7 @@ impl<'s, C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<'s, C, F
 
     /// Deregisters a connection, then drops it (which closes the socket) — in that order.
     fn close(&mut self, slot: usize) {
+        self.timers.remove(slot);
         if let Some(conn) = self.conns.remove(slot)
             && let Err(e) = self.poller.delete(conn.stream())
         {

@@ -21,10 +21,14 @@
 //!   loop that always asks spins);
 //! - `on_readable(budget)` reads at most about `budget` bytes and says why it stopped
 //!   ([`ReadStop`]) — an edge-triggered loop must know whether bytes may be left in the kernel;
+//! - `deadline()` is when the connection wants [`on_timeout`](Connection::on_timeout) if nothing
+//!   else happens first (`None`, the default: never); it may change only when the loop calls the
+//!   connection, so a loop records it after each call ([`crate::timers`]);
 //! - an `Err` means the connection is broken (reset, …): close it, the server carries on.
 
 use std::io::{self, ErrorKind};
 use std::net::TcpStream;
+use std::time::Instant;
 
 /// Why [`Connection::on_readable`] stopped reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +58,15 @@ pub trait Connection {
     fn on_readable(&mut self, budget: usize) -> io::Result<ReadStop>;
     /// The socket is writable: send what waits.
     fn on_writable(&mut self) -> io::Result<()>;
+    /// When [`on_timeout`](Connection::on_timeout) is due if nothing happens before; `None`
+    /// (the default) for a connection that waits as long as its client likes.
+    fn deadline(&self) -> Option<Instant> {
+        None
+    }
+    /// The [`deadline`](Connection::deadline) passed: answer, or finish.
+    fn on_timeout(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// True for the errors that mean "the peer went away" — a reset, a broken pipe, a socket no

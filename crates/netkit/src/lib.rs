@@ -9,6 +9,7 @@
 //! | [`accept`] | non-blocking `accept` that survives `EMFILE` without spinning |
 //! | [`conn`] | [`Connection`], the interface every event loop drives, so one loop serves any protocol |
 //! | [`slab`] | connections in numbered slots, and the one rule about reusing their keys |
+//! | [`timers`] | connections' deadlines in an event loop: how long to sleep, who is due |
 //! | [`outbox`] | output waiting for a non-blocking socket, with partial writes handled |
 //! | [`echo`] | the echo protocol: a blocking loop, and a non-blocking [`EchoConn`](echo::EchoConn) with a bounded output buffer |
 //! | [`lines`] | a line protocol (one reply per line), the second protocol every model serves |
@@ -29,12 +30,14 @@ pub mod lines;
 pub mod outbox;
 pub mod slab;
 pub mod stop;
+pub mod timers;
 pub mod workers;
 
 pub use bind::{bind, explain_bind};
 pub use conn::Connection;
 pub use slab::Slab;
 pub use stop::Stop;
+pub use timers::Timers;
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener};

@@ -15,7 +15,7 @@
 //! of the connections; and with port 0 only the first worker may pick the port — the others
 //! must join the port it got.
 
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::os::fd::AsRawFd;
 use std::process::{ChildStdout, Command, Stdio};
@@ -86,9 +86,10 @@ pub fn supervise(count: u32, addr: SocketAddr, worker_args: &[&str]) -> io::Resu
     })?;
     let started = start_all(count, addr, worker_args, &workers)
         .and_then(|(bound, outputs)| crate::announce(bound).map(|()| outputs));
-    // Each worker's stdout stays open until the end (a worker writing to a closed pipe fails).
-    let _outputs = match started {
-        Ok(outputs) => outputs,
+    // What a worker prints after its banner (an access log) is passed on, line by line, until
+    // it exits: a pipe nobody reads would fill up and stop the worker in mid-`write`.
+    let forwarders = match started {
+        Ok(outputs) => outputs.into_iter().map(forward).collect::<Vec<_>>(),
         Err(e) => {
             let interrupted = stop_all(&workers);
             reap_all(&workers);
@@ -96,7 +97,11 @@ pub fn supervise(count: u32, addr: SocketAddr, worker_args: &[&str]) -> io::Resu
             return if interrupted { Ok(()) } else { Err(e) };
         }
     };
-    match reap_all(&workers) {
+    let failed = reap_all(&workers);
+    for forwarder in forwarders {
+        let _ = forwarder.join(); // ends at the worker's EOF, which its exit brought
+    }
+    match failed {
         0 => Ok(()),
         failed => Err(io::Error::other(format!(
             "{failed} of {count} workers failed"
@@ -152,6 +157,22 @@ fn start_worker(
         .and_then(|rest| rest.trim().parse().ok())
         .ok_or_else(|| io::Error::other(format!("worker {pid} did not start (said {line:?})")))?;
     Ok((real, output))
+}
+
+/// Copies a worker's output to ours, a whole line at a time (one `write` each, so lines of two
+/// workers never interleave), until the worker closes it.
+fn forward(mut output: BufReader<ChildStdout>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut line = Vec::new();
+        // Bytes, not `String`s: one line that is not UTF-8 must not stop the copying.
+        while matches!(output.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+            let mut out = io::stdout().lock();
+            if out.write_all(&line).and_then(|()| out.flush()).is_err() {
+                break; // our stdout is gone: stop copying (the worker gets EPIPE in turn)
+            }
+            line.clear();
+        }
+    })
 }
 
 /// Sends SIGTERM to every worker; returns whether Ctrl-C had already asked for it.

@@ -11,14 +11,14 @@
 //! | HEAD has GET's headers and no body | a body after HEAD (the next response is read from the wrong byte) |
 //! | a missing file is 404 | an error page sent as 200, a connection dropped after an error |
 //! | other methods get 405 with Allow | POST treated as GET, no `Allow` |
-//! | keep-alive follows the version and Connection | closing after every response (seed 003), or never closing |
+//! | keep-alive follows the version and Connection | closing after every response (the Python course's server), or never closing |
 //! | pipelined requests are answered in order | "one `recv` is one request" |
 //! | conditional requests get 304 in the RFC's order | `If-Modified-Since` winning over `If-None-Match`, no 304 at all |
 //! | ranges get 206 or 416 | Range ignored, off-by-one ends, a stale `If-Range` honoured |
 //! | directories redirect, index or list | no trailing-slash redirect, names pasted into HTML unescaped |
 //! | malformed heads get their precise status | every error a 400, or the connection kept after garbage |
 //! | smuggling is refused, a body is never a request | two Content-Lengths, CL with TE, a body parsed as the next request |
-//! | hundreds of traversal paths never leave the root | `root + path` (seed 003), decoding twice, filtering strings |
+//! | hundreds of traversal paths never leave the root | `root + path` (the Python course's server), decoding twice, filtering strings |
 //! | symlinks out of the root are 404 | following a link with `open`, checking only the string |
 //!
 //! The suite is shown to fail a deliberately broken server for each check (in the http-server

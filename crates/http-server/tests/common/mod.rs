@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::thread;
 
 use harness::InProcessServer;
-use http_server::{Limits, Root, serve_connection};
+use http_server::{Limits, Model, Root, Site, serve_connection};
 
 /// The root at `path`, opened for serving (a harness error if it cannot be).
 pub fn open_root(path: &Path) -> harness::Result<Arc<Root>> {
@@ -41,76 +41,26 @@ pub fn serve_root(path: &Path, limits: Limits) -> harness::Result<InProcessServe
     }))
 }
 
-/// The chapter's non-blocking connection (`HttpConn`) driven by a minimal `poll(2)` loop on one
-/// thread, serving `path`: the shape every event-loop backend has.
+/// The chapter's non-blocking connection (`HttpConn`) driven by io-models' `poll(2)` loop,
+/// serving `path`: the shape every event-loop backend has.
 #[allow(dead_code)] // not every test binary uses every helper
 pub fn serve_poll(path: &Path, limits: Limits) -> harness::Result<InProcessServer> {
-    let root = open_root(path)?;
-    Ok(harness::serve(move |listener, stop| {
-        poll_loop(listener, &stop, &root, limits)
-    }))
+    serve_model(Model::Poll, path, limits)
 }
 
-fn poll_loop(
-    listener: std::net::TcpListener,
-    stop: &netkit::Stop,
-    root: &Arc<Root>,
-    limits: Limits,
-) -> io::Result<()> {
-    use http_server::nonblocking::HttpConn;
-    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-    use std::os::fd::AsFd;
-    use std::time::{Duration, Instant};
+/// The server with `model`, in this process, serving `path` (two workers where it has them).
+#[allow(dead_code)] // not every test binary uses every helper
+pub fn serve_model(model: Model, path: &Path, limits: Limits) -> harness::Result<InProcessServer> {
+    let site = Site {
+        limits,
+        workers: 2,
+        ..Site::new(open_root(path)?)
+    };
+    Ok(serve_site(model, site))
+}
 
-    listener.set_nonblocking(true)?;
-    let mut conns: Vec<HttpConn> = Vec::new();
-    while !stop.is_stopped() {
-        let mut fds = vec![
-            PollFd::new(listener.as_fd(), PollFlags::POLLIN),
-            PollFd::new(stop.fd(), PollFlags::POLLIN),
-        ];
-        for conn in &conns {
-            let mut interest = PollFlags::empty();
-            interest.set(PollFlags::POLLIN, conn.wants_read());
-            interest.set(PollFlags::POLLOUT, conn.wants_write());
-            fds.push(PollFd::new(conn.stream().as_fd(), interest));
-        }
-        let now = Instant::now();
-        let next = conns.iter().map(HttpConn::deadline).min();
-        let wait = next.map_or(Duration::from_secs(1), |d| d.saturating_duration_since(now));
-        let millis = u16::try_from(wait.as_millis() + 1).unwrap_or(u16::MAX);
-        match poll(&mut fds, PollTimeout::from(millis)) {
-            Err(nix::errno::Errno::EINTR) => continue,
-            other => other?,
-        };
-        let ready: Vec<PollFlags> = fds
-            .iter()
-            .map(|f| f.revents().unwrap_or(PollFlags::empty()))
-            .collect();
-        drop(fds);
-        if ready[0].contains(PollFlags::POLLIN) {
-            loop {
-                match listener.accept() {
-                    Ok((stream, _)) => conns.push(HttpConn::new(stream, Arc::clone(root), limits)?),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        let trouble = PollFlags::POLLHUP | PollFlags::POLLERR;
-        for (conn, flags) in conns.iter_mut().zip(&ready[2..]) {
-            if conn.wants_read() && flags.intersects(PollFlags::POLLIN | trouble) {
-                conn.on_readable()?;
-            }
-            if conn.wants_write() && flags.intersects(PollFlags::POLLOUT | trouble) {
-                conn.on_writable()?;
-            }
-            if !conn.is_finished() && Instant::now() >= conn.deadline() {
-                conn.on_timeout()?;
-            }
-        }
-        conns.retain(|conn| !conn.is_finished());
-    }
-    Ok(())
+/// The server with `model`, in this process, serving `site`.
+#[allow(dead_code)] // not every test binary uses every helper
+pub fn serve_site(model: Model, site: Site) -> InProcessServer {
+    harness::serve(move |listener, stop| http_server::serve(model, listener, &stop, &site))
 }

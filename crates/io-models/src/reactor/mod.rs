@@ -48,7 +48,7 @@ use netkit::conn::{self, Connection};
 
 pub use executor::Executor;
 pub use net::{AsyncListener, AsyncStream, drive};
-pub use readiness::{Interest, Reactor};
+pub use readiness::{Interest, Reactor, TimerId};
 
 /// Serves echo to every client with one async task each, on one thread, until `stop` is
 /// requested.

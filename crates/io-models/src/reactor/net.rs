@@ -6,6 +6,7 @@ use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::rc::Rc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use netkit::Connection;
 use netkit::accept::{Accepted, Acceptor};
@@ -149,9 +150,14 @@ pub async fn drive<C: Connection>(conn: C, reactor: Rc<Reactor>) -> io::Result<(
             // Not even reading: still watch for a hang-up or an error.
             (_, false) => Interest::Read,
         };
-        ready(&attached.reactor, conn.stream().as_fd(), interest).await?;
-        // The wake-up does not say which: try what the connection wants (EAGAIN is harmless).
+        let deadline = conn.deadline();
+        ready(&attached.reactor, conn.stream().as_fd(), interest, deadline).await?;
         let conn = &mut attached.conn;
+        if deadline.is_some_and(|due| Instant::now() >= due) {
+            conn.on_timeout()?;
+            continue;
+        }
+        // The wake-up does not say which: try what the connection wants (EAGAIN is harmless).
         if conn.wants_write() {
             conn.on_writable()?;
         }
@@ -165,15 +171,26 @@ pub async fn drive<C: Connection>(conn: C, reactor: Rc<Reactor>) -> io::Result<(
 /// How much a driven connection reads per wake-up, so one busy client cannot hold the thread.
 const READ_BUDGET: usize = 64 * 1024;
 
-/// Waits until `fd` (attached to `reactor`) is ready for `interest`: registers on the first
-/// poll, and is done on the next — a task is polled again only when its waker is called.
-async fn ready(reactor: &Reactor, fd: BorrowedFd<'_>, interest: Interest) -> io::Result<()> {
+/// Waits until `fd` (attached to `reactor`) is ready for `interest`, or `deadline` has passed:
+/// registers both on the first poll, and is done on the next — a task is polled again only when
+/// its waker is called. The caller looks at the clock to learn which it was.
+async fn ready(
+    reactor: &Reactor,
+    fd: BorrowedFd<'_>,
+    interest: Interest,
+    deadline: Option<Instant>,
+) -> io::Result<()> {
     let mut registered = false;
+    let mut timer = None;
     poll_fn(|cx| {
         if registered {
+            if let Some(id) = timer.take() {
+                reactor.cancel(id); // woken by readiness, or the timer is gone already
+            }
             return Poll::Ready(Ok(()));
         }
         registered = true;
+        timer = deadline.map(|at| reactor.wake_at(at, cx.waker()));
         match reactor.register(fd, interest, cx.waker()) {
             Ok(()) => Poll::Pending,
             Err(e) => Poll::Ready(Err(e)),

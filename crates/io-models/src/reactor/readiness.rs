@@ -1,11 +1,11 @@
 //! The reactor: readiness events from epoll, turned into wake-ups of the waiting tasks.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::task::Waker;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use netkit::Stop;
 use polling::{Event, Events, Poller};
@@ -32,8 +32,16 @@ pub struct Reactor {
     poller: Poller,
     /// The waker of the task waiting on each descriptor (keyed by descriptor number).
     wakers: RefCell<HashMap<usize, Waker>>,
+    /// Tasks waiting for an instant (a connection's deadline), earliest first.
+    timers: RefCell<BTreeMap<TimerId, Waker>>,
+    /// Tells apart two timers set for the same instant.
+    timers_made: Cell<u64>,
     events: RefCell<Events>,
 }
+
+/// A timer of a [`Reactor`], to [cancel](Reactor::cancel) it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TimerId(Instant, u64);
 
 impl Reactor {
     /// A reactor watching nothing yet.
@@ -41,6 +49,8 @@ impl Reactor {
         Ok(Reactor {
             poller: Poller::new()?,
             wakers: RefCell::new(HashMap::new()),
+            timers: RefCell::new(BTreeMap::new()),
+            timers_made: Cell::new(0),
             events: RefCell::new(Events::new()),
         })
     }
@@ -67,13 +77,52 @@ impl Reactor {
         // END SOLUTION
     }
 
-    /// Blocks until a registered descriptor is ready (or `timeout` passes), and wakes the tasks
-    /// waiting on the ready ones. Returns how many it woke.
+    /// Asks the reactor to wake `waker` once `at` has passed: a task that waits for readiness
+    /// *or* a deadline registers both, with the same waker, and looks at the clock when it runs.
+    pub fn wake_at(&self, at: Instant, waker: &Waker) -> TimerId {
+        let id = TimerId(at, self.timers_made.get());
+        self.timers_made.set(id.1 + 1);
+        self.timers.borrow_mut().insert(id, waker.clone());
+        id
+    }
+
+    /// Forgets a timer that is no longer needed (its task was woken by readiness first).
+    pub fn cancel(&self, id: TimerId) {
+        self.timers.borrow_mut().remove(&id);
+    }
+
+    /// Blocks until a registered descriptor is ready, the earliest timer is due, or `timeout`
+    /// passes, and wakes the tasks waiting on what is ready or due. Returns how many it woke.
     pub fn wait(&self, timeout: Option<Duration>) -> io::Result<usize> {
         let mut events = self.events.borrow_mut();
         events.clear();
+        let next_timer = self.timers.borrow().keys().next().map(|id| id.0);
+        let until_timer = next_timer.map(|at| at.saturating_duration_since(Instant::now()));
+        let timeout = match (timeout, until_timer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         self.poller.wait(&mut events, timeout)?; // retries EINTR itself
-        Ok(self.wake_ready(&events))
+        Ok(self.wake_ready(&events) + self.wake_due(Instant::now()))
+    }
+
+    /// Wakes the tasks whose timers are due.
+    fn wake_due(&self, now: Instant) -> usize {
+        let mut woken = 0;
+        loop {
+            let mut timers = self.timers.borrow_mut();
+            let Some(entry) = timers.first_entry() else {
+                break;
+            };
+            if entry.key().0 > now {
+                break;
+            }
+            let waker = entry.remove();
+            drop(timers); // a waker may run code that sets a timer
+            waker.wake();
+            woken += 1;
+        }
+        woken
     }
 
     fn wake_ready(&self, events: &Events) -> usize {
