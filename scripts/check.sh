@@ -15,6 +15,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test --workspace"
 cargo test --workspace
 
+step "cargo test -p sync-primitives --features deadlock-detection --test deadlock"
+cargo test -p sync-primitives --features deadlock-detection --test deadlock
+
 step "cargo xtask check"
 cargo xtask check
 

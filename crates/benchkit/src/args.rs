@@ -6,6 +6,12 @@
 
 use std::path::PathBuf;
 
+use crate::Machine;
+
+/// What a quick run says under its tables: its numbers are too few to be compared.
+pub const QUICK_CAVEAT: &str = "QUICK PLAN: a smoke test with a few samples per cell; its numbers \
+    measure nothing (run `cargo bench` without --quick to measure)";
+
 /// `--quick`, `--out DIR`, and the `--bench` flag cargo passes.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct BenchArgs {
@@ -30,6 +36,16 @@ impl BenchArgs {
     /// `args.tasks.unwrap_or(args.bench.pick(1_000_000, 20_000))`.
     pub fn pick<T>(&self, full: T, quick: T) -> T {
         if self.quick() { quick } else { full }
+    }
+
+    /// The line under a bench's tables: the machine/load line, and for a quick run the warning
+    /// that its numbers measure nothing (they look like results, and would be copied as such).
+    pub fn footer(&self, machine: &Machine) -> String {
+        if self.quick() {
+            format!("{}; {QUICK_CAVEAT}", machine.line())
+        } else {
+            machine.line()
+        }
     }
 
     /// `--out`, or `<target dir>/<name>` (a bench binary lives in `<target dir>/<profile>/deps/`),
@@ -110,6 +126,20 @@ mod tests {
             (bench.bench.pick(1000, 10), test.bench.pick(1000, 10)),
             (1000, 10)
         );
+    }
+
+    #[test]
+    fn only_a_quick_run_says_its_numbers_measure_nothing() {
+        let machine = Machine::start();
+        let full = Demo::parse_from(["demo", "--bench"]).bench.footer(&machine);
+        assert!(
+            full.contains("load average") && !full.contains(QUICK_CAVEAT),
+            "{full}"
+        );
+        for quick in [&["demo", "--bench", "--quick"][..], &["demo"]] {
+            let line = Demo::parse_from(quick).bench.footer(&machine);
+            assert!(line.ends_with(QUICK_CAVEAT), "{quick:?}: {line}");
+        }
     }
 
     #[test]

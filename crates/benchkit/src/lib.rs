@@ -23,7 +23,7 @@ pub mod stats;
 pub mod table;
 pub mod worker;
 
-pub use args::{BenchArgs, PinArgs};
+pub use args::{BenchArgs, PinArgs, QUICK_CAVEAT};
 pub use machine::Machine;
 pub use pin::{Pinned, pin_to, usable_cpus};
 pub use plot::{Axis, Chart, Marker, Series};

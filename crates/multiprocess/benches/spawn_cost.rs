@@ -83,7 +83,7 @@ fn main() -> std::io::Result<()> {
     ]);
     println!(
         "{starts}\n{pool}\nmedian of {iterations} runs per cell; {}.",
-        machine.line()
+        args.bench.footer(&machine)
     );
     Ok(())
 }

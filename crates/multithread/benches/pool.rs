@@ -40,6 +40,10 @@ fn main() -> std::io::Result<()> {
         workers: args.workers,
         queue: args.queue,
     };
+    eprintln!(
+        "pool: {} tasks through each pool and {} threads spawned, best of two runs each...",
+        plan.tasks, plan.spawn_tasks
+    );
     let runs = pool_speed::compare(plan)?;
     let reference = runs[1].tasks_per_sec();
     let mut table = Table::new(["way", "tasks", "time", "tasks/s", "vs threadpool"]).numeric();
@@ -56,7 +60,7 @@ fn main() -> std::io::Result<()> {
         "{table}\n{} workers, queue {}; each pool's best of two alternating runs; {}.",
         plan.workers,
         plan.queue,
-        machine.line()
+        args.bench.footer(&machine)
     );
     Ok(())
 }

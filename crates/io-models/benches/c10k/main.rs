@@ -163,7 +163,7 @@ fn main() -> io::Result<()> {
         plan.round_trips,
         plan.warmup,
         args.pin.describe(),
-        machine.line()
+        args.bench.footer(&machine)
     );
     let out = args.bench.out_dir("c10k")?;
     std::fs::write(out.join("c10k.csv"), report::csv(&names, &results))?;
