@@ -1,0 +1,324 @@
+//! The crawler against real servers: every model finds exactly every page of a generated site
+//! of 1,000 linked pages served by this chapter's server, stays on its host, counts the broken
+//! links; survives a peer that stalls, resets or closes; and the `crawl` example prints its
+//! summary against the `http_server` example.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use harness::time::{STEP, scaled, within};
+use harness::{ExampleProcess, Result};
+use http_server::Limits;
+use http_server::crawl::{self, Model, Options, Outcome, Report, Target};
+use netkit::Stop;
+
+const PAGES: usize = 1000;
+/// Every 50th page links to a page that does not exist: 20 broken links.
+const BROKEN_EVERY: usize = 50;
+
+/// The URL path of page `i` (page 0 is the site's index).
+fn page(i: usize) -> String {
+    match i {
+        0 => "/".to_string(),
+        i => format!("/d{}/page{i}.html", i % 10),
+    }
+}
+
+/// Where page `i` is, under `root`.
+fn file(root: &Path, i: usize) -> PathBuf {
+    match i {
+        0 => root.join("index.html"),
+        i => root.join(format!("d{}/page{i}.html", i % 10)),
+    }
+}
+
+/// The links of page `i`: to the next page (relative), to two children (absolute, and
+/// root-relative with a fragment), to the same pages on other hosts, to a mail address, and
+/// now and then to a page that is not there.
+fn links(i: usize, authority: &str) -> Vec<String> {
+    let next = (i + 1) % PAGES;
+    let mut links = vec![match (i, next) {
+        (0, n) => page(n)[1..].to_string(),
+        (_, 0) => "../".to_string(),
+        (_, n) => format!("..{}", page(n)),
+    }];
+    for child in [2 * i, 2 * i + 1]
+        .into_iter()
+        .filter(|&c| c > 0 && c < PAGES)
+    {
+        links.push(match child % 2 {
+            0 => format!("http://{authority}{}", page(child)),
+            _ => format!("{}#top", page(child)),
+        });
+    }
+    let port = authority.rsplit_once(':').map_or("80", |(_, p)| p);
+    links.push(format!("http://localhost:{port}{}", page(next))); // same server, other host name
+    links.push(format!("http://example.invalid{}", page(next)));
+    links.push("mailto:someone@example.invalid".to_string());
+    if i.is_multiple_of(BROKEN_EVERY) {
+        links.push(format!("/missing/{}.html", i / BROKEN_EVERY));
+    }
+    links
+}
+
+/// Writes the site under `root` for a server at `authority`; returns its pages and its broken
+/// links.
+fn generate(root: &Path, authority: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut broken = BTreeSet::new();
+    for i in 0..PAGES {
+        let mut html =
+            format!("<!doctype html>\n<title>page {i}</title>\n<!-- <a href=\"/commented\"> -->\n");
+        for (n, link) in links(i, authority).into_iter().enumerate() {
+            if link.starts_with("/missing/") {
+                broken.insert(link.clone());
+            }
+            // Every quoting HTML allows.
+            html += &match n % 3 {
+                0 => format!("<a href=\"{link}\">link {n}</a>\n"),
+                1 => format!("<a class=x href='{link}'>link {n}</a>\n"),
+                _ => format!("<A HREF={link}>link {n}</A>\n"),
+            };
+        }
+        let path = file(root, i);
+        fs::create_dir_all(path.parent().expect("a page is in a folder")).unwrap();
+        fs::write(path, html).unwrap();
+    }
+    ((0..PAGES).map(page).collect(), broken)
+}
+
+/// Crawls `url` with `model`, under a deadline.
+fn crawl_within(model: Model, url: &str, options: Options) -> Report {
+    let target = Target::parse(url).unwrap();
+    within(
+        STEP * 3,
+        &format!("the {model} crawl of {url}"),
+        move || crawl::crawl(model, &target, &options, &Stop::new().unwrap()).unwrap(),
+    )
+}
+
+fn finds_every_page(model: Model) {
+    let dir = tempfile::tempdir().unwrap();
+    let server =
+        common::serve_model(http_server::Model::Epoll, dir.path(), Limits::default()).unwrap();
+    let authority = server.addr().to_string();
+    let (pages, broken) = generate(dir.path(), &authority);
+    let options = Options {
+        conns: 8,
+        ..Options::default()
+    };
+    let report = crawl_within(model, &format!("http://{authority}/"), options);
+    let found: BTreeSet<String> = report
+        .outcomes
+        .iter()
+        .filter(|(_, outcome)| outcome.is_page())
+        .map(|(path, _)| path.clone())
+        .collect();
+    assert_eq!(found, pages, "{model}: the pages found are not the site's");
+    let errors: BTreeSet<String> = report.errors().map(|(path, _)| path.clone()).collect();
+    assert_eq!(
+        errors, broken,
+        "{model}: the errors are not the broken links"
+    );
+    assert!(report.errors().all(|(_, o)| *o == Outcome::Status(404)));
+    assert_eq!(report.pages(), PAGES);
+    let site_bytes: u64 = (0..PAGES)
+        .map(|i| fs::metadata(file(dir.path(), i)).unwrap().len())
+        .sum();
+    assert!(report.bytes > site_bytes, "{model}: {} bytes", report.bytes);
+    server.stop().unwrap();
+}
+
+#[test]
+fn crawl_site_threads_finds_every_page() {
+    finds_every_page(Model::Threads);
+}
+
+#[test]
+fn crawl_site_callbacks_finds_every_page() {
+    finds_every_page(Model::Callbacks);
+}
+
+#[test]
+fn crawl_site_async_finds_every_page() {
+    finds_every_page(Model::Async);
+}
+
+/// Reads one request head from `stream`: its path, or `None` at end of stream.
+fn read_request(stream: &mut TcpStream) -> io::Result<Option<String>> {
+    let mut head = Vec::new();
+    let mut byte = [0u8];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte)? == 0 {
+            return Ok(None);
+        }
+        head.push(byte[0]);
+    }
+    let line = String::from_utf8_lossy(&head).into_owned();
+    Ok(line.split(' ').nth(1).map(str::to_string))
+}
+
+/// A peer with faults, one per path: `/slow` never answers, `/reset` resets the connection,
+/// `/close` answers and closes, `/half` sends half a body and closes; `/` links to them all
+/// and to `/fast`, which is fine.
+fn faulty_peer(mut stream: TcpStream) -> io::Result<()> {
+    let ok = |close: bool, kind: &str, body: &str| {
+        let connection = if close { "Connection: close\r\n" } else { "" };
+        format!(
+            "HTTP/1.1 200 OK\r\n{connection}Content-Type: {kind}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    while let Some(path) = read_request(&mut stream)? {
+        match path.as_str() {
+            "/" => {
+                let links = "<a href=slow>s</a><a href=reset>r</a><a href=half>h</a><a href=close>c</a><a href=fast>f</a>";
+                stream.write_all(ok(false, "text/html", links).as_bytes())?;
+            }
+            "/fast" => stream.write_all(ok(false, "text/plain", "fast").as_bytes())?,
+            "/close" => {
+                stream.write_all(ok(true, "text/plain", "closing").as_bytes())?;
+                return Ok(());
+            }
+            "/half" => {
+                let answer = ok(false, "text/plain", "a body of some length");
+                stream.write_all(&answer.as_bytes()[..answer.len() - 5])?;
+                return Ok(());
+            }
+            "/reset" => {
+                let linger = nix::libc::linger {
+                    l_onoff: 1,
+                    l_linger: 0,
+                };
+                nix::sys::socket::setsockopt(
+                    &stream.as_fd(),
+                    nix::sys::socket::sockopt::Linger,
+                    &linger,
+                )?;
+                return Ok(()); // closing with SO_LINGER 0 sends a reset
+            }
+            _ => {} // `/slow`: read on, never answer
+        }
+    }
+    Ok(())
+}
+
+/// One connection, a short timeout: each fault fails its page only, and the crawl goes on
+/// with a new connection after each.
+fn survives_faults(model: Model) {
+    let server = harness::serve_each(faulty_peer);
+    let options = Options {
+        conns: 1,
+        timeout: scaled(Duration::from_millis(500)),
+        ..Options::default()
+    };
+    let report = crawl_within(model, &format!("http://{}/", server.addr()), options);
+    let outcome = |path: &str| report.outcomes.get(path).cloned();
+    for page in ["/", "/fast", "/close"] {
+        assert_eq!(outcome(page), Some(Outcome::Status(200)), "{model}: {page}");
+    }
+    assert_eq!(
+        outcome("/slow"),
+        Some(Outcome::Failed("timed out".into())),
+        "{model}"
+    );
+    for fault in ["/reset", "/half"] {
+        assert!(
+            matches!(outcome(fault), Some(Outcome::Failed(why)) if why != "timed out"),
+            "{model}: {fault}: {:?}",
+            outcome(fault)
+        );
+    }
+    assert_eq!((report.pages(), report.errors().count()), (3, 3), "{model}");
+    server.stop().unwrap();
+}
+
+#[test]
+fn crawl_peer_faults_threads() {
+    survives_faults(Model::Threads);
+}
+
+#[test]
+fn crawl_peer_faults_callbacks() {
+    survives_faults(Model::Callbacks);
+}
+
+#[test]
+fn crawl_peer_faults_async() {
+    survives_faults(Model::Async);
+}
+
+#[test]
+fn crawl_refused_connection_is_one_error() {
+    let addr = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap(); // closed now
+    for model in Model::ALL {
+        let report = crawl_within(model, &format!("http://{addr}/"), Options::default());
+        let errors: Vec<_> = report.errors().collect();
+        assert_eq!(errors.len(), 1, "{model}: {errors:?}");
+        assert!(
+            matches!(errors[0].1, Outcome::Failed(why) if why.contains("refused")),
+            "{model}: {errors:?}"
+        );
+    }
+}
+
+#[test]
+fn crawl_targets_are_http_urls() {
+    let target = Target::parse("http://LOCALHOST:8080/a/../b.html#x").unwrap();
+    assert_eq!(
+        (target.authority.as_str(), target.start.as_str()),
+        ("localhost:8080", "/b.html")
+    );
+    assert_eq!(
+        Target::parse("http://127.0.0.1").unwrap().authority,
+        "127.0.0.1:80"
+    );
+    for bad in ["https://127.0.0.1/", "127.0.0.1:8080", "http:///x"] {
+        let error = Target::parse(bad).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{bad}");
+    }
+}
+
+#[test]
+fn crawl_example_prints_its_summary() -> Result<()> {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().expect("the temp dir's path is UTF-8");
+    let server = ExampleProcess::start(
+        "http_server",
+        &["--root", root, "--addr", "127.0.0.1:0", "--quiet"],
+    )?;
+    let authority = server.addr().to_string();
+    let (_, broken) = generate(dir.path(), &authority);
+    let url = format!("http://{authority}/");
+    let mut crawler =
+        ExampleProcess::spawn("crawl", &[&url, "--model", "callbacks", "--conns", "4"])?;
+    let mut lines = Vec::new();
+    while let Some(line) = crawler.next_line()? {
+        lines.push(line);
+    }
+    crawler.expect_success()?;
+    let summary = lines.last().cloned().unwrap_or_default();
+    let expected = format!("pages {PAGES}, bytes ");
+    assert!(summary.starts_with(&expected), "{lines:?}");
+    assert!(
+        summary.contains(&format!(", errors {}, ", broken.len())),
+        "{summary}"
+    );
+    assert!(summary.ends_with(" pages/s"), "{summary}");
+    let failed: BTreeSet<String> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix(&format!("failed http://{authority}")))
+        .map(|l| l.trim_end_matches(": 404").to_string())
+        .collect();
+    assert_eq!(failed, broken, "{lines:?}");
+    server.interrupt_and_expect_clean_exit()
+}
