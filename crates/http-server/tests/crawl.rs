@@ -249,3 +249,55 @@ fn crawl_example_prints_its_summary() -> Result<()> {
     assert_eq!(failed, broken, "{lines:?}");
     server.interrupt_and_expect_clean_exit()
 }
+
+/// Serves one connection — `/`, linking to five pages, answered with `Connection: close` —
+/// and then closes its listener: every other page's connect is refused.
+fn serve_once_then_go() -> harness::InProcessServer {
+    harness::serve(|listener, _stop| {
+        let (mut stream, _) = listener.accept()?;
+        drop(listener);
+        read_request(&mut stream)?;
+        let body: String = (1..=5).map(|n| format!("<a href=/{n}>{n}</a>")).collect();
+        let head = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/html";
+        write!(
+            stream,
+            "{head}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )?;
+        Ok(())
+    })
+}
+
+#[test]
+fn crawl_server_gone_fails_every_page_left() {
+    for model in Model::ALL {
+        let server = serve_once_then_go();
+        let url = format!("http://{}/", server.addr());
+        let options = Options {
+            conns: 1,
+            ..Options::default()
+        };
+        let report = crawl_within(model, &url, options);
+        assert_eq!(report.pages(), 1, "{model}");
+        assert_eq!(report.errors().count(), 5, "{model}: {:?}", report.outcomes);
+        server.stop().unwrap();
+    }
+}
+
+#[test]
+fn crawl_site_max_pages_bounds_the_crawl() {
+    let dir = tempfile::tempdir().unwrap();
+    let server =
+        common::serve_model(http_server::Model::Epoll, dir.path(), Limits::default()).unwrap();
+    let authority = server.addr().to_string();
+    generate(dir.path(), &authority);
+    for model in Model::ALL {
+        let options = Options {
+            max_pages: 10,
+            ..Options::default()
+        };
+        let report = crawl_within(model, &format!("http://{authority}/"), options);
+        assert_eq!(report.outcomes.len(), 10, "{model}");
+    }
+    server.stop().unwrap();
+}

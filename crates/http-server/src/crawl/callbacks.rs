@@ -137,15 +137,16 @@ pub fn crawl(target: &Target, options: &Options, stop: &Stop) -> io::Result<Repo
 
 impl Crawler<'_> {
     /// Gives each idle connection a page; false once nothing is in flight and nothing is left.
+    /// A page can fail at once (a refused `connect`), leaving its connection idle again: it
+    /// gets the next page at once too, or the loop would sleep with no socket to wake it.
     fn hand_out(&mut self) -> bool {
         for i in 0..self.conns.len() {
-            if !matches!(self.conns[i].state, State::Idle) {
-                continue;
-            }
-            match self.frontier.take() {
-                Next::Fetch(path) => self.start(i, path),
-                Next::Wait => break,
-                Next::Done => return false,
+            while matches!(self.conns[i].state, State::Idle) {
+                match self.frontier.take() {
+                    Next::Fetch(path) => self.start(i, path),
+                    Next::Wait => return true,
+                    Next::Done => return false,
+                }
             }
         }
         true

@@ -128,8 +128,11 @@ fn exchange(
     reused: bool,
 ) -> Fetched {
     let left = || Some(deadline.saturating_duration_since(Instant::now())).filter(|d| !d.is_zero());
+    let Some(write_timeout) = left() else {
+        return Fetched::Failed("timed out".into()); // `None` would mean "no timeout"
+    };
     let sent = stream
-        .set_write_timeout(left())
+        .set_write_timeout(Some(write_timeout))
         .and_then(|()| stream.write_all(request));
     if let Err(e) = sent {
         // A reused connection the server has closed: EPIPE or ECONNRESET on the write.
