@@ -59,6 +59,13 @@ fn finds_every_page(model: Model) {
         .map(|i| fs::metadata(file(dir.path(), i)).unwrap().len())
         .sum();
     assert!(report.bytes > site_bytes, "{model}: {} bytes", report.bytes);
+    // Several requests were in flight at once, on at most 8 connections kept alive.
+    assert!(report.peak_in_flight > 1, "{model}: one request at a time");
+    assert!(
+        (1..=8).contains(&report.connections),
+        "{model}: {} connections",
+        report.connections
+    );
     server.stop().unwrap();
 }
 
@@ -163,6 +170,9 @@ fn survives_faults(model: Model) {
         );
     }
     assert_eq!((report.pages(), report.errors().count()), (3, 3), "{model}");
+    // `/` and `/slow` on the first connection (kept alive); a new one after each fault and
+    // after `/close`: `/reset`, `/half`, `/close`, `/fast`.
+    assert_eq!(report.connections, 5, "{model}");
     server.stop().unwrap();
 }
 

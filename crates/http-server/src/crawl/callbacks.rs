@@ -208,6 +208,7 @@ impl Crawler<'_> {
         if let Err(e) = finish_connect(stream) {
             return Step::Done(super::failed("connect", &e));
         }
+        self.frontier.opened();
         conn.state = State::Sending {
             request: self.target.request(&conn.path),
             sent: 0,

@@ -61,6 +61,10 @@ pub struct Frontier {
     retried: HashSet<String>,
     /// Fetches started and not yet finished.
     in_flight: usize,
+    /// The most fetches ever in flight at once: more than one is the concurrency, seen.
+    peak_in_flight: usize,
+    /// Connections opened: no more than the crawler's connections, when they are kept alive.
+    connections: usize,
     /// At most this many paths are queued (`--max-pages`).
     max_pages: usize,
     /// What became of each fetched path.
@@ -81,6 +85,8 @@ impl Frontier {
             seen: HashSet::from([start.to_string()]),
             retried: HashSet::new(),
             in_flight: 0,
+            peak_in_flight: 0,
+            connections: 0,
             max_pages: max_pages.max(1),
             outcomes: BTreeMap::new(),
             bytes: 0,
@@ -95,11 +101,17 @@ impl Frontier {
         match self.queue.pop_front() {
             Some(path) => {
                 self.in_flight += 1;
+                self.peak_in_flight = self.peak_in_flight.max(self.in_flight);
                 Next::Fetch(path)
             }
             None if self.in_flight > 0 => Next::Wait,
             None => Next::Done,
         }
+    }
+
+    /// Counts a connection opened.
+    pub fn opened(&mut self) {
+        self.connections += 1;
     }
 
     /// Records what fetching `path` gave, and queues the new links of an HTML page.
@@ -145,6 +157,8 @@ impl Frontier {
             outcomes: self.outcomes.clone(),
             bytes: self.bytes,
             elapsed: self.started.elapsed(),
+            connections: self.connections,
+            peak_in_flight: self.peak_in_flight,
         }
     }
 }
@@ -160,6 +174,10 @@ pub struct Report {
     pub bytes: u64,
     /// From start to end.
     pub elapsed: Duration,
+    /// Connections opened.
+    pub connections: usize,
+    /// The most fetches in flight at once.
+    pub peak_in_flight: usize,
 }
 
 impl Report {

@@ -88,11 +88,15 @@ pub fn crawl(target: &Target, options: &Options, stop: &Stop) -> io::Result<Repo
             let mut conn = None;
             while let Some(path) = shared.next().await {
                 let deadline = Instant::now() + options.timeout;
+                let opened = conn.is_none();
                 let fetch = fetch(&mut conn, &reactor, &target, &path, options.max_body);
                 let fetched = match with_deadline(&reactor, deadline, fetch).await {
                     Some(fetched) => fetched,
                     None => Fetched::Failed("timed out".into()),
                 };
+                if opened && conn.is_some() {
+                    shared.frontier.borrow_mut().opened();
+                }
                 if !matches!(&fetched, Fetched::Page(response) if !response.head.close) {
                     conn = None; // closes the socket
                 }

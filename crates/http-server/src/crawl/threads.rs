@@ -84,7 +84,7 @@ pub fn crawl(target: &Target, options: &Options, stop: &Stop) -> io::Result<Repo
             scope.spawn(|| {
                 let mut conn = None;
                 while let Some(path) = shared.next(stop) {
-                    let fetched = fetch(&mut conn, target, &path, options);
+                    let fetched = fetch(&mut conn, &shared, target, &path, options);
                     shared.finish(path, fetched);
                 }
             });
@@ -95,13 +95,22 @@ pub fn crawl(target: &Target, options: &Options, stop: &Stop) -> io::Result<Repo
 
 /// Fetches `path` on the thread's connection `conn`, opening it first if there is none, and
 /// closing it after an error or when the server says it will close.
-fn fetch(conn: &mut Option<TcpStream>, target: &Target, path: &str, options: &Options) -> Fetched {
+fn fetch(
+    conn: &mut Option<TcpStream>,
+    shared: &Shared,
+    target: &Target,
+    path: &str,
+    options: &Options,
+) -> Fetched {
     let deadline = Instant::now() + options.timeout;
     let reused = conn.is_some();
     let stream = match conn {
         Some(stream) => stream,
         None => match TcpStream::connect_timeout(&target.addr, options.timeout) {
-            Ok(stream) => conn.insert(stream),
+            Ok(stream) => {
+                shared.lock().opened();
+                conn.insert(stream)
+            }
             Err(e) => return super::failed("connect", &e),
         },
     };
