@@ -51,28 +51,7 @@ fn main() -> io::Result<()> {
     let mut header = vec!["model".to_string()];
     header.extend(conns.iter().map(|c| format!("{c} conns: pages/s")));
     let mut table = Table::new(header).numeric();
-    // times[model][conns]: the crawls' durations; the models take turns, so a change in the
-    // machine's load falls on all of them alike.
-    let mut times = vec![vec![Vec::new(); conns.len()]; Model::ALL.len()];
-    for (column, &c) in conns.iter().enumerate() {
-        for _ in 0..runs {
-            for (m, model) in Model::ALL.into_iter().enumerate() {
-                let options = Options {
-                    conns: c,
-                    ..Options::default()
-                };
-                let report = crawl::crawl(model, &target, &options, &Stop::new()?)?;
-                let errors = report.errors().count();
-                if report.pages() != pages.len() || errors != broken.len() {
-                    return Err(io::Error::other(format!(
-                        "{model} with {c} connections found {} pages and {errors} errors",
-                        report.pages()
-                    )));
-                }
-                times[m][column].push(report.elapsed);
-            }
-        }
-    }
+    let times = measure(&target, pages.len(), broken.len(), &conns, runs)?;
     let fetched = (pages.len() + broken.len()) as f64;
     for (model, mut row_times) in Model::ALL.into_iter().zip(times) {
         let mut row = vec![format!("crawl --model {model}")];
@@ -88,4 +67,36 @@ fn main() -> io::Result<()> {
     print!("{table}");
     println!("\nmedian of {runs} crawls per cell; {}.", machine.line());
     Ok(())
+}
+
+/// The crawls' durations, `[model][conns]`; the models take turns, so a change in the
+/// machine's load falls on all of them alike. Every crawl must find the whole site.
+fn measure(
+    target: &Target,
+    pages: usize,
+    broken: usize,
+    conns: &[usize],
+    runs: usize,
+) -> io::Result<Vec<Vec<Vec<Duration>>>> {
+    let mut times = vec![vec![Vec::new(); conns.len()]; Model::ALL.len()];
+    for (column, &c) in conns.iter().enumerate() {
+        for _ in 0..runs {
+            for (m, model) in Model::ALL.into_iter().enumerate() {
+                let options = Options {
+                    conns: c,
+                    ..Options::default()
+                };
+                let report = crawl::crawl(model, target, &options, &Stop::new()?)?;
+                let errors = report.errors().count();
+                if report.pages() != pages || errors != broken {
+                    return Err(io::Error::other(format!(
+                        "{model} with {c} connections found {} pages and {errors} errors",
+                        report.pages()
+                    )));
+                }
+                times[m][column].push(report.elapsed);
+            }
+        }
+    }
+    Ok(times)
 }
