@@ -15,7 +15,7 @@
 //!
 //! - **State is smeared across callbacks.** What a blocking thread keeps in local variables
 //!   (the request, how much of it went out, the half-read response, the deadline) must live in
-//!   the [`Conn`] between events, and every callback starts by finding out where it was.
+//!   the `Conn` between events, and every callback starts by finding out where it was.
 //! - **Error paths are everywhere.** `connect` can fail late (`SO_ERROR` on writable); a write
 //!   can hit `EPIPE`; a read can see `ECONNRESET` or end early; each must fail the page, close
 //!   the socket *and* take it out of epoll, and leave the connection ready for the next page.
@@ -43,27 +43,27 @@ const STOP: u64 = u64::MAX;
 
 /// Where a connection is; the state names the callback its next readiness event runs.
 #[derive(Debug)]
-pub enum State {
+enum State {
     /// No page: waiting for one (an open socket is watched for the server closing it).
     Idle,
-    /// `connect` started; writable → [`on_connected`](Crawler::on_connected).
+    /// `connect` started; writable → `on_connected`.
     Connecting,
-    /// The request is going out; writable → [`on_writable`](Crawler::on_writable).
+    /// The request is going out; writable → `on_writable`.
     Sending {
         /// The whole request.
         request: Vec<u8>,
         /// How much of it the kernel has taken.
         sent: usize,
     },
-    /// Waiting for the head; readable → [`on_readable`](Crawler::on_readable).
+    /// Waiting for the head; readable → `on_readable`.
     ReadingHead(ResponseReader),
-    /// The head is in, the body is coming; readable → [`on_readable`](Crawler::on_readable).
+    /// The head is in, the body is coming; readable → `on_readable`.
     ReadingBody(ResponseReader),
 }
 
 /// One connection: what a blocking thread would keep on its stack, kept here between events.
 #[derive(Debug)]
-pub struct Conn {
+struct Conn {
     /// The socket, while open (kept between pages: keep-alive).
     stream: Option<TcpStream>,
     state: State,
