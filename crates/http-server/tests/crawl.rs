@@ -311,3 +311,38 @@ fn crawl_site_max_pages_bounds_the_crawl() {
     }
     server.stop().unwrap();
 }
+
+/// Answers one request per connection — keep-alive by its head, yet closed right after — the
+/// way a server closes an idle keep-alive connection just as the client reuses it.
+fn one_answer_per_connection(mut stream: TcpStream) -> io::Result<()> {
+    if let Some(path) = read_request(&mut stream)? {
+        let body = if path == "/" {
+            "<a href=a>a</a><a href=b>b</a>"
+        } else {
+            path.as_str()
+        };
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/html";
+        write!(
+            stream,
+            "{head}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )?;
+    }
+    Ok(())
+}
+
+#[test]
+fn crawl_stale_keep_alive_connections_cost_no_page() {
+    for model in Model::ALL {
+        let server = harness::serve_each(one_answer_per_connection);
+        let options = Options {
+            conns: 1,
+            ..Options::default()
+        };
+        let report = crawl_within(model, &format!("http://{}/", server.addr()), options);
+        assert_eq!(report.pages(), 3, "{model}: {:?}", report.outcomes);
+        assert_eq!(report.errors().count(), 0, "{model}: {:?}", report.outcomes);
+        assert_eq!(report.connections, 3, "{model}");
+        server.stop().unwrap();
+    }
+}
