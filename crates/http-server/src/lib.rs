@@ -18,6 +18,7 @@
 //! | [`backends`] | the same session over every concurrency model: io-models' loops, the thread pool, prefork |
 //! | [`access_log`] | one Common Log Format line per response |
 //! | [`status`] | the status codes this server sends |
+//! | [`crawl`] | the client: a breadth-first crawler over keep-alive connections — threads, callbacks on epoll, async tasks |
 //!
 //! Nothing in the core touches a socket: it takes bytes and gives back bytes and plans, so it is
 //! tested without a network, and a blocking thread, a `select` loop or an `epoll` reactor can
@@ -27,6 +28,7 @@ pub mod access_log;
 pub mod backends;
 pub mod blocking;
 pub mod conditional;
+pub mod crawl;
 pub mod framing;
 pub mod head;
 pub mod listing;

@@ -1,5 +1,8 @@
 //! A tiny in-process server for the tests: a thread per connection, each running `handle`.
 
+#[allow(dead_code)] // not every test binary uses every helper
+pub mod site;
+
 use std::io;
 use std::net::TcpStream;
 use std::path::Path;

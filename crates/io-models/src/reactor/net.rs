@@ -81,6 +81,24 @@ impl AsyncStream {
         })
     }
 
+    /// Waits until `stream`, whose non-blocking `connect` has been started (`EINPROGRESS`), is
+    /// connected — the socket turns writable — and attaches it; the error `connect` would have
+    /// returned otherwise (from `SO_ERROR`). A client's connect, without blocking the thread.
+    pub async fn connected(stream: TcpStream, reactor: &Rc<Reactor>) -> io::Result<AsyncStream> {
+        let stream = AsyncStream::new(stream, reactor)?;
+        let connected = |s: &TcpStream| match s.take_error()? {
+            Some(error) => Err(error),
+            // Not connected yet (ENOTCONN) means still in progress: wait for writable.
+            None => match s.peer_addr() {
+                Ok(_) => Ok(0),
+                Err(e) if e.kind() == ErrorKind::NotConnected => Err(ErrorKind::WouldBlock.into()),
+                Err(e) => Err(e),
+            },
+        };
+        poll_fn(|cx| stream.poll_io(cx, Interest::Write, connected)).await?;
+        Ok(stream)
+    }
+
     /// Reads what is there (at least one byte), or 0 at end of stream.
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         poll_fn(|cx| self.poll_io(cx, Interest::Read, |mut s| s.read(buf))).await
