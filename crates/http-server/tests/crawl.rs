@@ -80,7 +80,7 @@ fn crawl_site_callbacks_finds_every_page() {
 }
 
 #[test]
-fn crawl_site_async_finds_every_page() {
+fn async_crawl_finds_every_page() {
     finds_every_page(Model::Async);
 }
 
@@ -187,12 +187,12 @@ fn crawl_peer_faults_callbacks() {
 }
 
 #[test]
-fn crawl_peer_faults_async() {
+fn async_crawl_survives_peer_faults() {
     survives_faults(Model::Async);
 }
 
 #[test]
-fn crawl_refused_connection_is_one_error() {
+fn every_crawler_counts_a_refused_connection_as_one_error() {
     let addr = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -279,7 +279,7 @@ fn serve_once_then_go() -> harness::InProcessServer {
 }
 
 #[test]
-fn crawl_server_gone_fails_every_page_left() {
+fn every_crawler_fails_every_page_left_when_the_server_goes() {
     for model in Model::ALL {
         let server = serve_once_then_go();
         let url = format!("http://{}/", server.addr());
