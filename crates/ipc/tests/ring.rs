@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use harness::ExampleProcess;
 use harness::leaks::expect_no_zombies;
-use ipc::bench::idle_consumer_cpu;
+use ipc::ring::idle::idle_consumer_cpu;
 use ipc::ring::{Ring, WaitStrategy};
 use multiprocess::lifecycle::Subreaper;
 use multiprocess::spawn::{self, Outcome};
