@@ -205,25 +205,6 @@ pub fn explain(failure: Failure, error: Option<&io::Error>, ctx: &Context) -> St
     }
 }
 
-/// Why a server's descriptor count rose by less than the connections loadgen holds.
-pub fn explain_unaccepted(addr: SocketAddr, server: &crate::report::ServerReport) -> String {
-    format!(
-        "the server's own limit: {addr} (pid {pid}) holds only {accepted} of the {open} \
-         connections loadgen holds — its descriptors rose from {before} to {after}; the other \
-         {missing} completed the TCP handshake in the kernel but either wait unaccepted in the \
-         listen backlog or were accepted and closed at once (a server that sheds connections \
-         at its limit; they then show among the drops as closed_by_server), so the server ran \
-         out of room (at its RLIMIT_NOFILE? see its stderr); give it more processes or a \
-         higher limit",
-        pid = server.pid,
-        accepted = server.open - server.unaccepted,
-        open = server.open,
-        before = server.before.fds,
-        after = server.loaded.fds,
-        missing = server.unaccepted,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

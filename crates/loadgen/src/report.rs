@@ -219,13 +219,29 @@ pub struct ServerReport {
 }
 
 impl ServerReport {
+    /// Why a server's descriptor count rose by less than the connections loadgen holds.
+    pub fn explain_unaccepted(&self, addr: SocketAddr) -> String {
+        format!(
+            "the server's own limit: {addr} (pid {pid}) holds only {accepted} of the {open} \
+             connections loadgen holds — its descriptors rose from {before} to {after}; the other \
+             {missing} completed the TCP handshake in the kernel but either wait unaccepted in the \
+             listen backlog or were accepted and closed at once (a server that sheds connections \
+             at its limit; they then show among the drops as closed_by_server), so the server ran \
+             out of room (at its RLIMIT_NOFILE? see its stderr); give it more processes or a \
+             higher limit",
+            pid = self.pid,
+            accepted = self.open - self.unaccepted,
+            open = self.open,
+            before = self.before.fds,
+            after = self.loaded.fds,
+            missing = self.unaccepted,
+        )
+    }
+
     /// The explanation of unaccepted connections, if there are any.
     fn note(&self, addr: SocketAddr, explanations: &mut BTreeMap<Failure, String>) {
         if self.unaccepted > 0 {
-            explanations.insert(
-                Failure::NotAccepted,
-                crate::failure::explain_unaccepted(addr, self),
-            );
+            explanations.insert(Failure::NotAccepted, self.explain_unaccepted(addr));
         }
     }
 }
