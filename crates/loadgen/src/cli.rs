@@ -13,12 +13,10 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow};
 use clap::{Args, Parser, Subcommand};
-use signal_hook::consts::{SIGINT, SIGTERM};
 
 use crate::engine::Stop;
 use crate::limits::{self, FdLimit, PortRange};
@@ -161,7 +159,8 @@ struct Prepared {
     addr: SocketAddr,
     procs: usize,
     sources: usize,
-    cancel: Arc<AtomicBool>,
+    /// Ctrl-C or SIGTERM: every phase ends, and the report covers what was done.
+    cancel: Arc<netkit::Stop>,
 }
 
 fn prepare(common: &Common, total: u64) -> Result<Prepared> {
@@ -169,10 +168,7 @@ fn prepare(common: &Common, total: u64) -> Result<Prepared> {
     if let Some(max) = common.max_fds {
         fd = limits::set_fd_soft_limit(max).context("lowering RLIMIT_NOFILE (--max-fds)")?;
     }
-    let cancel = Arc::new(AtomicBool::new(false));
-    for signal in [SIGINT, SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&cancel))?;
-    }
+    let cancel = netkit::Stop::on_ctrl_c()?;
     let addr = resolve(&common.addr)?;
     let ports = limits::port_range();
     let loopback_v4 = addr.is_ipv4() && addr.ip().is_loopback();

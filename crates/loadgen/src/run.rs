@@ -12,7 +12,7 @@
 //! run stops at `EMFILE` — and the report says so.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail, ensure};
@@ -147,15 +147,14 @@ fn check_sources(addr: SocketAddr, sources: usize) -> Result<()> {
     Ok(())
 }
 
+/// A stop nobody requests: an in-process run ends by its own measure (count, time, hold).
+fn never() -> Result<Arc<netkit::Stop>> {
+    Ok(Arc::new(netkit::Stop::new()?))
+}
+
 /// Runs an echo load in this process and reports it.
 pub fn run_echo(config: &EchoConfig) -> Result<EchoReport> {
-    let tally = echo_phases(
-        config.settings()?,
-        config.stop,
-        &AtomicBool::new(false),
-        None,
-    )?
-    .0;
+    let tally = echo_phases(config.settings()?, config.stop, &never()?, None)?.0;
     Ok(EchoReport::new(
         config.addr,
         config.size,
@@ -168,8 +167,7 @@ pub fn run_echo(config: &EchoConfig) -> Result<EchoReport> {
 
 /// Runs an idle load in this process and reports it.
 pub fn run_idle(config: &IdleConfig) -> Result<IdleReport> {
-    let never = AtomicBool::new(false);
-    let (tally, _) = idle_phases(config.settings()?, config.hold, &never, None)?;
+    let (tally, _) = idle_phases(config.settings()?, config.hold, &never()?, None)?;
     Ok(IdleReport::new(
         config.addr,
         1,
@@ -208,8 +206,8 @@ pub fn hold_idle(addr: SocketAddr, conns: u64) -> Result<IdleHold> {
 
 /// [`hold_idle`] with every setting of an [`IdleConfig`] (`hold` is ignored).
 pub fn hold_idle_with(config: &IdleConfig) -> Result<IdleHold> {
-    let mut engine = Engine::new(config.settings()?)?;
-    engine.connect_all(&AtomicBool::new(false))?;
+    let mut engine = Engine::new(config.settings()?, never()?)?;
+    engine.connect_all()?;
     let tally = engine.snapshot();
     let report = IdleReport::new(config.addr, 1, config.sources, 0.0, tally, None);
     if report.established < config.conns {
@@ -290,15 +288,15 @@ fn timed_cpu<T>(f: impl FnOnce() -> T) -> (T, f64) {
 /// connection is still open, close.
 pub(crate) fn echo_phases(
     settings: Settings,
-    stop: Stop,
-    cancel: &AtomicBool,
+    until: Stop,
+    stop: &Arc<netkit::Stop>,
     server_pid: Option<u32>,
 ) -> Result<(Tally, Option<ServerReport>)> {
     let before = sample(server_pid)?;
-    let mut engine = Engine::new(settings)?;
-    engine.connect_all(cancel)?;
-    if !cancel.load(Ordering::SeqCst) {
-        engine.run_traffic(stop, cancel)?;
+    let mut engine = Engine::new(settings, Arc::clone(stop))?;
+    engine.connect_all()?;
+    if !stop.is_stopped() {
+        engine.run_traffic(until)?;
     }
     let (server, sampling_cpu) =
         timed_cpu(|| observe_loaded(server_pid, before, engine.open_established()));
@@ -311,20 +309,20 @@ pub(crate) fn echo_phases(
 pub(crate) fn idle_phases(
     settings: Settings,
     hold: Duration,
-    cancel: &AtomicBool,
+    stop: &Arc<netkit::Stop>,
     server_pid: Option<u32>,
 ) -> Result<(Tally, Option<ServerReport>)> {
     let before = sample(server_pid)?;
-    let mut engine = Engine::new(settings)?;
-    engine.connect_all(cancel)?;
+    let mut engine = Engine::new(settings, Arc::clone(stop))?;
+    engine.connect_all()?;
     let (server, sampling_cpu) =
         timed_cpu(|| observe_loaded(server_pid, before, engine.open_established()));
     if !hold.is_zero() {
         let until = Instant::now() + hold;
-        engine.hold(Some(until), &|| cancel.load(Ordering::SeqCst))?;
+        engine.hold(Some(until), &|| false)?;
     }
     let mut tally = engine.snapshot();
     tally.cpu_secs -= sampling_cpu;
-    tally.interrupted |= cancel.load(Ordering::SeqCst);
+    tally.interrupted |= stop.is_stopped();
     Ok((tally, server))
 }

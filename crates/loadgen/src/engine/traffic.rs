@@ -16,7 +16,6 @@
 //! `Exchanging` the interest is readable always and writable while bytes remain unsent.
 
 use std::io::{self, ErrorKind, Read, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use super::{Conn, Engine, MAX_WAIT, Role, State, Stop, is_retry};
@@ -24,8 +23,8 @@ use crate::failure::Failure;
 
 impl Engine {
     /// Runs request/response traffic on every established active connection until `stop`, or
-    /// until `cancel` is set, or until no connection is left.
-    pub fn run_traffic(&mut self, stop: Stop, cancel: &AtomicBool) -> io::Result<()> {
+    /// until the engine's stop is requested, or until no connection is left.
+    pub fn run_traffic(&mut self, stop: Stop) -> io::Result<()> {
         let began = Instant::now();
         (self.request_limit, self.request_deadline) = match stop {
             Stop::Requests(n) => (n, None),
@@ -42,7 +41,7 @@ impl Engine {
         }
         let mut next_scan = Instant::now() + MAX_WAIT;
         while self.exchanging > 0 {
-            if cancel.load(Ordering::SeqCst) {
+            if self.stop.is_stopped() {
                 self.tally.interrupted = true;
                 break;
             }
