@@ -55,7 +55,7 @@ pub struct Job {
 }
 
 /// The kind of run.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Mode {
     /// Request/response until the stop condition (this worker's share of it).
     Echo(Stop),
