@@ -278,7 +278,7 @@ pub struct RunReport {
     pub server: Option<ServerReport>,
 }
 
-/// How a run was spread, for [`RunReport::new`].
+/// How a run was spread: the server, loadgen processes, source addresses.
 #[derive(Debug, Clone, Copy)]
 pub struct Spread {
     pub addr: SocketAddr,

@@ -22,8 +22,8 @@ use multiprocess::spawn;
 pub struct Item {
     pub producer: u32,
     pub seq: u32,
-    /// Every byte is [`Item::byte`], and the length [`Item::len`]: a frame mixed with
-    /// another's would show.
+    /// Every byte is one value and the length one size, both made from `producer` and `seq`:
+    /// so a frame mixed with another's would show.
     pub payload: Vec<u8>,
 }
 
