@@ -144,25 +144,34 @@ impl Engine {
                 };
                 return self.set_interest(slot, (true, written < size));
             }
-            let now = Instant::now();
-            self.exchanging -= 1;
-            conn.state = State::Open;
-            if self.request_deadline.is_some_and(|d| now > d) {
-                // Completed after the window closed: like any request still in flight at the
-                // deadline, it is not counted.
-                self.tally.unfinished += 1;
-                return self.set_interest(slot, (true, false));
-            }
-            let nanos = u64::try_from((now - started).as_nanos()).unwrap_or(u64::MAX);
-            self.tally.latency.saturating_record(nanos.max(1));
-            self.tally.requests += 1;
-            if !self.begin_request(slot) {
+            if !self.complete_request(slot, started) {
                 return;
             }
             // The echo of the request about to be written cannot be back yet: wait for
             // readiness instead of spending a `read` on EAGAIN.
             may_read = false;
         }
+    }
+
+    /// The whole echo of the request on `slot` is back: records its latency (unless the run's
+    /// window closed first) and starts the next request. Returns whether one was started.
+    fn complete_request(&mut self, slot: usize, started: Instant) -> bool {
+        let now = Instant::now();
+        self.exchanging -= 1;
+        if let Some(conn) = self.slots.get_mut(slot) {
+            conn.state = State::Open;
+        }
+        if self.request_deadline.is_some_and(|d| now > d) {
+            // Completed after the window closed: like any request still in flight at the
+            // deadline, it is not counted.
+            self.tally.unfinished += 1;
+            self.set_interest(slot, (true, false));
+            return false;
+        }
+        let nanos = u64::try_from((now - started).as_nanos()).unwrap_or(u64::MAX);
+        self.tally.latency.saturating_record(nanos.max(1));
+        self.tally.requests += 1;
+        self.begin_request(slot)
     }
 
     /// Moves an open active connection into `Exchanging` with a fresh request number, if the
