@@ -28,7 +28,7 @@ use plotters::prelude::*;
 pub use plotters::prelude::{RGBColor, SeriesLabelPosition};
 
 /// One color per series, in order: distinct on white, and in grey print as well as may be.
-pub const PALETTE: [RGBColor; 9] = [
+pub const PALETTE: [RGBColor; 10] = [
     RGBColor(220, 0, 0),
     RGBColor(230, 140, 0),
     RGBColor(0, 0, 230),
@@ -38,6 +38,7 @@ pub const PALETTE: [RGBColor; 9] = [
     RGBColor(0, 0, 0),
     RGBColor(120, 60, 160),
     RGBColor(120, 120, 120),
+    RGBColor(240, 130, 130),
 ];
 
 /// The `index`-th color of [`PALETTE`], wrapping around.
@@ -291,6 +292,30 @@ impl Chart {
     }
 }
 
+/// Charts side by side in one SVG file of `size` pixels, sharing one legend below them (drawn
+/// with [`draw_legend`], `per_row` entries a row): for panels whose series are the same, where a
+/// legend inside each panel would hide lines.
+pub fn write_panels_svg(
+    path: &Path,
+    size: (u32, u32),
+    charts: &[Chart],
+    legend: &[(&str, RGBColor)],
+    per_row: usize,
+) -> io::Result<()> {
+    let root = SVGBackend::new(path, size).into_drawing_area();
+    root.fill(&WHITE).map_err(error)?;
+    let rows = legend.len().div_ceil(per_row.max(1)) as u32;
+    let (panels, below) = root.split_vertically(size.1.saturating_sub(25 * rows + 20));
+    for (chart, area) in charts
+        .iter()
+        .zip(panels.split_evenly((1, charts.len().max(1))))
+    {
+        chart.draw_on(&area)?;
+    }
+    draw_legend(&below, legend, per_row)?;
+    root.present().map_err(error)
+}
+
 /// A legend of its own: one short line and a name per entry, in rows of `per_row`, for a
 /// picture of several panels that share their series.
 pub fn draw_legend<DB: DrawingBackend>(
@@ -391,5 +416,32 @@ mod tests {
         for name in ["pipe", "FIFO", "TCP"] {
             assert!(svg.contains(&format!("\n{name}\n")), "{name}");
         }
+    }
+
+    #[test]
+    fn panels_share_one_legend_below_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("panels.svg");
+        let panel = |caption: &str| {
+            two_lines(
+                Axis::linear(caption, 0.0..1100.0),
+                Axis::linear("y", 0.0..100.0),
+            )
+            .legend(None)
+        };
+        write_panels_svg(
+            &path,
+            (800, 400),
+            &[panel("left panel"), panel("right panel")],
+            &[("shared entry", color(9))],
+            5,
+        )
+        .unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        for text in ["left panel", "right panel", "\nshared entry\n"] {
+            assert!(svg.contains(text), "{text}");
+        }
+        assert_eq!(svg.matches("\nshared entry\n").count(), 1, "one legend");
+        assert!(!svg.contains("\nrising\n"), "no legend inside the panels");
     }
 }

@@ -1,5 +1,6 @@
 //! Several producer processes put typed items on one `Queue`; the parent gets them all,
-//! checks that each producer's items arrive complete and in order, then reaps the producers.
+//! checks that each producer's items arrive complete and in order, then reaps the producers
+//! (`ipc::queue::producers`).
 //!
 //! Run:    cargo run -p ipc --example process_queue
 //! Output: 3 producers × 1000 items (payloads up to 20000 bytes: bigger than PIPE_BUF)
@@ -13,9 +14,11 @@ use std::io::Write;
 
 use clap::Parser;
 use ipc::queue::Queue;
+use ipc::queue::producers::{self, Item};
 use labkit::Failure;
-use multiprocess::spawn;
-use serde::{Deserialize, Serialize};
+
+/// Payloads are up to this many bytes: far over PIPE_BUF (4096).
+const MAX_PAYLOAD: usize = 20_000;
 
 /// A multi-producer queue between processes.
 #[derive(Parser)]
@@ -31,42 +34,16 @@ struct Args {
     pause: bool,
 }
 
-/// What goes through the queue.
-#[derive(Debug, Serialize, Deserialize)]
-struct Item {
-    producer: u32,
-    seq: u32,
-    /// Every byte is `seq as u8`, so a frame mixed with another's would show.
-    payload: Vec<u8>,
-}
-
 fn main() -> Result<(), Failure> {
     let args = Args::parse();
     // Only the parent gets: the children hold the write end alone, so the parent's death is
     // EPIPE in every producer rather than a wait that never ends.
     let mut queue = Queue::<Item>::read_by_parent()?;
     println!(
-        "{} producers × {} items (payloads up to 20000 bytes: bigger than PIPE_BUF)",
+        "{} producers × {} items (payloads up to {MAX_PAYLOAD} bytes: bigger than PIPE_BUF)",
         args.producers, args.items
     );
-    let mut children = Vec::new();
-    for producer in 0..args.producers {
-        let queue = &queue;
-        children.push(spawn::fork_run(move || {
-            for seq in 0..args.items {
-                let len = (seq as usize * 7919) % 20_000;
-                let item = Item {
-                    producer,
-                    seq,
-                    payload: vec![seq as u8; len],
-                };
-                if queue.put(&item).is_err() {
-                    return 1;
-                }
-            }
-            0
-        })?);
-    }
+    let children = producers::start(&queue, args.producers, args.items, MAX_PAYLOAD)?;
     queue.close(); // the parent puts nothing: only the producers' ends keep the queue open
     if args.pause {
         println!(
@@ -76,27 +53,15 @@ fn main() -> Result<(), Failure> {
         std::io::stdout().flush()?;
         std::io::stdin().read_line(&mut String::new())?;
     }
-    let mut next = vec![0u32; args.producers as usize];
-    let mut broken = 0;
-    let mut total = 0;
-    while let Some(item) = queue.get()? {
-        total += 1;
-        let expected = &mut next[item.producer as usize];
-        if item.seq != *expected || item.payload.iter().any(|&b| b != item.seq as u8) {
-            broken += 1;
-        }
-        *expected = item.seq + 1;
-    }
-    let summary: Vec<String> = next
+    let tally = producers::drain(&queue, args.producers, MAX_PAYLOAD)?;
+    let summary: Vec<String> = tally
+        .next
         .iter()
         .enumerate()
         .map(|(p, &n)| format!("producer {p}: {n} in order"))
         .collect();
-    println!("got {total} items: {}", summary.join(", "));
-    let mut all_ok = broken == 0;
-    for child in children {
-        all_ok &= spawn::wait_for(child)?.success();
-    }
+    println!("got {} items: {}", tally.total, summary.join(", "));
+    let all_ok = producers::reap(children)? && tally.broken == 0;
     println!(
         "the queue ended (every producer closed or exited); {}",
         if all_ok {
@@ -106,7 +71,10 @@ fn main() -> Result<(), Failure> {
         }
     );
     if !all_ok {
-        return Err(Failure::new("a producer did not exit with status 0"));
+        return Err(Failure::new(format!(
+            "{} items broken or out of order, or a producer did not exit with status 0",
+            tally.broken
+        )));
     }
     Ok(())
 }

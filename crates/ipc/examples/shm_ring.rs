@@ -1,5 +1,5 @@
 //! Streams data from a child to its parent through the lock-free ring in shared memory, and
-//! checks every byte. The child dies with its parent (Ctrl-C, or any kill): it does not go on
+//! checks every byte (`ipc::ring::stream`). The child dies with its parent (Ctrl-C, or any kill): it does not go on
 //! filling a ring nobody reads.
 //!
 //! Run:    cargo run -p ipc --release --example shm_ring
@@ -10,6 +10,7 @@
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use ipc::ring::stream::{receive_pattern, send_pattern};
 use ipc::ring::{Ring, WaitStrategy};
 use labkit::Failure;
 use multiprocess::spawn;
@@ -32,11 +33,6 @@ struct Args {
     spin_yield: bool,
 }
 
-/// The byte at stream offset `i`: a pattern that catches lost, repeated or reordered bytes.
-fn pattern(i: u64) -> u8 {
-    (i ^ (i >> 8) ^ (i >> 16)) as u8
-}
-
 fn main() -> Result<(), Failure> {
     let args = Args::parse();
     let strategy = if args.spin_yield {
@@ -49,22 +45,9 @@ fn main() -> Result<(), Failure> {
     let patience = Duration::from_secs(10);
     let parent = getpid();
     let child = spawn::fork_run(|| {
-        if ipc::die_with_parent(parent).is_err() {
-            return 1;
-        }
-        let mut offset = 0u64;
-        let mut chunk = vec![0u8; args.chunk];
-        while offset < total {
-            let n = chunk.len().min((total - offset) as usize);
-            for (k, byte) in chunk[..n].iter_mut().enumerate() {
-                *byte = pattern(offset + k as u64);
-            }
-            if ring.write_all(&chunk[..n], patience).is_err() {
-                return 1;
-            }
-            offset += n as u64;
-        }
-        0
+        let sent = ipc::die_with_parent(parent)
+            .and_then(|()| send_pattern(&ring, total, args.chunk, patience));
+        i32::from(sent.is_err())
     })?;
     println!(
         "ring of {} bytes; child {child} sends {} MiB in {}-byte writes",
@@ -73,27 +56,15 @@ fn main() -> Result<(), Failure> {
         args.chunk
     );
     let start = Instant::now();
-    let mut offset = 0u64;
-    let mut buf = vec![0u8; args.chunk];
-    let mut bad = None;
-    while offset < total {
-        let n = buf.len().min((total - offset) as usize);
-        ring.read_exact(&mut buf[..n], patience)?;
-        if bad.is_none() {
-            bad = (0..n)
-                .find(|&k| buf[k] != pattern(offset + k as u64))
-                .map(|k| offset + k as u64);
-        }
-        offset += n as u64;
-    }
+    let bad = receive_pattern(&ring, total, args.chunk, patience)?;
     let elapsed = start.elapsed();
     let outcome = spawn::wait_for(child)?;
     match bad {
         None => println!(
-            "received {offset} bytes in order, checksum ok: {:.0} MB/s",
-            offset as f64 / elapsed.as_secs_f64() / 1e6
+            "received {total} bytes in order, checksum ok: {:.0} MB/s",
+            total as f64 / elapsed.as_secs_f64() / 1e6
         ),
-        Some(at) => println!("received {offset} bytes; first wrong byte at offset {at}"),
+        Some(at) => println!("received {total} bytes; first wrong byte at offset {at}"),
     }
     if !outcome.success() || bad.is_some() {
         return Err(Failure::new(format!(

@@ -13,7 +13,7 @@
 //! | [`signals`] | `kill`, handlers, `signalfd`; standard signals coalesce, real-time ones queue |
 //! | [`unix_socket`] | stream and datagram Unix sockets, the abstract namespace, peer credentials, passing a descriptor |
 //! | [`queue`] | a typed queue between processes, Python's `multiprocessing.Queue` |
-//! | [`bench`] | all of them measured: throughput and ping-pong latency from 64 B to 1 MiB |
+//! | [`mechanisms`] | all of them behind one `send`/`recv` pair, ready to fork: what a stream and a message mechanism each need to move one message |
 //!
 //! Everything here is Linux (`F_GETPIPE_SZ`, `signalfd`, `SO_PEERCRED`, the abstract namespace).
 //! Child processes come from [`multiprocess::spawn::fork_run`]; the tests that fork or touch
@@ -25,8 +25,8 @@
 //! normal return, so the guards run then too. SIGKILL runs no guard: the next run removes what a
 //! killed one left ([`stale`]).
 
-pub mod bench;
 pub mod fifo;
+pub mod mechanisms;
 pub mod mqueue;
 pub mod pipe;
 pub mod queue;

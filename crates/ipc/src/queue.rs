@@ -23,6 +23,9 @@
 //!   this process's write end). When every process has closed or exited, [`get`](Queue::get)
 //!   returns `None`: the end of the queue, not an error. Until then it waits.
 //!
+//! [`producers`] puts the queue to work: several producer processes, one consumer that checks
+//! every item.
+//!
 //! Pitfall — **join before drain deadlocks**, as in Python: `put` blocks while the pipe
 //! (64 KiB) is full, so a producer cannot exit before someone gets what it put. Consume
 //! first, then wait for the producers.
@@ -34,6 +37,8 @@
 //! parent consumes, make the queue with [`Queue::read_by_parent`]: its read end is a
 //! [`ParentEnd`], which every child closes, so the parent's death is `EPIPE` in every producer,
 //! the writer holding the lock releases it, and each producer's `put` fails and it exits.
+
+pub mod producers;
 
 use std::fs::File;
 use std::io::{self, ErrorKind, Write};

@@ -46,6 +46,7 @@
 
 pub mod futex;
 pub mod idle;
+pub mod stream;
 
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};

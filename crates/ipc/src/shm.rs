@@ -1,9 +1,8 @@
-//! Shared memory (`shm_open` + `mmap`), and a counter in it: broken, then fixed by a semaphore.
+//! A counter in shared memory: broken, then fixed by a process-shared semaphore.
 //!
-//! `shm_open` makes a named memory object (a file in `/dev/shm`), `ftruncate` gives it a size,
-//! and `mmap(MAP_SHARED)` puts it in the address space; every process that maps it sees the
-//! same bytes — no copy through the kernel, which is why it is the fastest IPC there is. And
-//! why it is the most dangerous: **shared memory has no synchronisation of its own.**
+//! Every process that maps the same [`Segment`] sees the same bytes, with no copy through the
+//! kernel — the fastest IPC there is, and the most dangerous: **shared memory has no
+//! synchronisation of its own.**
 //!
 //! The lesson in three steps:
 //! 1. [`SharedCounter::unlocked_increment`] reads the value and writes it plus one. Two
@@ -17,214 +16,20 @@
 //!    `fetch_add`: that keeps step 1 a *race condition* (a wrong answer) without making it a
 //!    *data race* (undefined behaviour). `sem_wait`/`sem_post` order the accesses in step 2.
 //!
-//! **Hygiene.** The name in `/dev/shm` stays until `shm_unlink`, even after every process has
-//! exited. [`Segment::create`] unlinks it right after mapping — children made by `fork` inherit
-//! the mapping, so they need no name — and nothing can be left behind even by SIGKILL.
-//! [`Segment::create_named`] keeps the name for an unrelated peer to [`Segment::open`], and
-//! unlinks it on drop.
+//! The plumbing under the lesson has modules of its own: [`segment`] maps the memory (and
+//! cleans up its name), [`semaphores`] puts process-shared semaphores in it. The ring and the
+//! process queue use them too.
+
+pub mod segment;
+pub mod semaphores;
 
 use std::io;
-use std::num::NonZeroUsize;
-use std::os::fd::OwnedFd;
-use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use multiprocess::spawn;
-use nix::fcntl::OFlag;
-use nix::sys::mman::{MapFlags, ProtFlags, mmap, munmap, shm_open, shm_unlink};
-use nix::sys::stat::Mode;
 
-/// A shared memory mapping of `len` bytes, zero-filled when created.
-#[derive(Debug)]
-pub struct Segment {
-    ptr: NonNull<u8>,
-    len: usize,
-    /// The name to unlink on drop: set only for the creator of a named segment.
-    unlink: Option<String>,
-    name: String,
-}
-
-impl Segment {
-    /// Creates and maps a segment whose name is unlinked at once: only this process and the
-    /// children it forks from now on can reach it.
-    pub fn create(len: usize) -> io::Result<Segment> {
-        let mut segment = Segment::create_named(len)?;
-        if let Some(name) = segment.unlink.take() {
-            shm_unlink(name.as_str())?;
-        }
-        Ok(segment)
-    }
-
-    /// Creates and maps a segment under a unique name, which stays until drop.
-    pub fn create_named(len: usize) -> io::Result<Segment> {
-        let name = format!("/{}", crate::unique_name("shm"));
-        let flags = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR | OFlag::O_CLOEXEC;
-        let fd = shm_open(name.as_str(), flags, Mode::S_IRUSR | Mode::S_IWUSR)?;
-        let mapped = nix::unistd::ftruncate(&fd, len as i64)
-            .map_err(io::Error::from)
-            .and_then(|()| map(&fd, len));
-        match mapped {
-            Ok(ptr) => Ok(Segment {
-                ptr,
-                len,
-                unlink: Some(name.clone()),
-                name,
-            }),
-            Err(e) => {
-                let _ = shm_unlink(name.as_str()); // on error too: nothing left behind
-                Err(e)
-            }
-        }
-    }
-
-    /// Maps an existing named segment (a peer); this handle never unlinks it.
-    pub fn open(name: &str, len: usize) -> io::Result<Segment> {
-        let fd = shm_open(name, OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty())?;
-        Ok(Segment {
-            ptr: map(&fd, len)?,
-            len,
-            unlink: None,
-            name: name.to_string(),
-        })
-    }
-
-    /// The name it was created under (unlinked already for [`Segment::create`]).
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The start of the mapping (page-aligned).
-    pub fn as_ptr(&self) -> *mut u8 {
-        self.ptr.as_ptr()
-    }
-
-    /// Its length in bytes.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether it is zero bytes long.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-}
-
-fn map(fd: &OwnedFd, len: usize) -> io::Result<NonNull<u8>> {
-    let length = NonZeroUsize::new(len)
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty segment"))?;
-    // SAFETY: a fresh shared mapping at an address the kernel picks; it aliases no Rust object.
-    // The descriptor may be closed afterwards: the mapping keeps the object alive.
-    let ptr = unsafe {
-        mmap(
-            None,
-            length,
-            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-            MapFlags::MAP_SHARED,
-            fd,
-            0,
-        )
-    }?;
-    Ok(ptr.cast())
-}
-
-impl Drop for Segment {
-    fn drop(&mut self) {
-        // SAFETY: the mapping was made by `map` with this length and is unmapped only here;
-        // no reference into it outlives the Segment (every view borrows it).
-        let _ = unsafe { munmap(self.ptr.cast(), self.len) };
-        if let Some(name) = self.unlink.take() {
-            let _ = shm_unlink(name.as_str());
-        }
-    }
-}
-
-/// `n` process-shared semaphores (`sem_init` with `pshared = 1`) in an unnamed segment: they
-/// work between this process and the children it forks afterwards.
-#[derive(Debug)]
-pub struct Semaphores {
-    segment: Segment,
-    count: usize,
-}
-
-impl Semaphores {
-    /// `initial.len()` semaphores with these initial values.
-    pub fn new(initial: &[u32]) -> io::Result<Semaphores> {
-        let segment = Segment::create(size_of::<libc::sem_t>() * initial.len().max(1))?;
-        let semaphores = Semaphores {
-            segment,
-            count: initial.len(),
-        };
-        for (index, &value) in initial.iter().enumerate() {
-            // SAFETY: `sem(index)` points into the mapping, aligned for sem_t (an array at a
-            // page start); pshared = 1 because other processes will use it through the mapping.
-            if unsafe { libc::sem_init(semaphores.sem(index), 1, value) } != 0 {
-                return Err(io::Error::last_os_error());
-            }
-        }
-        Ok(semaphores)
-    }
-
-    fn sem(&self, index: usize) -> *mut libc::sem_t {
-        assert!(index < self.count, "semaphore {index} of {}", self.count);
-        // SAFETY: in bounds of the sem_t array in the mapping (checked above).
-        unsafe { self.segment.as_ptr().cast::<libc::sem_t>().add(index) }
-    }
-
-    /// `sem_wait`: takes one unit of semaphore `index`, waiting for it; retried on `EINTR` (a
-    /// signal handler ran while it waited).
-    pub fn wait(&self, index: usize) -> io::Result<()> {
-        loop {
-            // SAFETY: an initialised semaphore in a mapping that outlives the call.
-            if unsafe { libc::sem_wait(self.sem(index)) } == 0 {
-                return Ok(());
-            }
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(e);
-            }
-        }
-    }
-
-    /// `sem_timedwait`: like [`wait`](Self::wait), but `Ok(false)` after `timeout`.
-    pub fn wait_timeout(&self, index: usize, timeout: std::time::Duration) -> io::Result<bool> {
-        let until = nix::time::ClockId::CLOCK_REALTIME.now()?
-            + nix::sys::time::TimeSpec::from_duration(timeout);
-        loop {
-            // SAFETY: as in `wait`; `until` is a valid timespec.
-            if unsafe { libc::sem_timedwait(self.sem(index), until.as_ref()) } == 0 {
-                return Ok(true);
-            }
-            let e = io::Error::last_os_error();
-            match e.raw_os_error() {
-                Some(libc::EINTR) => continue,
-                Some(libc::ETIMEDOUT) => return Ok(false),
-                _ => return Err(e),
-            }
-        }
-    }
-
-    /// `sem_trywait`: takes one unit if there is one; `Ok(false)` if it would have to wait.
-    pub fn try_wait(&self, index: usize) -> io::Result<bool> {
-        // SAFETY: as in `wait`.
-        if unsafe { libc::sem_trywait(self.sem(index)) } == 0 {
-            return Ok(true);
-        }
-        match io::Error::last_os_error() {
-            e if e.raw_os_error() == Some(libc::EAGAIN) => Ok(false),
-            e => Err(e),
-        }
-    }
-
-    /// `sem_post`: gives one unit back (wakes one waiter).
-    pub fn post(&self, index: usize) -> io::Result<()> {
-        // SAFETY: as in `wait`.
-        if unsafe { libc::sem_post(self.sem(index)) } == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
-    }
-}
+pub use segment::{Segment, leftover_names};
+pub use semaphores::Semaphores;
 
 /// The counter's semaphores: the lock, and two that script [`forced_lost_update`].
 const LOCK: usize = 0;
@@ -350,17 +155,4 @@ pub fn forced_lost_update(counter: &SharedCounter) -> io::Result<u64> {
         )));
     }
     Ok(counter.get() - start)
-}
-
-/// The names in `/dev/shm` that process `pid` created (`labs-shm-<pid>-…`): for leak checks.
-pub fn leftover_names(pid: u32) -> io::Result<Vec<String>> {
-    let prefix = format!("labs-shm-{pid}-");
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir("/dev/shm")? {
-        let name = entry?.file_name().to_string_lossy().into_owned();
-        if name.starts_with(&prefix) {
-            names.push(name);
-        }
-    }
-    Ok(names)
 }

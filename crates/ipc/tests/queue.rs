@@ -1,14 +1,13 @@
 //! Lesson `queue`: a typed queue between processes — values round-trip, several producers'
 //! big frames never mix, the end is an answer, and an empty queue times out.
 
-use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::time::Duration;
 
 use harness::ExampleProcess;
 use harness::leaks::{FdSnapshot, expect_no_zombies};
 use ipc::queue::Queue;
-use multiprocess::spawn;
+use ipc::queue::producers::{self, Item, Tally};
 use serde::{Deserialize, Serialize};
 
 const SETTLE: Duration = Duration::from_secs(5);
@@ -46,44 +45,39 @@ fn queue_put_values_come_back_typed_and_in_order() {
 fn queue_put_from_many_producers_keeps_big_frames_whole() {
     let _lock = harness::process_lock();
     let fds = FdSnapshot::of_self().unwrap();
-    let mut queue = Queue::<(u32, u32, Vec<u8>)>::new().unwrap();
-    let (producers, items) = (4u32, 150u32);
-    let mut children = Vec::new();
-    for producer in 0..producers {
-        let queue = &queue;
-        children.push(
-            spawn::fork_run(move || {
-                for seq in 0..items {
-                    // Up to 40 KB: far over PIPE_BUF, so only the writers' lock keeps frames whole.
-                    let payload = vec![(producer * 7 + seq) as u8; (seq as usize * 271) % 40_000];
-                    if queue.put(&(producer, seq, payload)).is_err() {
-                        return 1;
-                    }
-                }
-                0
-            })
-            .unwrap(),
-        );
-    }
+    let mut queue = Queue::<Item>::new().unwrap();
+    // Up to 40 KB: far over PIPE_BUF, so only the writers' lock keeps frames whole.
+    let (producers, items, max_payload) = (4, 150, 40_000);
+    let children = producers::start(&queue, producers, items, max_payload).unwrap();
     queue.close();
-    let mut next: HashMap<u32, u32> = HashMap::new();
-    let mut total = 0;
     // Consume before reaping: a producer blocked on a full pipe cannot exit.
-    while let Some((producer, seq, payload)) = queue.get().unwrap() {
-        let expected = next.entry(producer).or_insert(0);
-        assert_eq!(seq, *expected, "producer {producer}'s items in order");
-        assert!(payload.iter().all(|&b| b == (producer * 7 + seq) as u8));
-        assert_eq!(payload.len(), (seq as usize * 271) % 40_000);
-        *expected += 1;
-        total += 1;
-    }
-    assert_eq!(total, producers * items);
-    for child in children {
-        assert!(spawn::wait_for(child).unwrap().success());
-    }
+    let tally = producers::drain(&queue, producers, max_payload).unwrap();
+    assert_eq!(
+        tally,
+        Tally {
+            total: u64::from(producers * items),
+            next: vec![items; producers as usize],
+            broken: 0,
+        }
+    );
+    assert!(producers::reap(children).unwrap(), "a producer failed");
     drop(queue);
     fds.expect_no_growth(0, SETTLE).unwrap();
     expect_no_zombies(SETTLE).unwrap();
+}
+
+#[test]
+fn queue_put_a_mixed_frame_or_a_lost_item_is_counted_as_broken() {
+    let _lock = harness::process_lock();
+    let mut queue = Queue::<Item>::new().unwrap();
+    let mut torn = Item::new(0, 1, 100);
+    torn.payload[0] ^= 1; // a byte of another frame
+    for item in [Item::new(0, 0, 100), torn, Item::new(0, 3, 100)] {
+        queue.put(&item).unwrap();
+    }
+    queue.close();
+    let tally = producers::drain(&queue, 1, 100).unwrap();
+    assert_eq!((tally.total, tally.broken, tally.next), (3, 2, vec![4]));
 }
 
 #[test]

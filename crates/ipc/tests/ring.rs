@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use harness::ExampleProcess;
 use harness::leaks::expect_no_zombies;
-use ipc::bench::idle_consumer_cpu;
+use ipc::ring::idle::idle_consumer_cpu;
+use ipc::ring::stream::{pattern, receive_pattern, send_pattern};
 use ipc::ring::{Ring, WaitStrategy};
 use multiprocess::lifecycle::Subreaper;
 use multiprocess::spawn::{self, Outcome};
@@ -49,43 +50,26 @@ fn stream_between_processes(strategy: WaitStrategy) {
     // A small ring and odd write sizes: the producer waits for room and wraps hundreds of
     // times, while the consumer reads in other sizes.
     let ring = Ring::with_strategy(16 << 10, strategy).unwrap();
-    let total: usize = 4 << 20;
-    let byte = |i: usize| (i * 31 + i / 251) as u8;
-    let child = spawn::fork_run(|| {
-        let mut offset = 0;
-        let mut chunk = vec![0u8; 1000];
-        while offset < total {
-            let n = chunk.len().min(total - offset);
-            for (k, b) in chunk[..n].iter_mut().enumerate() {
-                *b = byte(offset + k);
-            }
-            if ring.write_all(&chunk[..n], PATIENCE).is_err() {
-                return 1;
-            }
-            offset += n;
-        }
-        0
-    })
-    .unwrap();
-    let mut buf = vec![0u8; 777];
-    let mut offset = 0;
-    while offset < total {
-        let n = buf.len().min(total - offset);
-        ring.read_exact(&mut buf[..n], PATIENCE)
-            .unwrap_or_else(|e| panic!("{strategy:?}: {e}"));
-        if let Some(k) = (0..n).find(|&k| buf[k] != byte(offset + k)) {
-            panic!(
-                "byte {} is {}, expected {}",
-                offset + k,
-                buf[k],
-                byte(offset + k)
-            );
-        }
-        offset += n;
-    }
+    let total = 4 << 20;
+    let child =
+        spawn::fork_run(|| i32::from(send_pattern(&ring, total, 1000, PATIENCE).is_err())).unwrap();
+    let wrong = receive_pattern(&ring, total, 777, PATIENCE)
+        .unwrap_or_else(|e| panic!("{strategy:?}: {e}"));
+    assert_eq!(wrong, None, "{strategy:?}: the first wrong byte");
     assert!(spawn::wait_for(child).unwrap().success());
     assert!(ring.is_empty());
     expect_no_zombies(Duration::from_secs(5)).unwrap();
+}
+
+#[test]
+fn ring_stream_check_finds_a_wrong_byte() {
+    let _lock = harness::process_lock();
+    let ring = Ring::new(128).unwrap();
+    let mut bytes: Vec<u8> = (0..100).map(pattern).collect();
+    bytes[42] ^= 1;
+    assert_eq!(ring.push(&bytes), 100);
+    let wrong = receive_pattern(&ring, 100, 7, PATIENCE).unwrap();
+    assert_eq!(wrong, Some(42));
 }
 
 #[test]

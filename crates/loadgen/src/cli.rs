@@ -13,16 +13,15 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow};
 use clap::{Args, Parser, Subcommand};
-use signal_hook::consts::{SIGINT, SIGTERM};
 
+use crate::engine::Settings;
 use crate::engine::Stop;
 use crate::limits::{self, FdLimit, PortRange};
-use crate::report::{EchoReport, IdleReport};
+use crate::report::{EchoReport, IdleReport, RunReport, ServerReport, Spread, Tally};
 use crate::run::{self, EchoConfig, IdleConfig};
 use crate::workers::{self, Mode};
 
@@ -158,10 +157,9 @@ pub fn main() -> ExitCode {
 
 /// What every run decides before it starts.
 struct Prepared {
-    addr: SocketAddr,
-    procs: usize,
-    sources: usize,
-    cancel: Arc<AtomicBool>,
+    spread: Spread,
+    /// Ctrl-C or SIGTERM: every phase ends, and the report covers what was done.
+    cancel: Arc<netkit::Stop>,
 }
 
 fn prepare(common: &Common, total: u64) -> Result<Prepared> {
@@ -169,10 +167,7 @@ fn prepare(common: &Common, total: u64) -> Result<Prepared> {
     if let Some(max) = common.max_fds {
         fd = limits::set_fd_soft_limit(max).context("lowering RLIMIT_NOFILE (--max-fds)")?;
     }
-    let cancel = Arc::new(AtomicBool::new(false));
-    for signal in [SIGINT, SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&cancel))?;
-    }
+    let cancel = netkit::Stop::on_ctrl_c()?;
     let addr = resolve(&common.addr)?;
     let ports = limits::port_range();
     let loopback_v4 = addr.is_ipv4() && addr.ip().is_loopback();
@@ -184,9 +179,11 @@ fn prepare(common: &Common, total: u64) -> Result<Prepared> {
     let sources = common.sources.unwrap_or(plan.sources);
     warn_about_limits(total, procs, sources, fd, ports, plan.procs);
     Ok(Prepared {
-        addr,
-        procs,
-        sources,
+        spread: Spread {
+            addr,
+            procs,
+            sources,
+        },
         cancel,
     })
 }
@@ -236,83 +233,77 @@ fn echo(args: &EchoArgs) -> Result<ExitCode> {
         (None, None) => Stop::Duration(Duration::from_secs(5)),
     };
     let config = EchoConfig {
-        addr: p.addr,
+        addr: p.spread.addr,
         conns: args.conns,
         size: args.size,
         stop,
         idle: args.idle,
-        sources: p.sources,
+        sources: p.spread.sources,
         connect_batch: common.connect_batch,
         connect_timeout: common.connect_timeout,
         request_timeout: args.request_timeout,
     };
-    let settings = config.settings()?;
-    let (tally, server) = if p.procs == 1 {
-        run::echo_phases(settings, stop, &p.cancel, common.server_pid)?
-    } else {
-        let jobs = workers::split(&settings, Mode::Echo(stop), p.procs, common.max_fds);
-        let exe = std::env::current_exe().context("locating the loadgen binary")?;
-        workers::run_fleet(&exe, &jobs, Duration::ZERO, &p.cancel, common.server_pid)?
-    };
-    let report = EchoReport::new(p.addr, args.size, p.procs, p.sources, tally, server);
+    let (tally, server) = load(
+        &p,
+        common,
+        config.settings()?,
+        Mode::Echo(stop),
+        Duration::ZERO,
+    )?;
+    let report = EchoReport::new(p.spread, args.size, tally, server);
     print_report(&report, common.json)?;
-    let texts = report.explanations.values();
-    Ok(conclude(
-        report.interrupted,
-        report.is_clean(),
-        &report.stopped_by,
-        texts,
-    ))
+    Ok(conclude(&report.run, report.is_clean()))
 }
 
 fn idle(args: &IdleArgs) -> Result<ExitCode> {
     let common = &args.common;
     let p = prepare(common, args.conns)?;
     let config = IdleConfig {
-        addr: p.addr,
+        addr: p.spread.addr,
         conns: args.conns,
         hold: args.hold,
-        sources: p.sources,
+        sources: p.spread.sources,
         connect_batch: common.connect_batch,
         connect_timeout: common.connect_timeout,
     };
-    let settings = config.settings()?;
     let started = std::time::Instant::now();
-    let (tally, server) = if p.procs == 1 {
-        run::idle_phases(settings, args.hold, &p.cancel, common.server_pid)?
-    } else {
-        let jobs = workers::split(&settings, Mode::Idle, p.procs, common.max_fds);
-        let exe = std::env::current_exe().context("locating the loadgen binary")?;
-        workers::run_fleet(&exe, &jobs, args.hold, &p.cancel, common.server_pid)?
-    };
+    let (tally, server) = load(&p, common, config.settings()?, Mode::Idle, args.hold)?;
     // Held for what was asked, or less if Ctrl-C cut the hold short.
     let held =
         (started.elapsed().as_secs_f64() - tally.connect_secs).clamp(0.0, args.hold.as_secs_f64());
-    let report = IdleReport::new(p.addr, p.procs, p.sources, held, tally, server);
+    let report = IdleReport::new(p.spread, held, tally, server);
     print_report(&report, common.json)?;
-    let texts = report.explanations.values();
-    Ok(conclude(
-        report.interrupted,
-        report.is_clean(),
-        &report.stopped_by,
-        texts,
-    ))
+    Ok(conclude(&report.run, report.is_clean()))
+}
+
+/// Runs the load: in this process when one is enough, else in worker processes.
+fn load(
+    p: &Prepared,
+    common: &Common,
+    settings: Settings,
+    mode: Mode,
+    hold: Duration,
+) -> Result<(Tally, Option<ServerReport>)> {
+    if p.spread.procs == 1 {
+        return run::phases(settings, mode, hold, &p.cancel, common.server_pid);
+    }
+    let jobs = workers::split(&settings, mode, p.spread.procs, common.max_fds);
+    let exe = std::env::current_exe().context("locating the loadgen binary")?;
+    workers::run_fleet(&exe, &jobs, hold, &p.cancel, common.server_pid)
 }
 
 /// Explains every kind of failure on stderr and picks the exit status.
-fn conclude<'a>(
-    interrupted: bool,
-    clean: bool,
-    stopped_by: &Option<String>,
-    explanations: impl Iterator<Item = &'a String>,
-) -> ExitCode {
+fn conclude(run: &RunReport, clean: bool) -> ExitCode {
+    let stopped_by = &run.stopped_by;
     if let Some(limit) = stopped_by {
         eprintln!("loadgen: stopped by {limit}");
     }
-    for text in explanations.filter(|text| Some(*text) != stopped_by.as_ref()) {
-        eprintln!("loadgen: {text}");
+    for text in run.explanations.values() {
+        if Some(text) != stopped_by.as_ref() {
+            eprintln!("loadgen: {text}");
+        }
     }
-    if interrupted {
+    if run.interrupted {
         ExitCode::from(130)
     } else if clean {
         ExitCode::SUCCESS

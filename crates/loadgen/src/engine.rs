@@ -17,15 +17,17 @@
 //! (`connect_batch` in flight), so the server's listen backlog is not overrun and a refused or
 //! slow server does not pile up thousands of half-open sockets.
 //!
-//! Pitfall: `polling` retries `epoll_wait` after `EINTR`, so a Ctrl-C flag set by a signal
-//! handler is not noticed until the wait ends. Every wait is therefore capped (`MAX_WAIT`).
+//! Stopping: the engine watches a [`netkit::Stop`] like every server of the workspace — its
+//! descriptor is registered with the poller beside the sockets, so Ctrl-C (or the parent's
+//! `stop`) wakes a wait at once, and every phase checks the flag between turns. (`polling`
+//! retries `epoll_wait` after `EINTR`, so a bare flag set by a signal handler would go unseen
+//! until the wait ended.)
 
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, TcpStream};
 use std::num::NonZeroUsize;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use netkit::Slab;
@@ -74,9 +76,11 @@ pub struct Settings {
     pub request_timeout: Duration,
 }
 
-/// Longest single wait, so a cancel flag set by a signal handler is seen promptly (the
-/// `polling` crate retries `epoll_wait` after `EINTR`, so a signal alone does not wake us).
+/// Longest single wait, so connect and request timeouts are checked when no event comes.
 const MAX_WAIT: Duration = Duration::from_millis(100);
+/// The poller key of the stop's descriptor: no slot of the slab ever has it (`polling` keeps
+/// `usize::MAX` for its own `notify`).
+const STOP_KEY: usize = usize::MAX - 1;
 const SCRATCH: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +124,8 @@ struct Conn {
 pub struct Engine {
     settings: Settings,
     poller: Arc<Poller>,
+    /// Ends every phase; its descriptor is registered with the poller under [`STOP_KEY`].
+    stop: Arc<netkit::Stop>,
     events: Events,
     /// `(key, readable, writable)` of the events being handled.
     ready: Vec<(usize, bool, bool)>,
@@ -148,11 +154,19 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// An engine with nothing connected yet.
-    pub fn new(settings: Settings) -> io::Result<Engine> {
+    /// An engine with nothing connected yet, that ends its phases when `stop` is requested.
+    pub fn new(settings: Settings, stop: Arc<netkit::Stop>) -> io::Result<Engine> {
         let tally = Tally::new(settings.active, settings.idle);
+        let poller = Arc::new(Poller::new()?);
+        // SAFETY: the engine holds `stop` (and so its descriptor) until `Drop for Engine`
+        // deletes the descriptor from the poller. Level-triggered: once stopped, every wait
+        // returns at once.
+        unsafe {
+            poller.add_with_mode(&stop.fd(), Event::readable(STOP_KEY), PollMode::Level)?;
+        }
         Ok(Engine {
-            poller: Arc::new(Poller::new()?),
+            poller,
+            stop,
             events: Events::with_capacity(NonZeroUsize::new(4096).expect("non-zero")),
             ready: Vec::new(),
             slots: Slab::new(),
@@ -174,8 +188,8 @@ impl Engine {
         })
     }
 
-    /// The poller, for another thread to [`Poller::notify`] when it sets a flag this engine
-    /// waits for.
+    /// The poller, for another thread to [`Poller::notify`] when it sets a flag a
+    /// [`hold`](Engine::hold) waits for (a stop needs none: the engine watches the stop).
     pub fn waker(&self) -> Arc<Poller> {
         Arc::clone(&self.poller)
     }
@@ -211,11 +225,11 @@ impl Engine {
     }
 
     /// Opens every connection, at most `connect_batch` at a time; returns when each has
-    /// connected or failed, when a local limit stops further connects, or on `cancel`.
-    pub fn connect_all(&mut self, cancel: &AtomicBool) -> io::Result<()> {
+    /// connected or failed, when a local limit stops further connects, or on a stop.
+    pub fn connect_all(&mut self) -> io::Result<()> {
         let began = Instant::now();
         loop {
-            if cancel.load(Ordering::SeqCst) {
+            if self.stop.is_stopped() {
                 self.tally.interrupted = true;
                 break;
             }
@@ -237,9 +251,9 @@ impl Engine {
     }
 
     /// Keeps servicing the open connections (counting any the server drops) until `done()` is
-    /// true or `until` passes.
+    /// true, `until` passes, or a stop.
     pub fn hold(&mut self, until: Option<Instant>, done: &dyn Fn() -> bool) -> io::Result<()> {
-        while !done() && until.is_none_or(|t| Instant::now() < t) {
+        while !done() && !self.stop.is_stopped() && until.is_none_or(|t| Instant::now() < t) {
             self.turn(until)?;
         }
         Ok(())
@@ -471,6 +485,7 @@ impl Drop for Engine {
         for (_, conn) in self.slots.iter() {
             let _ = self.poller.delete(&conn.stream);
         }
+        let _ = self.poller.delete(self.stop.fd());
     }
 }
 

@@ -125,11 +125,22 @@ pub struct Context {
 /// One sentence saying what happened, which limit or party caused it, with the numbers, and what
 /// to change. Ends with the errno name, never with the bare `strerror` text.
 pub fn explain(failure: Failure, error: Option<&io::Error>, ctx: &Context) -> String {
+    let text =
+        explain_local_limit(failure, ctx).unwrap_or_else(|| explain_peer(failure, error, ctx.addr));
+    match error.and_then(io::Error::raw_os_error) {
+        Some(code) => format!("{text} ({:?})", Errno::from_raw(code)),
+        None => text,
+    }
+}
+
+/// A wall on loadgen's side ([`Failure::is_local_limit`]): which limit, its numbers, and the
+/// flag that moves it; `None` for any other failure.
+fn explain_local_limit(failure: Failure, ctx: &Context) -> Option<String> {
     let addr = ctx.addr;
     let open = ctx.open_here;
     let (soft, hard) = (ctx.fd.soft, ctx.fd.hard);
     let (low, high, ports) = (ctx.ports.low, ctx.ports.high, ctx.ports.len());
-    let text = match failure {
+    Some(match failure {
         Failure::FdLimit => format!(
             "the per-process open-file limit: RLIMIT_NOFILE is soft {soft} / hard {hard}, and all \
              {soft} descriptors of this process were in use ({open} connections, {others} \
@@ -158,6 +169,13 @@ pub fn explain(failure: Failure, error: Option<&io::Error>, ctx: &Context) -> St
             "memory: the kernel could not allocate another socket or socket buffer while this \
              process held {open} connections; check free memory and /proc/sys/net/ipv4/tcp_mem"
         ),
+        _ => return None,
+    })
+}
+
+/// The server's side, or the path to it: what it did.
+fn explain_peer(failure: Failure, error: Option<&io::Error>, addr: SocketAddr) -> String {
+    match failure {
         Failure::Refused => format!(
             "connection refused by {addr}: nothing is listening there (is the server running, \
              on that port?), or it closed its listening socket"
@@ -194,34 +212,12 @@ pub fn explain(failure: Failure, error: Option<&io::Error>, ctx: &Context) -> St
             "{addr} did not accept connections whose handshake the kernel completed (see the \
              server's descriptor count)"
         ),
-        Failure::Other => match error {
+        // Other, and the local limits (explained with their numbers by the caller).
+        _ => match error {
             Some(e) => format!("unexpected error talking to {addr}: {e}"),
             None => format!("unexpected error talking to {addr}"),
         },
-    };
-    match error.and_then(io::Error::raw_os_error) {
-        Some(code) => format!("{text} ({:?})", Errno::from_raw(code)),
-        None => text,
     }
-}
-
-/// Why a server's descriptor count rose by less than the connections loadgen holds.
-pub fn explain_unaccepted(addr: SocketAddr, server: &crate::report::ServerReport) -> String {
-    format!(
-        "the server's own limit: {addr} (pid {pid}) holds only {accepted} of the {open} \
-         connections loadgen holds — its descriptors rose from {before} to {after}; the other \
-         {missing} completed the TCP handshake in the kernel but either wait unaccepted in the \
-         listen backlog or were accepted and closed at once (a server that sheds connections \
-         at its limit; they then show among the drops as closed_by_server), so the server ran \
-         out of room (at its RLIMIT_NOFILE? see its stderr); give it more processes or a \
-         higher limit",
-        pid = server.pid,
-        accepted = server.open - server.unaccepted,
-        open = server.open,
-        before = server.before.fds,
-        after = server.loaded.fds,
-        missing = server.unaccepted,
-    )
 }
 
 #[cfg(test)]

@@ -48,6 +48,6 @@ pub mod workers;
 pub use engine::Stop;
 pub use failure::Failure;
 pub use limits::{FdLimit, fd_limit, raise_fd_limit};
-pub use report::{EchoReport, IdleReport, Latency, ServerReport};
+pub use report::{EchoReport, IdleReport, Latency, RunReport, ServerReport, Spread};
 pub use run::{EchoConfig, IdleConfig, IdleHold, hold_idle, hold_idle_with, run_echo, run_idle};
 pub use stats::{ServerStats, server_stats};

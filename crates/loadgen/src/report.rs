@@ -1,4 +1,6 @@
-//! What a run measured: per-process [`Tally`]s, merged into an [`EchoReport`] or [`IdleReport`].
+//! What a run measured: per-process [`Tally`]s, merged into an [`EchoReport`] or [`IdleReport`];
+//! what both runs report (the address, the spread over processes, the connecting, the failures
+//! and their explanations, the server) is one [`RunReport`] inside each.
 //!
 //! Each process keeps its own tally — counts, failures by kind, and an HDR histogram of request
 //! latencies — and the parent adds them up. Pitfall: percentiles do not add. The p99 of a run is
@@ -130,10 +132,6 @@ impl Tally {
             .add(&other.latency)
             .expect("histograms share their bounds");
     }
-
-    fn connect_failures(&self) -> u64 {
-        self.connect_errors.values().sum()
-    }
 }
 
 /// Serializes a histogram as its recorded buckets: `[[value, count], …]`, where `value` is the
@@ -219,21 +217,39 @@ pub struct ServerReport {
 }
 
 impl ServerReport {
+    /// Why a server's descriptor count rose by less than the connections loadgen holds.
+    pub fn explain_unaccepted(&self, addr: SocketAddr) -> String {
+        format!(
+            "the server's own limit: {addr} (pid {pid}) holds only {accepted} of the {open} \
+             connections loadgen holds — its descriptors rose from {before} to {after}; the other \
+             {missing} completed the TCP handshake in the kernel but either wait unaccepted in the \
+             listen backlog or were accepted and closed at once (a server that sheds connections \
+             at its limit; they then show among the drops as closed_by_server), so the server ran \
+             out of room (at its RLIMIT_NOFILE? see its stderr); give it more processes or a \
+             higher limit",
+            pid = self.pid,
+            accepted = self.open - self.unaccepted,
+            open = self.open,
+            before = self.before.fds,
+            after = self.loaded.fds,
+            missing = self.unaccepted,
+        )
+    }
+
     /// The explanation of unaccepted connections, if there are any.
     fn note(&self, addr: SocketAddr, explanations: &mut BTreeMap<Failure, String>) {
         if self.unaccepted > 0 {
-            explanations.insert(
-                Failure::NotAccepted,
-                crate::failure::explain_unaccepted(addr, self),
-            );
+            explanations.insert(Failure::NotAccepted, self.explain_unaccepted(addr));
         }
     }
 }
 
-/// The result of an echo run.
+/// What every run reports, echo or idle: where it ran, with what, how the connecting went,
+/// what failed and why, and the server's resources. Its fields sit at the top level of each
+/// report's JSON.
 #[derive(Debug, Clone, Serialize)]
-pub struct EchoReport {
-    /// Always `"echo"`.
+pub struct RunReport {
+    /// `"echo"` or `"idle"`.
     pub mode: &'static str,
     /// The server.
     pub addr: SocketAddr,
@@ -241,6 +257,84 @@ pub struct EchoReport {
     pub procs: usize,
     /// Source addresses used.
     pub sources: usize,
+    /// Connections never attempted because a local limit stopped the connecting.
+    pub not_attempted: u64,
+    /// How long connecting took.
+    pub connect_secs: f64,
+    /// Failed connects by kind.
+    pub connect_errors: BTreeMap<Failure, u64>,
+    /// Failures of established connections by kind (an echo run's reset or mismatch, an idle
+    /// run's drops).
+    pub errors: BTreeMap<Failure, u64>,
+    /// One sentence per kind of failure.
+    pub explanations: BTreeMap<Failure, String>,
+    /// The local limit that stopped the connecting, if one did.
+    pub stopped_by: Option<String>,
+    /// True if Ctrl-C stopped the run early.
+    pub interrupted: bool,
+    /// CPU time of every loadgen process together.
+    pub loadgen_cpu_secs: f64,
+    /// The server's resources, with `--server-pid`.
+    pub server: Option<ServerReport>,
+}
+
+/// How a run was spread: the server, loadgen processes, source addresses.
+#[derive(Debug, Clone, Copy)]
+pub struct Spread {
+    pub addr: SocketAddr,
+    pub procs: usize,
+    pub sources: usize,
+}
+
+impl RunReport {
+    /// The common part of a report, taken out of the merged tally `t`.
+    fn new(
+        mode: &'static str,
+        spread: Spread,
+        t: &mut Tally,
+        server: Option<ServerReport>,
+    ) -> RunReport {
+        let mut explanations = std::mem::take(&mut t.explanations);
+        if let Some(s) = &server {
+            s.note(spread.addr, &mut explanations);
+        }
+        RunReport {
+            mode,
+            addr: spread.addr,
+            procs: spread.procs,
+            sources: spread.sources,
+            not_attempted: t.not_attempted,
+            connect_secs: t.connect_secs,
+            connect_errors: std::mem::take(&mut t.connect_errors),
+            errors: std::mem::take(&mut t.errors),
+            explanations,
+            stopped_by: t.stopped_by.take(),
+            interrupted: t.interrupted,
+            loadgen_cpu_secs: t.cpu_secs,
+            server,
+        }
+    }
+
+    /// Failed connects.
+    pub fn connect_failures(&self) -> u64 {
+        self.connect_errors.values().sum()
+    }
+
+    /// True when nothing of the run's common part went wrong: no failure, no connection left
+    /// unattempted, none the server left unaccepted.
+    fn is_clean(&self) -> bool {
+        self.connect_failures() == 0
+            && self.errors.is_empty()
+            && self.not_attempted == 0
+            && self.server.is_none_or(|s| s.unaccepted == 0)
+    }
+}
+
+/// The result of an echo run.
+#[derive(Debug, Clone, Serialize)]
+pub struct EchoReport {
+    #[serde(flatten)]
+    pub run: RunReport,
     /// Bytes per request.
     pub size: usize,
     /// Active connections asked for.
@@ -251,10 +345,6 @@ pub struct EchoReport {
     pub idle: u64,
     /// Idle connections established.
     pub idle_established: u64,
-    /// Connections never attempted because a local limit stopped the connecting.
-    pub not_attempted: u64,
-    /// How long connecting took.
-    pub connect_secs: f64,
     /// Requests completed and verified.
     pub requests: u64,
     /// How long the traffic ran.
@@ -267,20 +357,6 @@ pub struct EchoReport {
     pub unfinished: u64,
     /// All failures: failed connects plus failed connections.
     pub errors_total: u64,
-    /// Failed connects by kind.
-    pub connect_errors: BTreeMap<Failure, u64>,
-    /// Failures of established connections by kind (reset, mismatch, …).
-    pub errors: BTreeMap<Failure, u64>,
-    /// One sentence per kind of failure.
-    pub explanations: BTreeMap<Failure, String>,
-    /// The local limit that stopped the connecting, if one did.
-    pub stopped_by: Option<String>,
-    /// True if Ctrl-C stopped the run early.
-    pub interrupted: bool,
-    /// CPU time of every loadgen process together.
-    pub loadgen_cpu_secs: f64,
-    /// The server's resources, with `--server-pid`.
-    pub server: Option<ServerReport>,
     /// The merged latency histogram (nanoseconds), for finer questions than the percentiles.
     #[serde(skip)]
     pub histogram: Histogram<u64>,
@@ -289,11 +365,9 @@ pub struct EchoReport {
 impl EchoReport {
     /// The report of a run from its merged tally.
     pub fn new(
-        addr: SocketAddr,
+        spread: Spread,
         size: usize,
-        procs: usize,
-        sources: usize,
-        t: Tally,
+        mut t: Tally,
         server: Option<ServerReport>,
     ) -> EchoReport {
         let rate = if t.traffic_secs > 0.0 {
@@ -301,45 +375,27 @@ impl EchoReport {
         } else {
             0.0
         };
-        let errors_total = t.connect_failures() + t.errors.values().sum::<u64>();
-        let mut explanations = t.explanations;
-        if let Some(s) = &server {
-            s.note(addr, &mut explanations);
-        }
+        let run = RunReport::new("echo", spread, &mut t, server);
         EchoReport {
-            mode: "echo",
-            addr,
-            procs,
-            sources,
+            errors_total: run.connect_failures() + run.errors.values().sum::<u64>(),
+            run,
             size,
             conns: t.active_requested,
             conns_established: t.active_established,
             idle: t.idle_requested,
             idle_established: t.idle_established,
-            not_attempted: t.not_attempted,
-            connect_secs: t.connect_secs,
             requests: t.requests,
             elapsed_secs: t.traffic_secs,
             requests_per_sec: rate,
             latency_us: Latency::of(&t.latency),
             unfinished: t.unfinished,
-            errors_total,
-            connect_errors: t.connect_errors,
-            errors: t.errors,
-            explanations,
-            stopped_by: t.stopped_by,
-            interrupted: t.interrupted,
-            loadgen_cpu_secs: t.cpu_secs,
-            server,
             histogram: t.latency,
         }
     }
 
     /// True when every connection was established and nothing failed.
     pub fn is_clean(&self) -> bool {
-        self.errors_total == 0
-            && self.not_attempted == 0
-            && self.server.is_none_or(|s| s.unaccepted == 0)
+        self.run.is_clean()
             && self.conns_established == self.conns
             && self.idle_established == self.idle
     }
@@ -348,24 +404,14 @@ impl EchoReport {
 /// The result of an idle (C10K) run.
 #[derive(Debug, Clone, Serialize)]
 pub struct IdleReport {
-    /// Always `"idle"`.
-    pub mode: &'static str,
-    /// The server.
-    pub addr: SocketAddr,
-    /// Loadgen processes.
-    pub procs: usize,
-    /// Source addresses used.
-    pub sources: usize,
+    #[serde(flatten)]
+    pub run: RunReport,
     /// Connections asked for.
     pub conns: u64,
     /// Connections established.
     pub established: u64,
     /// Connects that failed (see `connect_errors`).
     pub failed: u64,
-    /// Connections never attempted because a local limit stopped the connecting.
-    pub not_attempted: u64,
-    /// How long connecting took.
-    pub connect_secs: f64,
     /// `established / connect_secs`.
     pub connects_per_sec: f64,
     /// How long the connections were held after connecting.
@@ -374,30 +420,14 @@ pub struct IdleReport {
     pub dropped: u64,
     /// Connections open at the end (before loadgen closed them).
     pub open_at_end: u64,
-    /// Failed connects by kind.
-    pub connect_errors: BTreeMap<Failure, u64>,
-    /// Dropped connections by kind.
-    pub errors: BTreeMap<Failure, u64>,
-    /// One sentence per kind of failure.
-    pub explanations: BTreeMap<Failure, String>,
-    /// The local limit that stopped the connecting, if one did.
-    pub stopped_by: Option<String>,
-    /// True if Ctrl-C stopped the run early.
-    pub interrupted: bool,
-    /// CPU time of every loadgen process together.
-    pub loadgen_cpu_secs: f64,
-    /// The server's resources, with `--server-pid`.
-    pub server: Option<ServerReport>,
 }
 
 impl IdleReport {
     /// The report of a run from its merged tally.
     pub fn new(
-        addr: SocketAddr,
-        procs: usize,
-        sources: usize,
+        spread: Spread,
         hold_secs: f64,
-        t: Tally,
+        mut t: Tally,
         server: Option<ServerReport>,
     ) -> IdleReport {
         let established = t.idle_established;
@@ -406,41 +436,22 @@ impl IdleReport {
         } else {
             0.0
         };
-        let failed = t.connect_failures();
-        let mut explanations = t.explanations;
-        if let Some(s) = &server {
-            s.note(addr, &mut explanations);
-        }
+        let run = RunReport::new("idle", spread, &mut t, server);
         IdleReport {
-            mode: "idle",
-            addr,
-            procs,
-            sources,
+            failed: run.connect_failures(),
+            run,
             conns: t.idle_requested,
             established,
-            failed,
-            not_attempted: t.not_attempted,
-            connect_secs: t.connect_secs,
             connects_per_sec: rate,
             hold_secs,
             dropped: t.idle_lost,
             open_at_end: t.open_at_end,
-            connect_errors: t.connect_errors,
-            errors: t.errors,
-            explanations,
-            stopped_by: t.stopped_by,
-            interrupted: t.interrupted,
-            loadgen_cpu_secs: t.cpu_secs,
-            server,
         }
     }
 
     /// True when every connection was established and none was dropped.
     pub fn is_clean(&self) -> bool {
-        self.established == self.conns
-            && self.dropped == 0
-            && self.failed == 0
-            && self.server.is_none_or(|s| s.unaccepted == 0)
+        self.established == self.conns && self.dropped == 0 && self.run.is_clean()
     }
 }
 
@@ -484,7 +495,12 @@ mod tests {
         );
         assert_eq!(a.traffic_secs, 2.0);
         assert_eq!(a.errors[&Failure::Reset], 3);
-        let report = EchoReport::new("127.0.0.1:1".parse().unwrap(), 8, 2, 1, a, None);
+        let spread = Spread {
+            addr: "127.0.0.1:1".parse().unwrap(),
+            procs: 2,
+            sources: 1,
+        };
+        let report = EchoReport::new(spread, 8, a, None);
         assert_eq!(report.errors_total, 4);
         assert_eq!(report.requests_per_sec, 7.5);
         assert!(!report.is_clean());

@@ -12,7 +12,7 @@
 //! run stops at `EMFILE` — and the report says so.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail, ensure};
@@ -20,8 +20,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{Engine, Settings, Stop};
 use crate::limits::MAX_SOURCES;
-use crate::report::{EchoReport, IdleReport, ServerReport, Tally};
+use crate::report::{EchoReport, IdleReport, ServerReport, Spread, Tally};
 use crate::stats::{ServerStats, server_stats, thread_cpu_secs};
+use crate::workers::Mode;
 
 /// Default for `connect_batch`: connects in flight at once. Below the listen backlog of a
 /// `std::net::TcpListener` (128): past the backlog, with SYN cookies on, Linux completes
@@ -147,20 +148,27 @@ fn check_sources(addr: SocketAddr, sources: usize) -> Result<()> {
     Ok(())
 }
 
+/// A run in this one process.
+fn in_process(addr: SocketAddr, sources: usize) -> Spread {
+    Spread {
+        addr,
+        procs: 1,
+        sources,
+    }
+}
+
+/// A stop nobody requests: an in-process run ends by its own measure (count, time, hold).
+fn never() -> Result<Arc<netkit::Stop>> {
+    Ok(Arc::new(netkit::Stop::new()?))
+}
+
 /// Runs an echo load in this process and reports it.
 pub fn run_echo(config: &EchoConfig) -> Result<EchoReport> {
-    let tally = echo_phases(
-        config.settings()?,
-        config.stop,
-        &AtomicBool::new(false),
-        None,
-    )?
-    .0;
+    let mode = Mode::Echo(config.stop);
+    let (tally, _) = phases(config.settings()?, mode, Duration::ZERO, &never()?, None)?;
     Ok(EchoReport::new(
-        config.addr,
+        in_process(config.addr, config.sources),
         config.size,
-        1,
-        config.sources,
         tally,
         None,
     ))
@@ -168,12 +176,10 @@ pub fn run_echo(config: &EchoConfig) -> Result<EchoReport> {
 
 /// Runs an idle load in this process and reports it.
 pub fn run_idle(config: &IdleConfig) -> Result<IdleReport> {
-    let never = AtomicBool::new(false);
-    let (tally, _) = idle_phases(config.settings()?, config.hold, &never, None)?;
+    let (tally, _) = phases(config.settings()?, Mode::Idle, config.hold, &never()?, None)?;
+    let spread = in_process(config.addr, config.sources);
     Ok(IdleReport::new(
-        config.addr,
-        1,
-        config.sources,
+        spread,
         config.hold.as_secs_f64(),
         tally,
         None,
@@ -208,12 +214,18 @@ pub fn hold_idle(addr: SocketAddr, conns: u64) -> Result<IdleHold> {
 
 /// [`hold_idle`] with every setting of an [`IdleConfig`] (`hold` is ignored).
 pub fn hold_idle_with(config: &IdleConfig) -> Result<IdleHold> {
-    let mut engine = Engine::new(config.settings()?)?;
-    engine.connect_all(&AtomicBool::new(false))?;
+    let mut engine = Engine::new(config.settings()?, never()?)?;
+    engine.connect_all()?;
     let tally = engine.snapshot();
-    let report = IdleReport::new(config.addr, 1, config.sources, 0.0, tally, None);
+    let spread = in_process(config.addr, config.sources);
+    let report = IdleReport::new(spread, 0.0, tally, None);
     if report.established < config.conns {
-        let reasons: Vec<&str> = report.explanations.values().map(String::as_str).collect();
+        let reasons: Vec<&str> = report
+            .run
+            .explanations
+            .values()
+            .map(String::as_str)
+            .collect();
         bail!(
             "only {} of {} idle connections to {} were established: {}",
             report.established,
@@ -286,45 +298,30 @@ fn timed_cpu<T>(f: impl FnOnce() -> T) -> (T, f64) {
     (value, thread_cpu_secs() - start)
 }
 
-/// One process's echo run: connect everything, run the traffic, sample the server while every
-/// connection is still open, close.
-pub(crate) fn echo_phases(
+/// One process's run: connect everything; an echo run then runs its traffic; sample the server
+/// while every connection is still open; an idle run then holds them for `hold`; close.
+pub(crate) fn phases(
     settings: Settings,
-    stop: Stop,
-    cancel: &AtomicBool,
-    server_pid: Option<u32>,
-) -> Result<(Tally, Option<ServerReport>)> {
-    let before = sample(server_pid)?;
-    let mut engine = Engine::new(settings)?;
-    engine.connect_all(cancel)?;
-    if !cancel.load(Ordering::SeqCst) {
-        engine.run_traffic(stop, cancel)?;
-    }
-    let (server, sampling_cpu) =
-        timed_cpu(|| observe_loaded(server_pid, before, engine.open_established()));
-    let mut tally = engine.snapshot();
-    tally.cpu_secs -= sampling_cpu;
-    Ok((tally, server))
-}
-
-/// One process's idle run: connect everything, sample the server, hold, close.
-pub(crate) fn idle_phases(
-    settings: Settings,
+    mode: Mode,
     hold: Duration,
-    cancel: &AtomicBool,
+    stop: &Arc<netkit::Stop>,
     server_pid: Option<u32>,
 ) -> Result<(Tally, Option<ServerReport>)> {
     let before = sample(server_pid)?;
-    let mut engine = Engine::new(settings)?;
-    engine.connect_all(cancel)?;
+    let mut engine = Engine::new(settings, Arc::clone(stop))?;
+    engine.connect_all()?;
+    if let Mode::Echo(until) = mode
+        && !stop.is_stopped()
+    {
+        engine.run_traffic(until)?;
+    }
     let (server, sampling_cpu) =
         timed_cpu(|| observe_loaded(server_pid, before, engine.open_established()));
-    if !hold.is_zero() {
-        let until = Instant::now() + hold;
-        engine.hold(Some(until), &|| cancel.load(Ordering::SeqCst))?;
+    if mode == Mode::Idle && !hold.is_zero() {
+        engine.hold(Some(Instant::now() + hold), &|| false)?;
     }
     let mut tally = engine.snapshot();
     tally.cpu_secs -= sampling_cpu;
-    tally.interrupted |= cancel.load(Ordering::SeqCst);
+    tally.interrupted |= stop.is_stopped();
     Ok((tally, server))
 }

@@ -34,7 +34,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
-use signal_hook::consts::{SIGINT, SIGTERM};
 
 use crate::engine::{Engine, Settings, Stop};
 use crate::limits;
@@ -56,7 +55,7 @@ pub struct Job {
 }
 
 /// The kind of run.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Mode {
     /// Request/response until the stop condition (this worker's share of it).
     Echo(Stop),
@@ -114,7 +113,7 @@ pub fn run_fleet(
     exe: &Path,
     jobs: &[Job],
     hold: Duration,
-    cancel: &AtomicBool,
+    cancel: &netkit::Stop,
     server_pid: Option<u32>,
 ) -> Result<(Tally, Option<ServerReport>)> {
     let before = sample(server_pid)?;
@@ -146,7 +145,7 @@ pub fn run_fleet(
     for tally in &tallies {
         merged.merge(tally);
     }
-    merged.interrupted |= cancel.load(Ordering::SeqCst);
+    merged.interrupted |= cancel.is_stopped();
     Ok((merged, server))
 }
 
@@ -238,7 +237,7 @@ impl Fleet {
 
     /// Handles worker messages until every worker that has not exited satisfies `done`. On
     /// `cancel`, stops the workers and waits at most [`GRACE`] more.
-    fn wait_for(&mut self, done: fn(&Worker) -> bool, cancel: &AtomicBool) {
+    fn wait_for(&mut self, done: fn(&Worker) -> bool, cancel: &netkit::Stop) {
         while !self.workers.iter().all(|w| done(w) || w.gone) {
             if !self.pump(cancel) {
                 break;
@@ -247,7 +246,7 @@ impl Fleet {
     }
 
     /// Handles worker messages until `until` (or a cancel, or every worker is gone).
-    fn wait_for_time(&mut self, until: Instant, cancel: &AtomicBool) {
+    fn wait_for_time(&mut self, until: Instant, cancel: &netkit::Stop) {
         while Instant::now() < until && !self.stopping && !self.workers.iter().all(|w| w.gone) {
             if !self.pump(cancel) {
                 break;
@@ -256,9 +255,10 @@ impl Fleet {
     }
 
     /// Waits up to 50 ms for one message. False when waiting any longer is pointless (the grace
-    /// period after `stop` is over, or every reader has ended).
-    fn pump(&mut self, cancel: &AtomicBool) -> bool {
-        if cancel.load(Ordering::SeqCst) {
+    /// period after `stop` is over, or every reader has ended). The messages come through a
+    /// channel, which no descriptor wakes: the stop is looked at between waits.
+    fn pump(&mut self, cancel: &netkit::Stop) -> bool {
+        if cancel.is_stopped() {
             self.stop();
         }
         if self.stop_sent.is_some_and(|at| at.elapsed() > GRACE) {
@@ -282,7 +282,7 @@ impl Fleet {
 
     /// Stops every worker, collects their reports, reaps them, and fails if one ended without
     /// reporting.
-    fn finish(mut self, cancel: &AtomicBool) -> Result<Vec<Tally>> {
+    fn finish(mut self, cancel: &netkit::Stop) -> Result<Vec<Tally>> {
         self.stop();
         self.wait_for(|w| w.finished.is_some() && w.gone, cancel);
         self.reap();
@@ -352,12 +352,10 @@ pub fn worker_main() -> Result<()> {
         limits::set_fd_soft_limit(max).context("lowering RLIMIT_NOFILE (--max-fds)")?;
     }
     // SIGINT, SIGTERM, `stop` and end of stdin all mean: finish now and report.
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [SIGINT, SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))?;
-    }
+    let stop = netkit::Stop::on_ctrl_c()?;
+    // `go` is no stop: the stdin thread sets its flag and wakes the engine's poller.
     let go = Arc::new(AtomicBool::new(false));
-    let mut engine = Engine::new(job.settings)?;
+    let mut engine = Engine::new(job.settings, Arc::clone(&stop))?;
     {
         let (waker, go, stop) = (engine.waker(), Arc::clone(&go), Arc::clone(&stop));
         thread::spawn(move || {
@@ -370,12 +368,11 @@ pub fn worker_main() -> Result<()> {
                 }
                 let _ = waker.notify();
             }
-            stop.store(true, Ordering::SeqCst); // `stop`, or end of stdin
-            let _ = waker.notify();
+            stop.stop(); // `stop`, or end of stdin
         });
     }
-    let stopped = || stop.load(Ordering::SeqCst);
-    engine.connect_all(&stop)?;
+    let stopped = || stop.is_stopped();
+    engine.connect_all()?;
     send(&FromWorker::Connected {
         open: engine.open_established(),
     })?;
@@ -383,7 +380,7 @@ pub fn worker_main() -> Result<()> {
         Mode::Echo(until) => {
             engine.hold(None, &|| go.load(Ordering::SeqCst) || stopped())?;
             if !stopped() {
-                engine.run_traffic(until, &stop)?;
+                engine.run_traffic(until)?;
             }
             send(&FromWorker::Finished(Box::new(engine.snapshot())))?;
             // Keep the connections open while the parent samples the server.

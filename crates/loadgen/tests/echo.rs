@@ -117,10 +117,14 @@ fn a_wrong_echo_is_an_error_not_a_success() {
     };
     let report = run_echo(&config).unwrap();
     // Byte 100 is in each connection's second request: one good request each, then a mismatch.
-    assert_eq!(report.errors.get(&Failure::Mismatch), Some(&3), "{report}");
+    assert_eq!(
+        report.run.errors.get(&Failure::Mismatch),
+        Some(&3),
+        "{report}"
+    );
     assert_eq!(report.requests, 3, "{report}");
     assert_eq!(report.histogram.len(), 3);
-    assert!(report.explanations[&Failure::Mismatch].contains("echoed bytes different"));
+    assert!(report.run.explanations[&Failure::Mismatch].contains("echoed bytes different"));
     assert!(!report.is_clean());
     server.stop().unwrap();
 }
@@ -147,7 +151,7 @@ fn a_server_hanging_up_mid_request_is_counted_by_kind() {
     // all): whichever loadgen sees first, the kind says the server ended it.
     let ended: u64 = [Failure::ClosedByServer, Failure::Reset, Failure::BrokenPipe]
         .iter()
-        .filter_map(|k| report.errors.get(k))
+        .filter_map(|k| report.run.errors.get(k))
         .sum();
     assert_eq!(ended, 2, "{report}");
     server.stop().unwrap();

@@ -69,11 +69,11 @@ fn a_closed_port_is_refused_and_explained() {
     let report = run_idle(&IdleConfig::new(addr, 5)).unwrap();
     assert_eq!(report.established, 0, "{report}");
     assert_eq!(
-        report.connect_errors.get(&Failure::Refused),
+        report.run.connect_errors.get(&Failure::Refused),
         Some(&5),
         "{report}"
     );
-    let text = &report.explanations[&Failure::Refused];
+    let text = &report.run.explanations[&Failure::Refused];
     assert!(
         text.contains("connection refused") && text.contains(&addr.to_string()),
         "{text}"

@@ -99,6 +99,48 @@ impl Experiment {
         measure::measure(self.plan, || self.run_once(problem, p))
     }
 
+    /// Measures `p` workers on the problem scaled to `p` (the same problem, for a fixed-size
+    /// workload), against `t1_fixed` — the one-worker run of a fixed-size workload, measured
+    /// once — or a one-worker run of the same scaled problem.
+    fn row(&self, p: usize, t1_fixed: Option<&Sample>) -> Result<Row> {
+        let problem = self.problem.scaled_to(p as u64);
+        let sample = match t1_fixed {
+            Some(base) if p == 1 => base.clone(),
+            _ => self.sample(&problem, p)?,
+        };
+        let t1 = match t1_fixed {
+            Some(base) => {
+                if base.answer != sample.answer {
+                    bail!(
+                        "p = {p} answered {}, p = 1 answered {}",
+                        sample.answer,
+                        base.answer
+                    );
+                }
+                base.wall.median
+            }
+            None if p == 1 => sample.wall.median,
+            None => self.sample(&problem, 1)?.wall.median,
+        };
+        let speedup = laws::speedup(t1, sample.wall.median);
+        Ok(Row {
+            p,
+            time: sample.wall.median,
+            time_min: sample.wall.min,
+            time_max: sample.wall.max,
+            cpu_time: sample.cpu.median,
+            t1,
+            speedup,
+            efficiency: laws::efficiency(speedup, p as f64),
+            prediction: None,
+            karp_flatt: laws::karp_flatt(speedup, p as f64),
+            bandwidth_gbs: problem
+                .bytes_read()
+                .map(|b| b as f64 / sample.wall.median / 1e9),
+            answer: sample.answer,
+        })
+    }
+
     /// Measures every `p` and builds the report.
     pub fn run(&self) -> Result<Report> {
         if self.ps.is_empty() || self.ps.contains(&0) {
@@ -112,42 +154,7 @@ impl Experiment {
         };
         let mut rows = Vec::new();
         for &p in &self.ps {
-            let problem = self.problem.scaled_to(p as u64);
-            let sample = match &t1_fixed {
-                Some(base) if p == 1 => base.clone(),
-                _ => self.sample(&problem, p)?,
-            };
-            let t1 = match &t1_fixed {
-                Some(base) => {
-                    if base.answer != sample.answer {
-                        bail!(
-                            "p = {p} answered {}, p = 1 answered {}",
-                            sample.answer,
-                            base.answer
-                        );
-                    }
-                    base.wall.median
-                }
-                None if p == 1 => sample.wall.median,
-                None => self.sample(&problem, 1)?.wall.median,
-            };
-            let speedup = laws::speedup(t1, sample.wall.median);
-            rows.push(Row {
-                p,
-                time: sample.wall.median,
-                time_min: sample.wall.min,
-                time_max: sample.wall.max,
-                cpu_time: sample.cpu.median,
-                t1,
-                speedup,
-                efficiency: laws::efficiency(speedup, p as f64),
-                prediction: None,
-                karp_flatt: laws::karp_flatt(speedup, p as f64),
-                bandwidth_gbs: problem
-                    .bytes_read()
-                    .map(|b| b as f64 / sample.wall.median / 1e9),
-                answer: sample.answer,
-            });
+            rows.push(self.row(p, t1_fixed.as_ref())?);
         }
         let cores = cores();
         let fitted = fit_rows(&rows, cores, scaled);

@@ -9,6 +9,7 @@
 //! | [`event`] | Python's `threading.Event` on `Mutex` + `Condvar` | trusting a wake-up |
 //! | [`semaphore`] | a counting semaphore with an RAII permit | a permit leaked on an early return |
 //! | [`bounded_queue`] | producer–consumer on two condition variables, with `close` | spurious wake-ups; waiters that sleep through the end |
+//! | [`producer_consumer`] | the queue at work, beside std's `sync_channel`: every item exactly once | a channel that never closes because its last sender is still held |
 //! | [`rwlock`] | readers together, writer alone | writer starvation |
 //! | [`barrier`] | phases of a parallel computation | reading a neighbour's cells before they are written |
 //! | [`atomics`] | memory ordering: passing a message with a flag | `Relaxed` is wrong, and x86 hides it |
@@ -33,6 +34,7 @@ pub mod futex_mutex;
 pub mod locks;
 pub mod philosophers;
 pub mod print_12a34b;
+pub mod producer_consumer;
 pub mod race;
 pub mod rwlock;
 pub mod semaphore;

@@ -1,6 +1,7 @@
 //! Lesson 4: the bounded queue — FIFO, blocking when full and when empty, `close` waking
 //! everyone, spurious wake-ups ignored; a property test over random producer/consumer schedules;
-//! the `producer_consumer` example against `sync_channel`.
+//! the queue against `sync_channel` with several producers and consumers, in-process and through
+//! the `producer_consumer` example.
 
 mod support;
 
@@ -16,6 +17,9 @@ use harness::Deadline;
 use proptest::prelude::*;
 use support::{STEP, within};
 use sync_primitives::bounded_queue::{BoundedQueue, Closed};
+use sync_primitives::producer_consumer::{
+    Delivery, Load, through_bounded_queue, through_sync_channel,
+};
 
 #[test]
 fn bounded_queue_is_first_in_first_out() {
@@ -220,6 +224,43 @@ proptest! {
 }
 
 #[test]
+fn bounded_queue_and_sync_channel_deliver_every_item_exactly_once() {
+    // More producers than consumers and a queue of 2: producers wait on a full queue, and the
+    // close (or the last sender's drop) must still reach every consumer.
+    for (producers, consumers) in [(3, 2), (1, 4), (4, 1)] {
+        let load = Load {
+            producers,
+            consumers,
+            items: 5_000,
+            capacity: 2,
+        };
+        let queue = through_bounded_queue(&load);
+        let channel = through_sync_channel(&load);
+        for (name, delivery) in [("BoundedQueue", &queue), ("sync_channel", &channel)] {
+            assert!(
+                delivery.exactly_once(&load),
+                "{name}, {producers} producers to {consumers} consumers: {} items received",
+                delivery.received.len()
+            );
+        }
+    }
+    // The check can fail: one item lost, or one twice.
+    let load = Load {
+        producers: 1,
+        consumers: 1,
+        items: 3,
+        capacity: 1,
+    };
+    for received in [vec![0, 1], vec![0, 1, 1, 2]] {
+        let delivery = Delivery {
+            received,
+            took: Duration::ZERO,
+        };
+        assert!(!delivery.exactly_once(&load));
+    }
+}
+
+#[test]
 fn bounded_queue_producer_consumer_example_delivers_everything_both_ways() {
     let lines = support::output_of(ExampleProcess::spawn(
         "producer_consumer",
@@ -239,5 +280,23 @@ fn bounded_queue_producer_consumer_example_delivers_everything_both_ways() {
         let expected =
             format!("{name}: 30000 items from 3 producers to 2 consumers, each exactly once, in ");
         assert!(line.starts_with(&expected), "{line:?}");
+    }
+}
+
+#[test]
+fn producer_consumer_example_refuses_a_run_that_could_not_end() {
+    // No consumer: the producers would wait on a full queue forever. No room: BoundedQueue
+    // refuses a capacity of 0. Each is a sentence, not a hang or a panic. (Not a `bounded_queue_`
+    // test: the arguments are checked before any queue exists, so the exercise does not grade it.)
+    for args in [
+        ["--consumers", "0"],
+        ["--capacity", "0"],
+        ["--producers", "0"],
+    ] {
+        let mut run = ExampleProcess::spawn("producer_consumer", &args).unwrap();
+        let text = run
+            .expect_failure_sentence(Duration::from_secs(10))
+            .unwrap();
+        assert!(text.contains("must each be at least 1"), "{args:?}: {text}");
     }
 }

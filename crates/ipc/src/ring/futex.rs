@@ -8,7 +8,9 @@
 //! mutex between threads uses) the key is the *virtual address* in this process — useless to
 //! another process, which maps the segment at another address. Without it, the key is the
 //! *physical page* (for a shared mapping: the file and the offset in it) plus the offset in the
-//! page, so the parent and the child, each with its own address, name the same futex.
+//! page, so the parent and the child, each with its own address, name the same futex. The call
+//! itself is the sync-primitives chapter's ([`sync_primitives::futex`]), with
+//! [`Scope::Shared`]; what this module adds is the protocol around it.
 //!
 //! **The protocol, and the lost wake-up it prevents.** The waker wants to skip the system call
 //! when nobody sleeps, so each side that may sleep has a flag, the futex word itself
@@ -46,6 +48,8 @@
 
 use std::sync::atomic::{AtomicU32, Ordering, fence};
 use std::time::Duration;
+
+use sync_primitives::futex::{Scope, futex_wait, futex_wake};
 
 /// The flag of a side that runs or spins.
 pub const AWAKE: u32 = 0;
@@ -110,30 +114,12 @@ impl FutexWord for SharedFutex {
     }
 
     fn wait(&self, expected: u32, timeout: Duration) {
-        let timeout = libc::timespec {
-            tv_sec: timeout.as_secs().try_into().unwrap_or(libc::time_t::MAX),
-            tv_nsec: timeout.subsec_nanos().into(),
-        };
-        // SAFETY: FUTEX_WAIT reads the aligned u32 behind `self`, which the borrow keeps alive
-        // (and mapped) for the whole call; `timeout` is a valid relative timespec. The result
-        // (0, EAGAIN, EINTR, ETIMEDOUT) is ignored on purpose: the caller re-checks in a loop.
-        unsafe {
-            libc::syscall(
-                libc::SYS_futex,
-                self.0.as_ptr(),
-                libc::FUTEX_WAIT,
-                expected,
-                &timeout as *const libc::timespec,
-            );
-        }
+        futex_wait(&self.0, expected, Scope::Shared, Some(timeout));
     }
 
     fn wake(&self) {
-        // SAFETY: FUTEX_WAKE uses the address of the word only to find the key (its page and
-        // offset); it reads no memory. One sleeper at most: a ring has one per side.
-        unsafe {
-            libc::syscall(libc::SYS_futex, self.0.as_ptr(), libc::FUTEX_WAKE, 1);
-        }
+        // One sleeper at most: a ring has one per side.
+        futex_wake(&self.0, 1, Scope::Shared);
     }
 
     fn fence(&self) {

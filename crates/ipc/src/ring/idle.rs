@@ -20,6 +20,8 @@ use std::cell::Cell;
 use std::io;
 use std::time::{Duration, Instant};
 
+use nix::time::ClockId;
+
 use super::WaitStrategy;
 use super::futex::{self, SharedFutex};
 
@@ -122,4 +124,21 @@ impl<'a> Idle<'a> {
         }
         Ok(())
     }
+}
+
+/// What each step costs while there is nothing to do: the share of a CPU a ring's consumer uses
+/// while its producer is silent for `window`. It waits in `read_exact` with `window` of
+/// patience (and times out); this thread's CPU time is read around the wait.
+pub fn idle_consumer_cpu(strategy: WaitStrategy, window: Duration) -> io::Result<f64> {
+    let ring = super::Ring::with_strategy(64, strategy)?;
+    let cpu_time = || ClockId::CLOCK_THREAD_CPUTIME_ID.now().map(Duration::from);
+    let (cpu_before, start) = (cpu_time()?, Instant::now());
+    let waited = ring.read_exact(&mut [0u8; 1], window);
+    let (cpu, wall) = (cpu_time()? - cpu_before, start.elapsed());
+    match waited {
+        Err(e) if e.kind() == io::ErrorKind::TimedOut => {}
+        Err(e) => return Err(e),
+        Ok(()) => return Err(io::Error::other("a byte arrived that nobody sent")),
+    }
+    Ok(cpu.as_secs_f64() / wall.as_secs_f64())
 }

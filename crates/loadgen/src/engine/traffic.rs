@@ -16,7 +16,6 @@
 //! `Exchanging` the interest is readable always and writable while bytes remain unsent.
 
 use std::io::{self, ErrorKind, Read, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use super::{Conn, Engine, MAX_WAIT, Role, State, Stop, is_retry};
@@ -24,8 +23,8 @@ use crate::failure::Failure;
 
 impl Engine {
     /// Runs request/response traffic on every established active connection until `stop`, or
-    /// until `cancel` is set, or until no connection is left.
-    pub fn run_traffic(&mut self, stop: Stop, cancel: &AtomicBool) -> io::Result<()> {
+    /// until the engine's stop is requested, or until no connection is left.
+    pub fn run_traffic(&mut self, stop: Stop) -> io::Result<()> {
         let began = Instant::now();
         (self.request_limit, self.request_deadline) = match stop {
             Stop::Requests(n) => (n, None),
@@ -42,7 +41,7 @@ impl Engine {
         }
         let mut next_scan = Instant::now() + MAX_WAIT;
         while self.exchanging > 0 {
-            if cancel.load(Ordering::SeqCst) {
+            if self.stop.is_stopped() {
                 self.tally.interrupted = true;
                 break;
             }
@@ -145,25 +144,34 @@ impl Engine {
                 };
                 return self.set_interest(slot, (true, written < size));
             }
-            let now = Instant::now();
-            self.exchanging -= 1;
-            conn.state = State::Open;
-            if self.request_deadline.is_some_and(|d| now > d) {
-                // Completed after the window closed: like any request still in flight at the
-                // deadline, it is not counted.
-                self.tally.unfinished += 1;
-                return self.set_interest(slot, (true, false));
-            }
-            let nanos = u64::try_from((now - started).as_nanos()).unwrap_or(u64::MAX);
-            self.tally.latency.saturating_record(nanos.max(1));
-            self.tally.requests += 1;
-            if !self.begin_request(slot) {
+            if !self.complete_request(slot, started) {
                 return;
             }
             // The echo of the request about to be written cannot be back yet: wait for
             // readiness instead of spending a `read` on EAGAIN.
             may_read = false;
         }
+    }
+
+    /// The whole echo of the request on `slot` is back: records its latency (unless the run's
+    /// window closed first) and starts the next request. Returns whether one was started.
+    fn complete_request(&mut self, slot: usize, started: Instant) -> bool {
+        let now = Instant::now();
+        self.exchanging -= 1;
+        if let Some(conn) = self.slots.get_mut(slot) {
+            conn.state = State::Open;
+        }
+        if self.request_deadline.is_some_and(|d| now > d) {
+            // Completed after the window closed: like any request still in flight at the
+            // deadline, it is not counted.
+            self.tally.unfinished += 1;
+            self.set_interest(slot, (true, false));
+            return false;
+        }
+        let nanos = u64::try_from((now - started).as_nanos()).unwrap_or(u64::MAX);
+        self.tally.latency.saturating_record(nanos.max(1));
+        self.tally.requests += 1;
+        self.begin_request(slot)
     }
 
     /// Moves an open active connection into `Exchanging` with a fresh request number, if the

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::{EchoReport, IdleReport, ServerReport};
+use super::{EchoReport, IdleReport, RunReport, ServerReport};
 use crate::failure::Failure;
 use crate::stats::ServerStats;
 
@@ -61,14 +61,48 @@ fn server_rows(f: &mut fmt::Formatter<'_>, server: &Option<ServerReport>) -> fmt
     )
 }
 
-impl fmt::Display for EchoReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "loadgen echo → {}", self.addr)?;
+impl RunReport {
+    /// The title and the first row, which every report starts with.
+    fn write_head(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "loadgen {} → {}", self.mode, self.addr)?;
         row(
             f,
             "processes / sources",
             format!("{} / {}", self.procs, self.sources),
+        )
+    }
+
+    /// The failures (established connections' under `errors_label`), what stopped the run,
+    /// loadgen's CPU and the server's resources: every report ends with them.
+    fn write_tail(&self, f: &mut fmt::Formatter<'_>, errors_label: &str) -> fmt::Result {
+        failures(
+            f,
+            "connect errors",
+            &self.connect_errors,
+            &self.explanations,
         )?;
+        failures(f, errors_label, &self.errors, &self.explanations)?;
+        if self.not_attempted > 0 {
+            row(f, "not attempted", self.not_attempted)?;
+        }
+        if let Some(limit) = &self.stopped_by {
+            row(f, "stopped by", limit)?;
+        }
+        if self.interrupted {
+            row(
+                f,
+                "interrupted",
+                "yes (Ctrl-C): the numbers cover the run so far",
+            )?;
+        }
+        row(f, "loadgen cpu", format!("{:.2} s", self.loadgen_cpu_secs))?;
+        server_rows(f, &self.server)
+    }
+}
+
+impl fmt::Display for EchoReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.run.write_head(f)?;
         row(
             f,
             "active connections",
@@ -79,7 +113,7 @@ impl fmt::Display for EchoReport {
             "idle connections",
             format!("{} of {} established", self.idle_established, self.idle),
         )?;
-        row(f, "connect time", format!("{:.3} s", self.connect_secs))?;
+        row(f, "connect time", format!("{:.3} s", self.run.connect_secs))?;
         row(f, "request size", format!("{} B", self.size))?;
         row(
             f,
@@ -100,69 +134,22 @@ impl fmt::Display for EchoReport {
         if self.unfinished > 0 {
             row(f, "unfinished at stop", self.unfinished)?;
         }
-        failures(
-            f,
-            "connect errors",
-            &self.connect_errors,
-            &self.explanations,
-        )?;
-        failures(f, "errors", &self.errors, &self.explanations)?;
-        if self.not_attempted > 0 {
-            row(f, "not attempted", self.not_attempted)?;
-        }
-        if let Some(limit) = &self.stopped_by {
-            row(f, "stopped by", limit)?;
-        }
-        if self.interrupted {
-            row(
-                f,
-                "interrupted",
-                "yes (Ctrl-C): the numbers cover the run so far",
-            )?;
-        }
-        row(f, "loadgen cpu", format!("{:.2} s", self.loadgen_cpu_secs))?;
-        server_rows(f, &self.server)
+        self.run.write_tail(f, "errors")
     }
 }
 
 impl fmt::Display for IdleReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "loadgen idle → {}", self.addr)?;
-        row(
-            f,
-            "processes / sources",
-            format!("{} / {}", self.procs, self.sources),
-        )?;
+        self.run.write_head(f)?;
         row(
             f,
             "established",
             format!("{} of {}", self.established, self.conns),
         )?;
-        row(f, "connect time", format!("{:.3} s", self.connect_secs))?;
+        row(f, "connect time", format!("{:.3} s", self.run.connect_secs))?;
         row(f, "connects/s", format!("{:.0}", self.connects_per_sec))?;
         row(f, "held for", format!("{:.1} s", self.hold_secs))?;
         row(f, "dropped while held", self.dropped)?;
-        failures(
-            f,
-            "connect errors",
-            &self.connect_errors,
-            &self.explanations,
-        )?;
-        failures(f, "drops", &self.errors, &self.explanations)?;
-        if self.not_attempted > 0 {
-            row(f, "not attempted", self.not_attempted)?;
-        }
-        if let Some(limit) = &self.stopped_by {
-            row(f, "stopped by", limit)?;
-        }
-        if self.interrupted {
-            row(
-                f,
-                "interrupted",
-                "yes (Ctrl-C): the numbers cover the run so far",
-            )?;
-        }
-        row(f, "loadgen cpu", format!("{:.2} s", self.loadgen_cpu_secs))?;
-        server_rows(f, &self.server)
+        self.run.write_tail(f, "drops")
     }
 }

@@ -26,7 +26,7 @@
 //! server shuts every registered connection down. A connect is therefore non-blocking — a
 //! blocking `connect` to a port that never answers could hold a stopping server for 30 s.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
@@ -38,8 +38,6 @@ use nix::poll::PollFlags;
 use nix::sys::socket::{
     AddressFamily, SockFlag, SockType, SockaddrStorage, connect, getsockopt, socket, sockopt,
 };
-
-use super::session::Session;
 
 /// How long the server waits for a client to open (or accept) the data connection.
 pub const DATA_TIMEOUT: Duration = Duration::from_secs(30);
@@ -60,12 +58,12 @@ pub enum DataPlan {
 }
 
 /// Opens a passive listener on the control connection's local address, any port.
-pub fn passive(local: IpAddr) -> io::Result<TcpListener> {
+pub(super) fn passive(local: IpAddr) -> io::Result<TcpListener> {
     TcpListener::bind(SocketAddr::new(local, 0))
 }
 
 /// `227` text for a passive listener: `h1,h2,h3,h4,p1,p2`.
-pub fn pasv_reply(addr: SocketAddr) -> Option<String> {
+pub(super) fn pasv_reply(addr: SocketAddr) -> Option<String> {
     let IpAddr::V4(ip) = addr.ip() else {
         return None;
     };
@@ -79,7 +77,7 @@ pub fn pasv_reply(addr: SocketAddr) -> Option<String> {
 }
 
 /// Parses PORT's `h1,h2,h3,h4,p1,p2`.
-pub fn parse_port(arg: &str) -> Option<SocketAddr> {
+pub(super) fn parse_port(arg: &str) -> Option<SocketAddr> {
     let numbers: Vec<u8> = arg
         .split(',')
         .map(|n| n.trim().parse().ok())
@@ -94,7 +92,7 @@ pub fn parse_port(arg: &str) -> Option<SocketAddr> {
 }
 
 /// Parses EPRT's `|1|127.0.0.1|port|` or `|2|::1|port|` (any delimiter, RFC 2428).
-pub fn parse_eprt(arg: &str) -> Option<SocketAddr> {
+pub(super) fn parse_eprt(arg: &str) -> Option<SocketAddr> {
     let delimiter = arg.chars().next()?;
     let fields: Vec<&str> = arg.split(delimiter).collect();
     let [_, proto, host, port, _] = fields[..] else {
@@ -189,61 +187,6 @@ fn wait_for(
         }
         if stop.wait_ready(fd, events, Some(left))? == Wake::Ready {
             return Ok(());
-        }
-    }
-}
-
-impl Session<'_> {
-    pub(super) fn passive(&mut self, command: &str, arg: &str) -> io::Result<()> {
-        if command == "EPSV" && arg.eq_ignore_ascii_case("ALL") {
-            return self.reply(200, "EPSV ALL ok");
-        }
-        let local = self.control.local_addr()?.ip();
-        let listener = match passive(local) {
-            Ok(listener) => listener,
-            Err(e) => return self.reply(425, &format!("Cannot open a passive port: {e}")),
-        };
-        let addr = listener.local_addr()?;
-        let text = if command == "PASV" {
-            match pasv_reply(addr) {
-                Some(text) => text,
-                None => return self.reply(522, "PASV is IPv4 only; use EPSV"),
-            }
-        } else {
-            format!("229 Entering Extended Passive Mode (|||{}|)", addr.port())
-        };
-        self.data = DataPlan::Passive(listener);
-        self.control.write_all(format!("{text}\r\n").as_bytes())
-    }
-
-    pub(super) fn active(&mut self, command: &str, arg: &str) -> io::Result<()> {
-        let addr = if command == "PORT" {
-            parse_port(arg)
-        } else {
-            parse_eprt(arg)
-        };
-        // No bounce attacks (RFC 2577): the data connection goes only back to the client's own
-        // address, and never to a privileged port (a service, not an FTP client).
-        match addr {
-            None => self.reply(501, &format!("{command} {arg}: malformed address")),
-            Some(addr) if addr.ip().to_canonical() != self.peer.ip().to_canonical() => self.reply(
-                504,
-                &format!(
-                    "{command}: only your own address ({}) is allowed",
-                    self.peer.ip()
-                ),
-            ),
-            Some(addr) if addr.port() < 1024 => self.reply(
-                504,
-                &format!(
-                    "{command}: port {} is privileged; use 1024 or above",
-                    addr.port()
-                ),
-            ),
-            Some(addr) => {
-                self.data = DataPlan::Active(addr);
-                self.reply(200, &format!("{command} command successful"))
-            }
         }
     }
 }

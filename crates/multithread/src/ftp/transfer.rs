@@ -1,5 +1,6 @@
-//! The transfers that send: LIST/NLST and RETR (STOR, which receives, is in `write`), and the
-//! data connection sequence all transfers share.
+//! The transfers that send: LIST/NLST and RETR (STOR, which receives, is in `write`), the data
+//! connection sequence all transfers share, and the commands that set up the next data
+//! connection (PASV/EPSV, PORT/EPRT; the rules they enforce are in `data`).
 //!
 //! Every transfer streams: `io::copy` moves the file through a small buffer (on Linux, through
 //! `sendfile`/`splice` in the kernel), so a 10 GiB file costs the server no more memory than a
@@ -11,7 +12,7 @@
 use std::io::{self, Write};
 use std::net::TcpStream;
 
-use super::data::{self, DataPlan};
+use super::data::{self, DataPlan, parse_eprt, parse_port, pasv_reply};
 use super::list;
 use super::session::{Flow, Session};
 
@@ -95,5 +96,60 @@ impl Session<'_> {
             Err(e) => e.kind() == io::ErrorKind::WouldBlock,
         };
         open && self.control.set_nonblocking(false).is_ok()
+    }
+}
+
+impl Session<'_> {
+    pub(super) fn passive(&mut self, command: &str, arg: &str) -> io::Result<()> {
+        if command == "EPSV" && arg.eq_ignore_ascii_case("ALL") {
+            return self.reply(200, "EPSV ALL ok");
+        }
+        let local = self.control.local_addr()?.ip();
+        let listener = match data::passive(local) {
+            Ok(listener) => listener,
+            Err(e) => return self.reply(425, &format!("Cannot open a passive port: {e}")),
+        };
+        let addr = listener.local_addr()?;
+        let text = if command == "PASV" {
+            match pasv_reply(addr) {
+                Some(text) => text,
+                None => return self.reply(522, "PASV is IPv4 only; use EPSV"),
+            }
+        } else {
+            format!("229 Entering Extended Passive Mode (|||{}|)", addr.port())
+        };
+        self.data = DataPlan::Passive(listener);
+        self.control.write_all(format!("{text}\r\n").as_bytes())
+    }
+
+    pub(super) fn active(&mut self, command: &str, arg: &str) -> io::Result<()> {
+        let addr = if command == "PORT" {
+            parse_port(arg)
+        } else {
+            parse_eprt(arg)
+        };
+        // No bounce attacks (RFC 2577): the data connection goes only back to the client's own
+        // address, and never to a privileged port (a service, not an FTP client).
+        match addr {
+            None => self.reply(501, &format!("{command} {arg}: malformed address")),
+            Some(addr) if addr.ip().to_canonical() != self.peer.ip().to_canonical() => self.reply(
+                504,
+                &format!(
+                    "{command}: only your own address ({}) is allowed",
+                    self.peer.ip()
+                ),
+            ),
+            Some(addr) if addr.port() < 1024 => self.reply(
+                504,
+                &format!(
+                    "{command}: port {} is privileged; use 1024 or above",
+                    addr.port()
+                ),
+            ),
+            Some(addr) => {
+                self.data = DataPlan::Active(addr);
+                self.reply(200, &format!("{command} command successful"))
+            }
+        }
     }
 }
