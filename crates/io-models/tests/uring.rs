@@ -6,6 +6,7 @@
 //! `LABS_SKIP_URING=1` is set: then each says it skips, and why.
 
 mod backpressure;
+mod uring_support;
 
 use std::fs::File;
 use std::io::Write;
@@ -14,19 +15,7 @@ use std::sync::{Arc, Mutex};
 use harness::echo::{self, served_clients};
 use harness::{ExampleProcess, serve};
 use io_models::uring::{self, Config, Stats, read_file};
-
-/// True when io_uring works here. When it does not: panics with the reason, or with
-/// `LABS_SKIP_URING=1` says loudly that the test is skipped, and why, and returns false.
-fn uring_works() -> bool {
-    let Err(refusal) = uring::available() else {
-        return true;
-    };
-    if std::env::var_os("LABS_SKIP_URING").is_some_and(|v| v == "1") {
-        eprintln!("SKIPPED (LABS_SKIP_URING=1): {refusal}");
-        return false;
-    }
-    panic!("{refusal} (set LABS_SKIP_URING=1 to skip the io_uring tests)");
-}
+use uring_support::uring_works;
 
 /// A file holding `len` pseudo-random bytes, and the bytes.
 fn file_of(len: usize) -> (tempfile::NamedTempFile, Vec<u8>) {
