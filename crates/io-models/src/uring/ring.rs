@@ -121,6 +121,9 @@ impl Ring {
     /// `io_uring_enter`. A signal interrupting the wait is not an error (the caller reaps and
     /// comes back).
     pub fn submit(&mut self, mut want: usize) -> io::Result<()> {
+        if !self.backlog.is_empty() {
+            want = 0; // completions stashed earlier wait to be handled: no waiting for more
+        }
         loop {
             self.stats.enters += 1;
             match self.ring.submit_and_wait(want) {
