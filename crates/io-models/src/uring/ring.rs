@@ -61,9 +61,9 @@ pub fn open(entries: u32) -> io::Result<IoUring> {
 /// Turns an `io_uring_setup` failure into one sentence: the reason and how to check it.
 pub fn refused(e: io::Error) -> io::Error {
     let reason = match e.raw_os_error() {
-        Some(libc::ENOSYS) => "this kernel has no io_uring (ENOSYS)",
+        Some(libc::ENOSYS) => "this kernel was built without it (ENOSYS)",
         Some(libc::EPERM | libc::EACCES) => {
-            "io_uring is forbidden to this process (EPERM: kernel.io_uring_disabled, or a \
+            "the kernel forbids it to this process (EPERM: kernel.io_uring_disabled, or a \
              container's seccomp profile)"
         }
         _ => return io::Error::new(e.kind(), format!("io_uring_setup failed: {e}")),
