@@ -225,11 +225,18 @@ impl EchoLoop {
 
 impl Drop for EchoLoop {
     /// An error ended the loop with operations in flight: their buffers must not be freed (the
-    /// kernel may still use them), so the connections are leaked. Closing the ring cancels the
-    /// operations.
+    /// kernel may still use them), so the connections are leaked; closing the ring cancels the
+    /// operations. With nothing in flight on the ring no buffer is the kernel's, whatever a
+    /// connection still counts (the error may have left completions unhandled): they are freed.
     fn drop(&mut self) {
         if self.ring.in_flight() > 0 {
             std::mem::forget(std::mem::take(&mut self.conns));
+            return;
+        }
+        for key in self.conns.keys() {
+            if let Some(conn) = self.conns.get_mut(key) {
+                conn.in_flight = 0;
+            }
         }
     }
 }
