@@ -16,7 +16,7 @@ banner=$(mktemp)
 pid=
 # Whatever happens, leave no server running.
 trap 'rm -f "$banner"; [ -n "$pid" ] && kill -INT "$pid" 2>/dev/null' EXIT
-for server in select_echo poll_echo epoll_echo "epoll_echo --edge" selectors_echo async_echo nonblocking_echo; do
+for server in select_echo poll_echo epoll_echo "epoll_echo --edge" selectors_echo async_echo uring_echo nonblocking_echo; do
     read -r example flag <<<"$server"
     "$target"/release/examples/"$example" --addr 127.0.0.1:0 ${flag:+"$flag"} >"$banner" 2>/dev/null &
     pid=$!

@@ -14,7 +14,8 @@
 //! | [`epoll_edge`] | IO multiplexing | epoll, edge-triggered: drain to `EAGAIN`, or stall |
 //! | [`signal_driven`] | signal-driven IO | `SIGIO` tells us a UDP socket is readable |
 //! | [`selectors`] | portable event loop | the `polling` crate, state machines, back-pressure |
-//! | [`reactor`] | asynchronous | futures, wakers, a reactor and an executor, by hand |
+//! | [`reactor`] | asynchronous programming | futures, wakers, a reactor and an executor, by hand |
+//! | [`uring`] | asynchronous IO | io_uring: "your read is done" — completions, owned buffers |
 //! | [`chat`] | select in practice | the chat room behind `select_chat` |
 //! | [`chat_client`] | select in practice | a client that waits on stdin and a socket at once |
 //!
@@ -33,3 +34,5 @@ pub mod select;
 pub mod selectors;
 #[cfg(target_os = "linux")]
 pub mod signal_driven;
+#[cfg(target_os = "linux")]
+pub mod uring;

@@ -1,7 +1,9 @@
 //! Every IO model serves a second protocol — the line-uppercasing server of `netkit::lines` —
 //! through the same entry point it serves echo with: `run_with(listener, stop, new_conn)` for the
 //! event loops, a handler for the blocking server. No loop is copied for it. (A test of a model
-//! with an exercise carries that exercise's test name, so it is graded with it.)
+//! with an exercise carries that exercise's test name, so it is graded with it.) The io_uring
+//! model is not here: a completion loop cannot drive the readiness-shaped `Connection` without
+//! turning into epoll over a ring, so it serves echo only (its module docs say why).
 
 use harness::lines::{assert_uppercases, check_framing};
 use harness::serve;

@@ -20,11 +20,12 @@
 //! What to expect: `select` and `poll` hand the kernel the whole interest set on every call and
 //! the kernel checks every descriptor, so their cost per round trip grows with N; epoll (and
 //! `polling` and the reactor, which sit on epoll) keep the interest set in the kernel and pay
-//! only for the ready descriptor, so their curve stays flat. The pitfall when reading the
-//! numbers: a loopback round trip is mostly fixed cost (two context switches, the TCP stack on
-//! both sides, the client), so the *round-trip* gap is smaller than the gap in the multiplexing
-//! call itself — TLPI's table 63-9 timed 100,000 monitoring calls, not round trips. The CPU
-//! column isolates the server's share.
+//! only for the ready descriptor, so their curve stays flat; so does io_uring, which waits for
+//! completions and never scans the idle connections (each holds a receive in flight, and its
+//! buffer: memory, not time). The pitfall when reading the numbers: a loopback round trip is
+//! mostly fixed cost (two context switches, the TCP stack on both sides, the client), so the
+//! *round-trip* gap is smaller than the gap in the multiplexing call itself — TLPI's table 63-9
+//! timed 100,000 monitoring calls, not round trips. The CPU column isolates the server's share.
 
 mod report;
 
@@ -34,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use benchkit::{BenchArgs, Machine, PinArgs, Worker};
 use clap::Parser;
-use io_models::{epoll_edge, epoll_level, poll, reactor, select, selectors};
+use io_models::{epoll_edge, epoll_level, poll, reactor, select, selectors, uring};
 
 /// One model of the chapter, as the bench runs it.
 struct Model {
@@ -52,7 +53,7 @@ const fn model(name: &'static str, run: fn(TcpListener, &netkit::Stop) -> io::Re
     }
 }
 
-const MODELS: [Model; 6] = [
+const MODELS: [Model; 7] = [
     Model {
         fd_ceiling: Some(nix::sys::select::FD_SETSIZE as u64),
         ..model("select", select::run)
@@ -62,6 +63,7 @@ const MODELS: [Model; 6] = [
     model("epoll_edge", epoll_edge::run),
     model("selectors", selectors::run),
     model("reactor", reactor::run),
+    model("uring", uring::run),
 ];
 
 /// Descriptors a server uses besides its connections: stdio, listener, Ctrl-C pipe, the

@@ -42,7 +42,8 @@ pub fn markdown(models: &[&str], plan: &Plan, results: &[Vec<Cell>]) -> String {
     out + &ratios(models, plan, results)
 }
 
-/// epoll flat (its top idle count against its lowest), poll against epoll at the top.
+/// epoll and io_uring flat (each one's top idle count against its lowest), poll against epoll
+/// at the top.
 fn ratios(models: &[&str], plan: &Plan, results: &[Vec<Cell>]) -> String {
     let point = |name: &str, n: u64| {
         let index = models.iter().position(|m| *m == name)?;
@@ -54,19 +55,19 @@ fn ratios(models: &[&str], plan: &Plan, results: &[Vec<Cell>]) -> String {
         plan.idle.iter().rev().find(both).copied()
     };
     let mut out = String::new();
-    for epoll in ["epoll_level", "epoll_edge"] {
+    for flat in ["epoll_level", "epoll_edge", "uring"] {
         let low = plan
             .idle
             .iter()
             .copied()
-            .find(|&n| point(epoll, n).is_some());
-        if let (Some(low), Some(high)) = (low, largest_common(epoll, epoll))
-            && let (Some(a), Some(b)) = (point(epoll, high), point(epoll, low))
+            .find(|&n| point(flat, n).is_some());
+        if let (Some(low), Some(high)) = (low, largest_common(flat, flat))
+            && let (Some(a), Some(b)) = (point(flat, high), point(flat, low))
         {
             let ratio = a.median_us / b.median_us;
             let _ = writeln!(
                 out,
-                "- {epoll} at {high} idle vs {low} idle: {ratio:.2}× (target ≤ 1.5×: {}); CPU {:.2}×",
+                "- {flat} at {high} idle vs {low} idle: {ratio:.2}× (target ≤ 1.5×: {}); CPU {:.2}×",
                 verdict(ratio <= 1.5),
                 a.server_cpu_us / b.server_cpu_us
             );
