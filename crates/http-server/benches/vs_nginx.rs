@@ -110,6 +110,10 @@ fn main() -> io::Result<()> {
         machine.line()
     );
     if let Some(path) = &args.plot {
+        // cargo runs a bench in its crate's directory: a relative path is the workspace's.
+        let path = &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(path);
         plot(&servers, &rates, path)?;
         println!("plot written to {}", path.display());
     }
@@ -188,6 +192,9 @@ fn plot(servers: &[Server], rates: &[Vec<f64>], path: &Path) -> io::Result<()> {
     chart.write_svg(path, (900, 560))
 }
 
+/// Threads of the pool, processes of prefork: more than wrk's 100 keep-alive connections.
+const BLOCKING_WORKERS: usize = 128;
+
 /// A server under test: nginx, or ours with a model and its worker processes.
 enum Server {
     Nginx,
@@ -198,6 +205,9 @@ impl Server {
     fn name(&self) -> String {
         match self {
             Server::Nginx => "nginx (2 workers)".to_string(),
+            Server::Ours(model @ (Model::Pool | Model::Prefork), _) => {
+                format!("--model {model} --workers {BLOCKING_WORKERS}")
+            }
             Server::Ours(model, 1) => format!("--model {model}"),
             Server::Ours(model, n) => format!("--model {model} --workers {n}"),
         }
@@ -321,8 +331,14 @@ fn serve(model: Model, root: &Path, args: &Args) -> io::Result<()> {
         benchkit::worker::on_stdin_eof(move || on_eof.stop());
         TcpListener::bind(args.addr)?
     };
+    // A pool thread or a prefork process serves one keep-alive connection until it ends:
+    // they are sized for wrk's connections, as such servers are configured in practice.
+    let workers = match model {
+        Model::Pool | Model::Prefork => BLOCKING_WORKERS,
+        _ => 2,
+    };
     let site = Site {
-        workers: 2,
+        workers,
         ..Site::new(Arc::new(Root::open(root)?))
     };
     netkit::announce(listener.local_addr()?)?;

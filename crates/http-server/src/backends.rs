@@ -229,26 +229,62 @@ fn busy(_: &Root, _: &RequestHead, reply: &Reply) -> Response {
 /// How many accepted connections the pool holds while every worker is busy.
 const POOL_QUEUE: usize = 64;
 
+/// What the thread and process servers write to a client over their own bound (the pool's
+/// workers and queue, the thread or worker-process count) before closing: a whole response,
+/// since no request is read.
+pub const BUSY_RESPONSE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
+Content-Type: text/plain; charset=utf-8\r\nContent-Length: 35\r\nRetry-After: 1\r\n\
+Connection: close\r\n\r\nthe server is busy; try again soon\n";
+
 /// Serves `site` on `listener` with `model` until `stop` is requested.
 pub fn serve(model: Model, listener: TcpListener, stop: &Stop, site: &Site) -> io::Result<()> {
     use io_models::{epoll_edge, poll, reactor, select};
-    use multithread::per_thread_server::{pooled_with, report, spawn_per_connection};
+    use multithread::per_thread_server::{self as threads, pooled_limited, report};
     let serving = Arc::new(Serving::new(site.clone()));
     let workers = site.workers;
+    let thread_limits = threads::Limits {
+        max_threads: site.max_connections,
+        busy: BUSY_RESPONSE,
+    };
     match model {
         Model::Select => select::run_with(listener, stop, |s| serving.connection(s)),
         Model::Poll => poll::run_with(listener, stop, |s| serving.connection(s)),
         Model::Epoll => epoll_edge::run_with(listener, stop, |s| serving.connection(s)),
         Model::Async => reactor::run_with(listener, stop, move |s| serving.connection(s)),
-        Model::Threads => spawn_per_connection(listener, stop, "http", |stream, _| {
-            report("http", serving.serve_blocking(stream));
-        }),
-        Model::Pool => pooled_with(listener, stop, workers, POOL_QUEUE, move |stream| {
-            report("http", serving.serve_blocking(stream));
-        }),
-        Model::Prefork => {
-            let handle = |stream: &mut TcpStream| serving.serve_blocking(stream.try_clone()?);
-            multiprocess::per_process_server::prefork_with(listener, stop, workers, handle)
+        Model::Threads => {
+            let handle = |stream, _: &_| report("http", serving.serve_blocking(stream));
+            threads::spawn_per_connection_limited(listener, stop, "http", &thread_limits, handle)
         }
+        Model::Pool => {
+            let handle = move |stream| report("http", serving.serve_blocking(stream));
+            pooled_limited(listener, stop, workers, POOL_QUEUE, &thread_limits, handle)
+        }
+        Model::Prefork => {
+            use multiprocess::per_process_server::prefork_limited;
+            use multiprocess::server_limits::Limits;
+            // The session keeps its own idle and header timeouts.
+            let limits = Limits {
+                idle_timeout: None,
+                busy: BUSY_RESPONSE,
+                ..Limits::default()
+            };
+            let handle = |stream: &mut TcpStream| serving.serve_blocking(stream.try_clone()?);
+            prefork_limited(listener, stop, workers, &limits, handle)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_busy_response_says_its_own_length() {
+        let text = std::str::from_utf8(BUSY_RESPONSE).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(
+            head.contains(&format!("Content-Length: {}\r\n", body.len())),
+            "{text}"
+        );
     }
 }
