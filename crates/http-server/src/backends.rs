@@ -242,8 +242,10 @@ pub fn serve(model: Model, listener: TcpListener, stop: &Stop, site: &Site) -> i
     use multithread::per_thread_server::{self as threads, pooled_limited, report};
     let serving = Arc::new(Serving::new(site.clone()));
     let workers = site.workers;
+    // The thread servers' own bound is a backstop above the site's: a connection between the
+    // two gets a thread that reads its request and answers the session's 503.
     let thread_limits = threads::Limits {
-        max_threads: site.max_connections,
+        max_threads: site.max_connections.saturating_mul(2),
         busy: BUSY_RESPONSE,
     };
     match model {
