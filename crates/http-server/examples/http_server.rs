@@ -30,7 +30,7 @@ struct Args {
     #[arg(long, default_value = ".")]
     root: PathBuf,
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
     /// Threads of the pool, processes of prefork (default 4); for epoll, N processes each with
     /// its own SO_REUSEPORT listener and event loop (default 1).

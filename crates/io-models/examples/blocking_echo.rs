@@ -16,7 +16,7 @@ use labkit::Failure;
 #[derive(Parser)]
 struct Args {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:7001")]
+    #[arg(long, default_value = "127.0.0.1:7001", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
 }
 

@@ -22,7 +22,7 @@ use netkit::{Stop, workers};
 #[derive(Parser)]
 struct Args {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:7005")]
+    #[arg(long, default_value = "127.0.0.1:7005", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
     /// Edge-triggered epoll (EPOLLET) instead of level-triggered.
     #[arg(long)]

@@ -15,7 +15,7 @@ use labkit::Failure;
 #[derive(Parser)]
 struct Args {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:7002")]
+    #[arg(long, default_value = "127.0.0.1:7002", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
 }
 

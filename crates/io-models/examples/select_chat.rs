@@ -67,7 +67,7 @@ use labkit::Failure;
 #[derive(Parser)]
 struct Args {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8888")]
+    #[arg(long, default_value = "127.0.0.1:8888", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
     /// Close the room when stdin ends, instead of just no longer reading it.
     #[arg(long)]

@@ -14,7 +14,7 @@ use labkit::Failure;
 #[derive(Parser)]
 struct Args {
     /// Address to bind.
-    #[arg(long, default_value = "127.0.0.1:7008")]
+    #[arg(long, default_value = "127.0.0.1:7008", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
 }
 

@@ -394,3 +394,13 @@ fn chat_room_closes_a_connection_that_chooses_no_name_in_time() {
     expect(&mut alice, "* in the room (1): alice");
     server.stop().unwrap();
 }
+
+#[test]
+fn chat_room_example_listens_on_a_host_name() {
+    // `--addr localhost:0`: a host name is resolved (IPv4 first), as every example's --addr is.
+    let server = ExampleProcess::start("select_chat", &["--addr", "localhost:0"]).unwrap();
+    assert!(server.addr().ip().is_loopback(), "{}", server.addr());
+    let alice = join(server.addr(), "alice", 0);
+    drop(alice);
+    server.interrupt_and_expect_clean_exit().unwrap();
+}
