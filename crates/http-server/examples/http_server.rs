@@ -32,7 +32,8 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
-    /// Threads of the pool, processes of prefork (default 4); for epoll, N processes each with
+    /// Threads of the pool, processes of prefork (default 16: each serves one keep-alive
+    /// connection at a time, and a browser opens six); for epoll, N processes each with
     /// its own SO_REUSEPORT listener and event loop (default 1).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     workers: Option<u32>,
@@ -55,7 +56,7 @@ fn main() -> Result<(), Failure> {
         root: Arc::new(root),
         limits: Limits::default(),
         access_log: !args.quiet,
-        workers: args.workers.unwrap_or(4) as usize,
+        workers: args.workers.unwrap_or(16) as usize,
         max_connections: args.max_connections,
     };
     // One connection is one descriptor: take all the kernel allows (`ulimit -Hn`).
