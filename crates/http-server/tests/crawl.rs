@@ -332,7 +332,7 @@ fn one_answer_per_connection(mut stream: TcpStream) -> io::Result<()> {
 }
 
 #[test]
-fn crawl_stale_keep_alive_connections_cost_no_page() {
+fn every_crawler_spends_no_page_on_a_stale_keep_alive_connection() {
     for model in Model::ALL {
         let server = harness::serve_each(one_answer_per_connection);
         let options = Options {
