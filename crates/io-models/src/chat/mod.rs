@@ -51,7 +51,7 @@ mod room;
 use std::collections::BTreeMap;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use netkit::Stop;
@@ -120,16 +120,11 @@ pub fn run(
     limits: Limits,
     stop: &Stop,
 ) -> io::Result<()> {
-    for fd in [
+    check_watchable(&[
         listener.as_raw_fd(),
         console.input.as_raw_fd(),
         stop.fd().as_raw_fd(),
-    ] {
-        if !fits_in_fd_set(fd) {
-            let message = format!("select_chat: fd {fd} is not below FD_SETSIZE");
-            return Err(io::Error::new(ErrorKind::InvalidInput, message));
-        }
-    }
+    ])?;
     let mut acceptor = Acceptor::new(listener)?;
     let mut room = Room::new();
     let mut sockets: BTreeMap<ClientId, TcpStream> = BTreeMap::new();
@@ -164,16 +159,7 @@ pub fn run(
             read_client(&sockets[&id], id, &mut room);
         }
         if arriving {
-            acceptor.accept_all(|stream, peer| {
-                if fits_in_fd_set(stream.as_raw_fd()) {
-                    (console.show)(&format!("(connection from {peer})"));
-                    sockets.insert(room.join(), stream);
-                } else {
-                    eprintln!("select_chat: refused {peer}: no descriptor below 1024 left");
-                    refuse_unwatchable(stream);
-                }
-                Ok(())
-            })?;
+            admit(&mut acceptor, &mut sockets, &mut room, &console)?;
         }
         for (id, socket) in &sockets {
             write_client(socket, *id, &mut room);
@@ -191,6 +177,38 @@ pub fn run(
 /// client with output waiting, with the earliest name deadline as its timeout. Returns the
 /// readable set (every client with output is written to anyway), or `None` if a signal
 /// interrupted it.
+/// Refuses to start with a descriptor `select` cannot watch.
+fn check_watchable(fds: &[RawFd]) -> io::Result<()> {
+    match fds.iter().find(|&&fd| !fits_in_fd_set(fd)) {
+        Some(fd) => {
+            let message = format!("select_chat: fd {fd} is not below FD_SETSIZE");
+            Err(io::Error::new(ErrorKind::InvalidInput, message))
+        }
+        None => Ok(()),
+    }
+}
+
+/// Accepts everyone waiting: a newcomer joins the room, or — over `select`'s ceiling — is told
+/// so and turned away.
+fn admit(
+    acceptor: &mut Acceptor,
+    sockets: &mut BTreeMap<ClientId, TcpStream>,
+    room: &mut Room,
+    console: &Console<'_>,
+) -> io::Result<()> {
+    acceptor.accept_all(|stream, peer| {
+        if fits_in_fd_set(stream.as_raw_fd()) {
+            (console.show)(&format!("(connection from {peer})"));
+            sockets.insert(room.join(), stream);
+        } else {
+            eprintln!("select_chat: refused {peer}: no descriptor below 1024 left");
+            refuse_unwatchable(stream);
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
 fn wait<'fd>(
     acceptor: &'fd Acceptor,
     stop: &'fd Stop,
