@@ -19,7 +19,7 @@
 //!
 //! | piece | file | maps to |
 //! | --- | --- | --- |
-//! | [`Reactor`] | `readiness.rs` | epoll (via `polling`, oneshot) + a map descriptor → waker; on readiness it wakes, and runs no code of its own |
+//! | [`Reactor`] | `readiness.rs` | epoll (via `polling`, oneshot) + a map descriptor → waker, and timers (an instant → waker, earliest first, so a task can wait for readiness *or* a deadline); on readiness or a due timer it wakes, and runs no code of its own |
 //! | [`AsyncListener`], [`AsyncStream`] | `net.rs` | try the non-blocking syscall; on `EAGAIN` register with the reactor and return `Pending` |
 //! | [`Executor`] | `executor.rs` | the tasks (`Pin<Box<dyn Future>>`, one per connection) and a run queue of task ids that wakers push onto; polls until the queue is empty, then sleeps in the reactor |
 //!
