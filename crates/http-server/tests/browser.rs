@@ -20,8 +20,19 @@ const LOADED: [&str; 3] = ["GET / ", "GET /style.css ", "GET /logo.png "];
 fn browser_chromium_loads_the_page_its_css_and_its_image() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/browser");
     let root = fixture.to_str().expect("the fixture's path is UTF-8");
-    let mut server =
-        ExampleProcess::start("http_server", &["--root", root, "--addr", "127.0.0.1:0"]).unwrap();
+    let mut server = ExampleProcess::start(
+        "http_server",
+        // The thread-per-connection model: no other chapter's exercise on the path.
+        &[
+            "--model",
+            "threads",
+            "--root",
+            root,
+            "--addr",
+            "127.0.0.1:0",
+        ],
+    )
+    .unwrap();
     let profile = tempfile::tempdir().unwrap();
     let shot = profile.path().join("shot.png");
     let mut chromium = Command::new("chromium")

@@ -32,8 +32,7 @@ fn crawl_within(model: Model, url: &str, options: Options) -> Report {
 
 fn finds_every_page(model: Model) {
     let dir = tempfile::tempdir().unwrap();
-    let server =
-        common::serve_model(http_server::Model::Epoll, dir.path(), Limits::default()).unwrap();
+    let server = common::serve_event_loop(dir.path(), Limits::default()).unwrap();
     let authority = server.addr().to_string();
     let (pages, broken) = generate(dir.path(), &authority);
     let options = Options {
@@ -231,7 +230,16 @@ fn crawl_example_prints_its_summary() -> Result<()> {
     let root = dir.path().to_str().expect("the temp dir's path is UTF-8");
     let server = ExampleProcess::start(
         "http_server",
-        &["--root", root, "--addr", "127.0.0.1:0", "--quiet"],
+        // The thread-per-connection model: no other chapter's exercise on the path.
+        &[
+            "--model",
+            "threads",
+            "--root",
+            root,
+            "--addr",
+            "127.0.0.1:0",
+            "--quiet",
+        ],
     )?;
     let authority = server.addr().to_string();
     let (_, broken) = generate(dir.path(), &authority);
@@ -297,8 +305,7 @@ fn every_crawler_fails_every_page_left_when_the_server_goes() {
 #[test]
 fn crawl_site_max_pages_bounds_the_crawl() {
     let dir = tempfile::tempdir().unwrap();
-    let server =
-        common::serve_model(http_server::Model::Epoll, dir.path(), Limits::default()).unwrap();
+    let server = common::serve_event_loop(dir.path(), Limits::default()).unwrap();
     let authority = server.addr().to_string();
     generate(dir.path(), &authority);
     for model in Model::ALL {
