@@ -303,7 +303,7 @@ fn every_crawler_fails_every_page_left_when_the_server_goes() {
 }
 
 #[test]
-fn crawl_site_max_pages_bounds_the_crawl() {
+fn every_crawler_stops_at_max_pages() {
     let dir = tempfile::tempdir().unwrap();
     let server = common::serve_event_loop(dir.path(), Limits::default()).unwrap();
     let authority = server.addr().to_string();
