@@ -76,7 +76,10 @@ pub fn run_with<C: Connection>(
         for (key, &events) in keys.iter().zip(&ready[2..]) {
             let conn = conns.get_mut(*key).expect("a key collected this turn");
             if service(conn, events) {
-                timers.set(*key, conn.deadline());
+                // A deadline moves only when its connection is touched: an idle one costs nothing.
+                if !events.is_empty() {
+                    timers.set(*key, conn.deadline());
+                }
             } else {
                 conns.remove(*key); // dropping it closes the socket
                 timers.remove(*key);

@@ -112,7 +112,10 @@ pub fn run_with<C: Connection>(
         for (key, readable, writable) in ready {
             let conn = conns.get_mut(key).expect("a key collected this turn");
             if service(conn, readable, writable) {
-                timers.set(key, conn.deadline());
+                // A deadline moves only when its connection is touched: an idle one costs nothing.
+                if readable || writable {
+                    timers.set(key, conn.deadline());
+                }
             } else {
                 conns.remove(key); // dropping it closes the socket
                 timers.remove(key);
