@@ -3,13 +3,16 @@
 //! proof that the browser loaded the subresources through this server. Needs `chromium`
 //! (`apt-get install chromium`; `.ci/run` installs it).
 
+mod common;
+
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use harness::Deadline;
 use harness::time::{STEP, scaled};
-use harness::{Deadline, ExampleProcess};
+use http_server::Model;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
@@ -19,20 +22,8 @@ const LOADED: [&str; 3] = ["GET / ", "GET /style.css ", "GET /logo.png "];
 #[test]
 fn browser_chromium_loads_the_page_its_css_and_its_image() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/browser");
-    let root = fixture.to_str().expect("the fixture's path is UTF-8");
-    let mut server = ExampleProcess::start(
-        "http_server",
-        // The thread-per-connection model: no other chapter's exercise on the path.
-        &[
-            "--model",
-            "threads",
-            "--root",
-            root,
-            "--addr",
-            "127.0.0.1:0",
-        ],
-    )
-    .unwrap();
+    // The thread-per-connection model: no other chapter's exercise on the path.
+    let mut server = common::start_example(Model::Threads, &fixture, &[]).unwrap();
     let profile = tempfile::tempdir().unwrap();
     let shot = profile.path().join("shot.png");
     let mut chromium = Command::new("chromium")

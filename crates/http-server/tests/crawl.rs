@@ -227,20 +227,8 @@ fn crawl_targets_are_http_urls() {
 #[test]
 fn crawl_example_prints_its_summary() -> Result<()> {
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().to_str().expect("the temp dir's path is UTF-8");
-    let server = ExampleProcess::start(
-        "http_server",
-        // The thread-per-connection model: no other chapter's exercise on the path.
-        &[
-            "--model",
-            "threads",
-            "--root",
-            root,
-            "--addr",
-            "127.0.0.1:0",
-            "--quiet",
-        ],
-    )?;
+    // The thread-per-connection model: no other chapter's exercise on the path.
+    let server = common::start_example(http_server::Model::Threads, dir.path(), &["--quiet"])?;
     let authority = server.addr().to_string();
     let (_, broken) = generate(dir.path(), &authority);
     let url = format!("http://{authority}/");

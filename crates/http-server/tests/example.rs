@@ -2,33 +2,19 @@
 //! suite as a real program, writes one Common Log Format line per response, and stops cleanly
 //! on Ctrl-C — with `--workers`, every worker too.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 
 use harness::http::client::get;
 use harness::http::{self, Fixture};
 use harness::time::STEP;
-use harness::{Conn, Deadline, ExampleProcess, Result};
+use harness::{Conn, Deadline, ExampleProcess};
 use http_server::Model;
 
-/// The example with `model` serving `root` on a free port, plus `extra` arguments.
-fn example(model: Model, root: &Path, extra: &[&str]) -> Result<ExampleProcess> {
-    let root = root.to_str().expect("the fixture's path is UTF-8");
-    let mut args = vec![
-        "--model",
-        model.name(),
-        "--root",
-        root,
-        "--addr",
-        "127.0.0.1:0",
-    ];
-    args.extend_from_slice(extra);
-    ExampleProcess::start("http_server", &args)
-}
-
 fn conforms(model: Model) {
-    http::assert_conformance(|root| example(model, root, &["--quiet"]));
+    http::assert_conformance(|root| common::start_example(model, root, &["--quiet"]));
 }
 
 #[test]
@@ -68,7 +54,9 @@ fn http_example_prefork_conforms() {
 
 #[test]
 fn http_example_epoll_workers_conform() {
-    http::assert_conformance(|root| example(Model::Epoll, root, &["--quiet", "--workers", "2"]));
+    http::assert_conformance(|root| {
+        common::start_example(Model::Epoll, root, &["--quiet", "--workers", "2"])
+    });
 }
 
 /// Sends `request` on a new connection and reads the whole answer (the request closes it).
@@ -85,7 +73,7 @@ fn exchange(server: &ExampleProcess, request: &str) -> String {
 /// clean exit on Ctrl-C.
 fn logs_each_response(model: Model, extra: &[&str]) {
     let fixture = Fixture::create().unwrap();
-    let mut server = example(model, &fixture.root(), extra).unwrap();
+    let mut server = common::start_example(model, &fixture.root(), extra).unwrap();
     let requests = [
         // A directory without its slash: redirected, with a small page. (No file is served:
         // that goes through the conditional-request exercise, which this test is not about.)
@@ -158,7 +146,7 @@ fn http_example_refuses_a_root_that_is_not_a_directory() {
 #[test]
 fn http_example_sheds_over_max_connections_and_says_so() {
     let fixture = Fixture::create().unwrap();
-    let server = example(
+    let server = common::start_example(
         Model::Threads,
         &fixture.root(),
         &["--quiet", "--max-connections", "1"],

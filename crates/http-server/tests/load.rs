@@ -2,6 +2,8 @@
 //! honest client on the event-loop backends, and a thousand clients served one after another
 //! leave no descriptor and no child process behind.
 
+mod common;
+
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 
@@ -17,19 +19,8 @@ use http_server::Model;
 const CLIENTS: usize = 1000;
 
 fn example(model: Model, fixture: &Fixture) -> ExampleProcess {
-    let root = fixture.root();
-    let args = [
-        "--model",
-        model.name(),
-        "--root",
-        root.to_str().unwrap(),
-        "--addr",
-        "127.0.0.1:0",
-        "--quiet",
-        "--workers",
-        "2",
-    ];
-    ExampleProcess::start("http_server", &args).unwrap()
+    let extra = ["--quiet", "--workers", "2"];
+    common::start_example(model, &fixture.root(), &extra).unwrap()
 }
 
 /// A thousand clients each send the start of a head and stop (slowloris); while all of them

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::thread;
 
-use harness::InProcessServer;
+use harness::{ExampleProcess, InProcessServer};
 use http_server::backends::Serving;
 use http_server::{Limits, Model, Root, Site, serve_connection};
 
@@ -82,4 +82,21 @@ pub fn serve_model(model: Model, path: &Path, limits: Limits) -> harness::Result
 #[allow(dead_code)] // not every test binary uses every helper
 pub fn serve_site(model: Model, site: Site) -> InProcessServer {
     harness::serve(move |listener, stop| http_server::serve(model, listener, &stop, &site))
+}
+
+/// The `http_server` example with `model`, serving `root` on a free port, plus `extra`
+/// arguments; the harness waits for its `listening on` line.
+#[allow(dead_code)] // not every test binary uses every helper
+pub fn start_example(model: Model, root: &Path, extra: &[&str]) -> harness::Result<ExampleProcess> {
+    let root = root.to_str().expect("a test's root path is UTF-8");
+    let mut args = vec![
+        "--model",
+        model.name(),
+        "--root",
+        root,
+        "--addr",
+        "127.0.0.1:0",
+    ];
+    args.extend_from_slice(extra);
+    ExampleProcess::start("http_server", &args)
 }
