@@ -377,9 +377,13 @@ pub fn compare_handout(
     let crosses = |name: &str| crossing.iter().any(|f| name.contains(f.as_str()));
     for name in &run.outcome.failed_tests {
         if !crosses(name) && !selected.iter().any(|(exercise, _)| selects(exercise, name)) {
+            let why = match run.outcome.panics.get(name) {
+                Some(panic) => format!(" ({panic})"),
+                None => String::new(),
+            };
             problems.push(format!(
                 "test `{name}` fails in the handout, but no exercise's tests select it: only \
-                 exercise tests may fail there"
+                 exercise tests may fail there{why}"
             ));
         }
     }

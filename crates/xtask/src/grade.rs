@@ -11,7 +11,7 @@
 //! The parsing of libtest's and rustc's text output lives here as pure functions
 //! ([`parse_libtest`], [`classify`]) so it can be tested on strings.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
@@ -39,6 +39,9 @@ pub struct TestOutcome {
     pub passed_tests: Vec<String>,
     /// Names from `test NAME ... FAILED` lines.
     pub failed_tests: Vec<String>,
+    /// Why each failed test failed: the panic line and the message after it, from the test's
+    /// `---- NAME stdout ----` section (a test that printed no panic has no entry).
+    pub panics: BTreeMap<String, String>,
 }
 
 /// Reads libtest's human output (cargo's stdout).
@@ -46,9 +49,39 @@ pub struct TestOutcome {
 /// Counts come from the `test result: ok. 3 passed; 1 failed; ...` summaries, names from the
 /// per-test `test NAME ... ok|FAILED` lines.
 pub fn parse_libtest(stdout: &str) -> TestOutcome {
+    /// How many lines of a panic's message are kept.
+    const PANIC_LINES: usize = 6;
     let mut outcome = TestOutcome::default();
+    // The failed test whose captured output is being read, its panic lines so far, and
+    // whether they are complete (a blank line or a `note:` ends a panic's message).
+    let mut section: Option<(String, Vec<String>, bool)> = None;
     for line in stdout.lines() {
         let line = line.trim_end();
+        if let Some(name) = line
+            .strip_prefix("---- ")
+            .and_then(|rest| rest.strip_suffix(" stdout ----"))
+        {
+            section = Some((name.to_string(), Vec::new(), false));
+            continue;
+        }
+        if line == "failures:" {
+            section = None;
+        }
+        if let Some((name, panic, complete)) = &mut section {
+            if panic.is_empty() {
+                if line.starts_with("thread '") && line.contains("' panicked at ") {
+                    panic.push(line.to_string());
+                }
+            } else if line.is_empty() || line.starts_with("note: ") {
+                *complete = true;
+            } else if !*complete && panic.len() < PANIC_LINES {
+                panic.push(line.to_string());
+            }
+            if !panic.is_empty() {
+                outcome.panics.insert(name.clone(), panic.join(" "));
+            }
+            continue;
+        }
         if let Some(summary) = line.strip_prefix("test result: ") {
             outcome.binaries += 1;
             let words: Vec<&str> = summary.split_whitespace().collect();
@@ -431,6 +464,10 @@ impl CargoTestRun {
             Some(Failure::TestsFailed) | None => Some(Failure::TestsFailed),
             Some(other) => Some(other.clone()),
         };
+        let panics = (self.outcome.panics.iter())
+            .filter(|(name, _)| failed_tests.contains(name))
+            .map(|(name, panic)| (name.clone(), panic.clone()))
+            .collect();
         CargoTestRun {
             outcome: TestOutcome {
                 passed: passed_tests.len(),
@@ -439,6 +476,7 @@ impl CargoTestRun {
                 binaries: self.outcome.binaries,
                 passed_tests,
                 failed_tests,
+                panics,
             },
             failure,
         }
@@ -643,6 +681,12 @@ test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 7 filtered out; fini
             ["tests::sum_of_nothing", "tests::odd name with spaces"]
         );
         assert_eq!(outcome.failed_tests, ["tests::sum_adds"]);
+        assert_eq!(
+            outcome.panics["tests::sum_adds"],
+            "thread 'tests::sum_adds' panicked at src/lib.rs:4:5: not yet implemented: exercise \
+             demo-sum: Sum — see `cargo xtask hint demo-sum`"
+        );
+        assert_eq!(outcome.panics.len(), 1);
     }
 
     #[test]
