@@ -35,9 +35,17 @@ pub struct Entry {
 }
 
 impl Connections {
-    /// Registers a clone of `stream`; `None` once stopping (the caller should just close it).
+    /// Registers a clone of `stream`; `None` once stopping (the caller should just close it),
+    /// or when the clone's descriptor cannot be had (out of descriptors: said on stderr, since
+    /// a stop could not end this connection).
     pub fn add(self: &Arc<Self>, stream: &TcpStream) -> Option<Entry> {
-        let clone = stream.try_clone().ok()?;
+        let clone = match stream.try_clone() {
+            Ok(clone) => clone,
+            Err(e) => {
+                eprintln!("connections: cannot register a connection so a stop can end it: {e}");
+                return None;
+            }
+        };
         let mut registry = self.lock();
         if registry.stopping {
             return None;

@@ -160,7 +160,7 @@ impl<'env> ThreadServer<'env> {
                 continue;
             }
             let Some(entry) = self.connections.add(&stream) else {
-                continue; // stopping: just close it
+                continue; // stopping, or out of descriptors (said): just close it
             };
             let running = Running::start(&self.running);
             let spawned = thread::Builder::new()

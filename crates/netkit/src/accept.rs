@@ -13,11 +13,19 @@
 //! A server that would rather keep such clients waiting than turn them away (a load-test target
 //! whose client measures what sits in the backlog) uses [`Acceptor::keep_queued`]: no reserve,
 //! `EMFILE` is returned, and the caller stops watching the listener for a while instead.
+//!
+//! **The pitfall in a threaded server.** The reserve trick assumes nobody else opens a
+//! descriptor between closing the reserve and the `accept` that takes its number. In a server
+//! whose connection threads open descriptors of their own (a `try_clone`, a file to send), one
+//! of them can take it first: then nothing can be accepted *or* shed, and the reserve cannot be
+//! reopened. That moment is not a reason to end the server: [`Acceptor::next_blocking`] logs it,
+//! waits a little (or for the stop), reopens the reserve and goes on.
 
 use std::fs::File;
 use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsFd;
+use std::time::Duration;
 
 use crate::Stop;
 
@@ -39,7 +47,12 @@ pub struct Acceptor {
     /// An open `/dev/null`, closed to make room when `accept` fails with `EMFILE`; `None` with
     /// [`Acceptor::keep_queued`] (or when it could not be reopened).
     reserve: Option<File>,
+    /// False with [`Acceptor::keep_queued`]: never shed, so never reopen the reserve.
+    sheds: bool,
 }
+
+/// How long [`Acceptor::next_blocking`] waits when out of descriptors with no reserve left.
+const STARVED_PAUSE: Duration = Duration::from_millis(50);
 
 impl Acceptor {
     /// Switches `listener` to non-blocking mode and opens the reserve descriptor.
@@ -48,6 +61,7 @@ impl Acceptor {
         Ok(Acceptor {
             listener,
             reserve: Some(File::open("/dev/null")?),
+            sheds: true,
         })
     }
 
@@ -62,6 +76,7 @@ impl Acceptor {
         Ok(Acceptor {
             listener,
             reserve: None,
+            sheds: false,
         })
     }
 
@@ -90,20 +105,35 @@ impl Acceptor {
     /// For a server of blocking threads or processes: waits until a connection arrives or
     /// `stop` is requested, and returns the connection switched back to blocking mode (`None`
     /// once stopped). Connections shed for lack of descriptors are skipped.
+    ///
+    /// Out of descriptors with no reserve to shed with (another thread took the descriptor the
+    /// reserve freed; see the module docs), it says so once, pauses, and tries again: a full
+    /// descriptor table is a moment to ride out, not a reason to end the server.
     pub fn next_blocking(&mut self, stop: &Stop) -> io::Result<Option<(TcpStream, SocketAddr)>> {
+        let mut starved = false;
         loop {
             if stop.is_stopped() {
                 return Ok(None);
             }
-            match self.accept()? {
-                Accepted::Connection(stream, peer) => {
+            match self.accept() {
+                Ok(Accepted::Connection(stream, peer)) => {
                     stream.set_nonblocking(false)?;
                     return Ok(Some((stream, peer)));
                 }
-                Accepted::Shed => {}
-                Accepted::Empty => {
+                Ok(Accepted::Shed) => {}
+                Ok(Accepted::Empty) => {
                     stop.wait_readable(self.listener.as_fd(), None)?;
                 }
+                Err(e) if self.sheds && is_out_of_descriptors(&e) => {
+                    if !std::mem::replace(&mut starved, true) {
+                        eprintln!(
+                            "accept: out of file descriptors ({e}) and none in reserve to shed \
+                             with; pausing accepts until one is free"
+                        );
+                    }
+                    stop.wait(Some(STARVED_PAUSE));
+                }
+                Err(e) => return Err(e),
             }
         }
     }
@@ -125,8 +155,11 @@ impl Acceptor {
     }
 
     fn shed(&mut self, error: io::Error) -> io::Result<Accepted> {
-        // Without a reserve (`keep_queued`, or it could not be reopened last time) there is
-        // nothing to free: report the error rather than spin.
+        if self.sheds && self.reserve.is_none() {
+            self.reserve = File::open("/dev/null").ok(); // lost last time: try again
+        }
+        // Without a reserve (`keep_queued`, or it cannot be reopened) there is nothing to
+        // free: report the error rather than spin.
         let Some(reserve) = self.reserve.take() else {
             return Err(error);
         };

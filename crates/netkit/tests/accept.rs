@@ -116,3 +116,63 @@ fn a_stop_wakes_a_blocked_accept_with_no_descriptor_left() {
         "stopped: no connection returned"
     );
 }
+
+/// The number of the lowest free descriptor of this process (the one the next open gets).
+fn lowest_free_fd() -> i32 {
+    use std::os::fd::AsRawFd;
+    File::open("/dev/null").unwrap().as_raw_fd()
+}
+
+#[test]
+fn a_blocking_accept_rides_out_a_shed_whose_descriptor_another_thread_took() {
+    let _guard = harness::process_lock();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = std::sync::Arc::new(netkit::Stop::new().unwrap());
+    // The reserve takes the lowest free number now; a limit of that number then leaves the
+    // reserve's own slot out of reach once it is closed: exactly what another thread taking
+    // the freed descriptor does to a shed.
+    let reserve_fd = lowest_free_fd();
+    let mut acceptor = Acceptor::new(listener).unwrap();
+    let target = std::fs::read_link(format!("/proc/self/fd/{reserve_fd}")).unwrap();
+    assert_eq!(
+        target,
+        std::path::Path::new("/dev/null"),
+        "the reserve's number"
+    );
+    let client = TcpStream::connect(addr).unwrap();
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    setrlimit(Resource::RLIMIT_NOFILE, reserve_fd as u64, hard).unwrap();
+    let mut filler = Vec::new();
+    while let Ok(file) = File::open("/dev/null") {
+        filler.push(file); // every slot below the reserve's, until EMFILE
+    }
+    let waiter = {
+        let stop = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            acceptor
+                .next_blocking(&stop)
+                .map(|c| c.map(|(_, peer)| peer))
+        })
+    };
+    // Starved, the accept must keep waiting, not fail: give it a bounded look.
+    let ended = harness::Deadline::after(Duration::from_millis(500), "a starved accept to end")
+        .poll(|| waiter.is_finished().then_some(()));
+    drop(filler);
+    setrlimit(Resource::RLIMIT_NOFILE, soft, hard).unwrap();
+    if ended.is_ok() {
+        let outcome = waiter.join().unwrap();
+        panic!("the accept ended while out of descriptors: {outcome:?}");
+    }
+    // Descriptors are free again: the waiting client is accepted, not shed.
+    let accepted = harness::Deadline::after(Duration::from_secs(10), "the starved accept")
+        .poll(|| waiter.is_finished().then_some(()));
+    stop.stop();
+    accepted.unwrap();
+    let peer = waiter.join().unwrap().unwrap();
+    assert_eq!(
+        peer,
+        Some(client.local_addr().unwrap()),
+        "accepted, not shed"
+    );
+}
