@@ -1,6 +1,5 @@
 //! Ranks every IPC mechanism of the chapter: throughput and ping-pong round trip between a
-//! parent and a forked child at 64 B, 4 KiB, 64 KiB and 1 MiB, with two ceilings: memcpy in
-//! one process, and a copy in and out across two CPUs with nothing else.
+//! parent and a forked child at 64 B, 4 KiB, 64 KiB and 1 MiB, with memcpy as the ceiling.
 //!
 //! Run:    cargo bench -p ipc --bench ipc_bench -- --plot docs/src/ipc-bench.svg
 //! Quick:  cargo bench -p ipc --bench ipc_bench -- --quick   (a few messages per cell: checks
@@ -19,7 +18,6 @@
 //! (`ipc::ring::idle::idle_consumer_cpu`). The numbers depend on the machine and its load:
 //! compare rows within one run.
 
-mod cross_core;
 mod measure;
 mod report;
 
@@ -66,7 +64,6 @@ fn main() -> Result<(), Failure> {
     println!("{}", report::throughput_table(&cells));
     println!("{}", report::latency_table(&cells));
     println!("{}", report::ranking(&cells, 64));
-    println!("{}", report::against_cross_core(&cells, Mechanism::ShmRing));
     let window = args
         .bench
         .pick(Duration::from_secs(1), Duration::from_millis(100));

@@ -16,29 +16,23 @@ use ipc::mechanisms::{Endpoint, Mechanism};
 use multiprocess::spawn;
 use nix::unistd::getpid;
 
-/// What a row measures: a mechanism between two processes, or one of the two ceilings.
+/// What a row measures: a mechanism between two processes, or `memcpy` in one as the ceiling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subject {
-    /// `memcpy` in one process: the ceiling of copying.
+    /// `memcpy` in one process: the ceiling.
     Memcpy,
-    /// Two threads on two CPUs passing messages through two slots: the ceiling of moving bytes
-    /// between CPUs ([`crate::cross_core`]).
-    CrossCore,
     Ipc(Mechanism),
 }
 
 impl Subject {
-    /// Every row, in table order: the ceilings first.
+    /// Every row, in table order: the ceiling first.
     pub fn all() -> impl Iterator<Item = Subject> {
-        [Subject::Memcpy, Subject::CrossCore]
-            .into_iter()
-            .chain(Mechanism::ALL.map(Subject::Ipc))
+        std::iter::once(Subject::Memcpy).chain(Mechanism::ALL.map(Subject::Ipc))
     }
 
     pub fn name(self) -> &'static str {
         match self {
             Subject::Memcpy => "memcpy (1 process)",
-            Subject::CrossCore => "copy across CPUs (2 threads)",
             Subject::Ipc(mechanism) => mechanism.name(),
         }
     }
@@ -138,7 +132,6 @@ pub fn measure(subject: Subject, size: usize, plan: Plan) -> io::Result<Cell> {
     for _ in 0..plan.repeats.max(1) {
         let (throughput, round_trip) = match subject {
             Subject::Memcpy => memcpy(size, messages, round_trips, plan.memcpy_time),
-            Subject::CrossCore => crate::cross_core::measure(size, messages, round_trips)?,
             Subject::Ipc(mechanism) => {
                 let elapsed = between_processes(mechanism, size, messages, Mode::Throughput)?;
                 let throughput = (messages * size) as f64 / elapsed.as_secs_f64();

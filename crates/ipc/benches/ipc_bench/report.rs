@@ -8,7 +8,6 @@ use benchkit::{Axis, Chart, Marker, Series, Table};
 
 use crate::SIZES;
 use crate::measure::{Cell, Subject};
-use ipc::mechanisms::Mechanism;
 
 /// `64 B`, `4 KiB`, `64 KiB`, `1 MiB`.
 pub fn size_name(size: usize) -> String {
@@ -72,7 +71,7 @@ pub fn latency_table(cells: &[Cell]) -> Table {
 pub fn ranking(cells: &[Cell], size: usize) -> String {
     let mut ranked: Vec<(&str, f64)> = cells
         .iter()
-        .filter(|c| c.size == size && matches!(c.subject, Subject::Ipc(_)))
+        .filter(|c| c.size == size && c.subject != Subject::Memcpy)
         .filter_map(|c| Some((c.subject.name(), c.messages_per_sec()?)))
         .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -81,26 +80,6 @@ pub fn ranking(cells: &[Cell], size: usize) -> String {
         .map(|(name, msgs)| format!("{name} {}", count(*msgs)))
         .collect();
     format!("{} messages/s: {}", size_name(size), parts.join(" > "))
-}
-
-/// `mechanism`'s throughput as a share of the cross-CPU ceiling's, at every size.
-pub fn against_cross_core(cells: &[Cell], mechanism: Mechanism) -> String {
-    let parts: Vec<String> = (SIZES.iter())
-        .filter_map(|&size| {
-            let ring = cell(cells, Subject::Ipc(mechanism), size)?.bytes_per_sec?;
-            let ceiling = cell(cells, Subject::CrossCore, size)?.bytes_per_sec?;
-            Some(format!(
-                "{} {:.0}%",
-                size_name(size),
-                100.0 * ring / ceiling
-            ))
-        })
-        .collect();
-    format!(
-        "{} against copy across CPUs: {}",
-        mechanism.name(),
-        parts.join(", ")
-    )
 }
 
 /// 1234567 → `1.2M`, 12345 → `12k`.
