@@ -43,8 +43,8 @@ use netkit::{Slab, Stop, Timers, timers};
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 
-/// What one `read(2)` takes: `EchoConn` reads in 16 KiB chunks, so this budget is one read.
-pub const ONE_READ: usize = 16 * 1024;
+/// What one `read(2)` of a connection takes, so this budget is one read.
+pub const ONE_READ: usize = netkit::conn::CHUNK;
 /// How many events one `epoll_wait` may return.
 const MAX_EVENTS: usize = 256;
 /// The token of the listening socket.

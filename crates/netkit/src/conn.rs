@@ -38,8 +38,8 @@ use crate::accept::Acceptor;
 /// up the others. The same for every model, so the chapter's benchmark compares like with like.
 pub const READ_BUDGET: usize = 64 * 1024;
 
-/// The size of one `read` in [`read_budgeted`].
-const CHUNK: usize = 16 * 1024;
+/// The size of one `read` of a connection ([`read_budgeted`] reads at most this much at a time).
+pub const CHUNK: usize = 16 * 1024;
 
 /// Why [`Connection::on_readable`] stopped reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,14 +13,11 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 
 pub use crate::conn::ReadStop;
-use crate::conn::{self, Connection};
+use crate::conn::{self, CHUNK, Connection};
 use crate::outbox::Outbox;
 
 /// How many unsent bytes a connection may hold before we stop reading from it.
 pub const MAX_PENDING: usize = 64 * 1024;
-
-/// The size of one `read`.
-const CHUNK: usize = 16 * 1024;
 
 /// Echoes a blocking stream until the peer closes its side, then closes ours.
 ///

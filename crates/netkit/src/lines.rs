@@ -15,7 +15,7 @@
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpStream};
 
-use crate::conn::{self, Connection, ReadStop};
+use crate::conn::{self, CHUNK, Connection, ReadStop};
 use crate::echo::{MAX_PENDING, ignore_not_connected};
 use crate::outbox::Outbox;
 
@@ -23,8 +23,6 @@ use crate::outbox::Outbox;
 pub const MAX_LINE: usize = 4096;
 /// The reply to a longer line, after which the server closes the connection.
 pub const TOO_LONG: &[u8] = b"error: line too long (the limit is 4096 bytes)\n";
-/// The size of one `read`.
-const CHUNK: usize = 16 * 1024;
 
 /// The tests' line protocol: the line in upper case (ASCII), newline-terminated.
 pub fn uppercase(line: &[u8]) -> Vec<u8> {
@@ -110,7 +108,7 @@ impl<F: FnMut(&[u8]) -> Vec<u8>> LineConn<F> {
     }
 
     /// Frames what one `read` brought (`bytes`; none: the peer closed) into lines and answers.
-    fn take(&mut self, bytes: &[u8]) {
+    fn frame(&mut self, bytes: &[u8]) {
         if bytes.is_empty() {
             self.finish_reading(Framed::Partial);
             return;
@@ -163,8 +161,8 @@ impl<F: FnMut(&[u8]) -> Vec<u8>> Connection for LineConn<F> {
         };
         let mut chunk = [0u8; CHUNK];
         let stop = conn::read_budgeted(self, budget, stopped, |c, room| {
-            let n = io::Read::read(&mut c.stream, &mut chunk[..room.min(CHUNK)])?;
-            c.take(&chunk[..n]);
+            let n = io::Read::read(&mut c.stream, &mut chunk[..room])?;
+            c.frame(&chunk[..n]);
             Ok(n)
         })?;
         self.on_writable()?;
