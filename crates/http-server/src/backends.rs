@@ -102,17 +102,27 @@ impl FromStr for Model {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Model, String> {
-        Model::ALL
-            .into_iter()
-            .find(|m| m.name() == name)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Model::ALL.iter().map(|m| m.name()).collect();
-                format!(
-                    "no model named {name:?}; choose one of {}",
-                    names.join(", ")
-                )
-            })
+        named(&Model::ALL, Model::name, name)
     }
+}
+
+/// The one of `all` called `name` (by `name_of`), or a sentence that lists the names: the
+/// `--model` of the server and of the crawler.
+pub(crate) fn named<M: Copy>(
+    all: &[M],
+    name_of: fn(M) -> &'static str,
+    name: &str,
+) -> Result<M, String> {
+    all.iter()
+        .copied()
+        .find(|&m| name_of(m) == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|&m| name_of(m)).collect();
+            format!(
+                "no model named {name:?}; choose one of {}",
+                names.join(", ")
+            )
+        })
 }
 
 /// What is served, and how: the same for every model.
@@ -287,6 +297,17 @@ mod tests {
         assert!(
             head.contains(&format!("Content-Length: {}\r\n", body.len())),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_model_is_found_by_its_name_and_a_wrong_name_lists_the_right_ones() {
+        for model in Model::ALL {
+            assert_eq!(model.name().parse::<Model>(), Ok(model));
+        }
+        assert_eq!(
+            "fork".parse::<crate::crawl::Model>(),
+            Err(r#"no model named "fork"; choose one of threads, callbacks, async"#.to_string())
         );
     }
 }

@@ -33,20 +33,18 @@
 //! to a read without waiting for the kernel.
 
 use std::io;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::time::Instant;
 
 use netkit::accept::Acceptor;
-use netkit::conn::{self, Connection, ReadStop};
+use netkit::conn::{self, Connection, NewConn, READ_BUDGET, ReadStop};
 use netkit::echo::EchoConn;
 use netkit::{Slab, Stop, Timers, timers};
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 
-/// How much one connection may read per turn before the others get theirs.
-pub const READ_BUDGET: usize = 64 * 1024;
-/// What one `read(2)` takes: `EchoConn` reads in 16 KiB chunks, so this budget is one read.
-pub const ONE_READ: usize = 16 * 1024;
+/// What one `read(2)` of a connection takes, so this budget is one read.
+pub const ONE_READ: usize = netkit::conn::CHUNK;
 /// How many events one `epoll_wait` may return.
 const MAX_EVENTS: usize = 256;
 /// The token of the listening socket.
@@ -110,13 +108,9 @@ pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
     run_configured(listener, stop, Config::default(), EchoConn::new)
 }
 
-/// Serves any protocol: each accepted connection becomes `new_conn(stream)`, and the loop
-/// drives it through [`Connection`] until `stop` is requested.
-pub fn run_with<C: Connection>(
-    listener: TcpListener,
-    stop: &Stop,
-    new_conn: impl FnMut(TcpStream) -> io::Result<C>,
-) -> io::Result<()> {
+/// [`run`] for any protocol: the loop drives each `new_conn(stream)` (see [the entry
+/// points](crate#two-entry-points-one-loop)).
+pub fn run_with(listener: TcpListener, stop: &Stop, new_conn: impl NewConn) -> io::Result<()> {
     run_configured(listener, stop, Config::default(), new_conn)
 }
 
@@ -125,7 +119,7 @@ pub fn run_configured<C: Connection>(
     listener: TcpListener,
     stop: &Stop,
     config: Config,
-    new_conn: impl FnMut(TcpStream) -> io::Result<C>,
+    new_conn: impl NewConn<Conn = C>,
 ) -> io::Result<()> {
     let mut event_loop = EventLoop::new(listener, stop, config, new_conn)?;
     let mut events = vec![EpollEvent::empty(); MAX_EVENTS];
@@ -177,7 +171,7 @@ struct EventLoop<C, F> {
     new_conn: F,
 }
 
-impl<C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<C, F> {
+impl<C: Connection, F: NewConn<Conn = C>> EventLoop<C, F> {
     fn new(listener: TcpListener, stop: &Stop, config: Config, new_conn: F) -> io::Result<Self> {
         let acceptor = Acceptor::new(listener)?;
         let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
@@ -198,38 +192,28 @@ impl<C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<C, F> {
 
     /// Accepts every waiting connection and registers each once, for everything, edge-triggered.
     fn accept(&mut self) -> io::Result<()> {
-        let EventLoop {
-            epoll,
-            acceptor,
-            clients,
-            timers,
-            new_conn,
-            ..
-        } = self;
         let everything = EpollFlags::EPOLLIN
             | EpollFlags::EPOLLOUT
             | EpollFlags::EPOLLRDHUP
             | EpollFlags::EPOLLET;
-        acceptor.accept_all(|stream, _peer| {
-            let Some(conn) = conn::open("epoll_edge", new_conn, stream) else {
-                return Ok(());
-            };
-            let token = clients.vacant_key() as u64;
-            if let Err(e) = epoll.add(conn.stream(), EpollEvent::new(everything, token)) {
-                // e.g. ENOSPC: over fs.epoll.max_user_watches. Drop this client.
-                eprintln!("epoll_edge: cannot watch a new connection: {e}");
-                return Ok(());
-            }
-            let deadline = conn.deadline();
-            let client = Client {
-                conn,
-                unread: false,
-                queued: false,
-            };
-            timers.set(clients.insert(client), deadline);
-            Ok(())
-        })?;
-        Ok(())
+        conn::accept_each(
+            "epoll_edge",
+            &mut self.acceptor,
+            &mut self.new_conn,
+            |conn| {
+                let token = self.clients.vacant_key() as u64;
+                self.epoll
+                    .add(conn.stream(), EpollEvent::new(everything, token))?;
+                let deadline = conn.deadline();
+                let client = Client {
+                    conn,
+                    unread: false,
+                    queued: false,
+                };
+                self.timers.set(self.clients.insert(client), deadline);
+                Ok(())
+            },
+        )
     }
 
     /// One turn for one connection, then what it needs next: another turn, or a close.

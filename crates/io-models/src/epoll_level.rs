@@ -35,19 +35,17 @@
 //! The next lesson, [`epoll_edge`](crate::epoll_edge), shows the other trigger mode.
 
 use std::io;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::os::fd::AsFd;
 use std::time::Instant;
 
 use netkit::accept::Acceptor;
-use netkit::conn::{self, Connection};
+use netkit::conn::{self, Connection, NewConn, READ_BUDGET};
 use netkit::echo::EchoConn;
 use netkit::{Slab, Stop, Timers, timers};
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
 
-/// How much one connection may read per event. Level-triggered: the rest is reported again.
-const READ_BUDGET: usize = 64 * 1024;
 /// How many events one `epoll_wait` may return.
 const MAX_EVENTS: usize = 256;
 /// The token of the listening socket.
@@ -61,13 +59,9 @@ pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
     run_with(listener, stop, EchoConn::new)
 }
 
-/// Serves any protocol: each accepted connection becomes `new_conn(stream)`, and the loop
-/// drives it through [`Connection`] until `stop` is requested.
-pub fn run_with<C: Connection>(
-    listener: TcpListener,
-    stop: &Stop,
-    new_conn: impl FnMut(TcpStream) -> io::Result<C>,
-) -> io::Result<()> {
+/// [`run`] for any protocol: the loop drives each `new_conn(stream)` (see [the entry
+/// points](crate#two-entry-points-one-loop)).
+pub fn run_with(listener: TcpListener, stop: &Stop, new_conn: impl NewConn) -> io::Result<()> {
     let mut event_loop = EventLoop::new(listener, stop, new_conn)?;
     let mut events = vec![EpollEvent::empty(); MAX_EVENTS];
     while !stop.is_stopped() {
@@ -110,7 +104,7 @@ struct EventLoop<C, F> {
     new_conn: F,
 }
 
-impl<C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<C, F> {
+impl<C: Connection, F: NewConn<Conn = C>> EventLoop<C, F> {
     /// Registers the listener and the stop descriptor with a new epoll instance: once each,
     /// for good.
     fn new(listener: TcpListener, stop: &Stop, new_conn: F) -> io::Result<Self> {
@@ -130,31 +124,23 @@ impl<C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<C, F> {
         })
     }
 
-    /// Accepts every waiting connection and registers each for what it wants.
+    /// Accepts every waiting connection and registers each for what it wants, under its key.
     fn accept(&mut self) -> io::Result<()> {
-        let EventLoop {
-            epoll,
-            acceptor,
-            clients,
-            timers,
-            new_conn,
-        } = self;
-        acceptor.accept_all(|stream, _peer| {
-            let Some(conn) = conn::open("epoll_level", new_conn, stream) else {
-                return Ok(());
-            };
-            let interest = interest(&conn);
-            let token = clients.vacant_key() as u64;
-            if let Err(e) = epoll.add(conn.stream(), EpollEvent::new(interest, token)) {
-                // e.g. ENOSPC: over fs.epoll.max_user_watches. Drop this client.
-                eprintln!("epoll_level: cannot watch a new connection: {e}");
-                return Ok(());
-            }
-            let deadline = conn.deadline();
-            timers.set(clients.insert(Client { conn, interest }), deadline);
-            Ok(())
-        })?;
-        Ok(())
+        conn::accept_each(
+            "epoll_level",
+            &mut self.acceptor,
+            &mut self.new_conn,
+            |conn| {
+                let interest = interest(&conn);
+                let key = self.clients.vacant_key();
+                self.epoll
+                    .add(conn.stream(), EpollEvent::new(interest, key as u64))?;
+                let deadline = conn.deadline();
+                self.timers
+                    .set(self.clients.insert(Client { conn, interest }), deadline);
+                Ok(())
+            },
+        )
     }
 
     /// Handles one connection's events. An `Err` is an epoll failure, not a client's.

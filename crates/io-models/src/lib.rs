@@ -21,6 +21,23 @@
 //!
 //! The pieces every model shares — Ctrl-C, accept with `EMFILE` handling, the buffered echo
 //! connection — live in the `netkit` crate, so each lesson shows only its own idea.
+//!
+//! ## Two entry points, one loop
+//!
+//! Each readiness event-loop model (`nonblocking` to `reactor`) has two entry points.
+//! `run(listener, stop)` is the echo server the examples, the conformance suite and the
+//! benchmark drive. `run_with(listener, stop, new_conn)` is the same loop for any protocol:
+//! each accepted connection becomes `new_conn(stream)` (a [`NewConn`] factory, such as
+//! `EchoConn::new`, the tests' line-uppercasing `uppercase_conn`, or the HTTP chapter's
+//! connection), and the loop drives it through [`Connection`] — readable, writable, what it
+//! wants, finished — until `stop` is requested. `run` is `run_with` with `EchoConn::new`. Each
+//! turn a connection reads at most [`READ_BUDGET`] bytes, so one busy client cannot hold up the
+//! others; how the rest is picked up is each model's own lesson. (The blocking model's
+//! `run_with` takes a handler instead: it serves one client to its end.)
+//!
+//! [`NewConn`]: netkit::conn::NewConn
+//! [`Connection`]: netkit::Connection
+//! [`READ_BUDGET`]: netkit::conn::READ_BUDGET
 
 pub mod blocking;
 pub mod chat;

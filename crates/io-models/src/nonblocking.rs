@@ -45,16 +45,13 @@
 //! most of the time, while a thread blocked in `epoll_wait` wants it for almost none.
 
 use std::io;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::time::Instant;
 
 use netkit::accept::Acceptor;
-use netkit::conn::{self, Connection};
+use netkit::conn::{self, Connection, NewConn, READ_BUDGET};
 use netkit::echo::EchoConn;
 use netkit::{Stop, timers};
-
-/// How much one connection may read per sweep, so one busy client cannot hold up the others.
-const READ_BUDGET: usize = 64 * 1024;
 
 /// Serves echo to every client from one thread by trying every socket in turn until `stop` is
 /// requested (the busy loop looks at it on every sweep: it never waits, so nothing needs waking).
@@ -62,15 +59,11 @@ pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
     run_with(listener, stop, EchoConn::new)
 }
 
-/// Serves any protocol: each accepted connection becomes `new_conn(stream)`, and the loop
-/// drives it through [`Connection`] until `stop` is requested.
-pub fn run_with<C: Connection>(
-    listener: TcpListener,
-    stop: &Stop,
-    mut new_conn: impl FnMut(TcpStream) -> io::Result<C>,
-) -> io::Result<()> {
+/// [`run`] for any protocol: the loop drives each `new_conn(stream)` (see [the entry
+/// points](crate#two-entry-points-one-loop)).
+pub fn run_with<N: NewConn>(listener: TcpListener, stop: &Stop, mut new_conn: N) -> io::Result<()> {
     let mut acceptor = Acceptor::new(listener)?;
-    let mut conns: Vec<C> = Vec::new();
+    let mut conns: Vec<N::Conn> = Vec::new();
     while !stop.is_stopped() {
         // Accept whoever is waiting; `Accepted::Empty` (EAGAIN) comes back at once if nobody is.
         acceptor.accept_all(|stream, _peer| {
@@ -91,8 +84,9 @@ pub fn run_with<C: Connection>(
     Ok(())
 }
 
-/// Reads and answers whatever this connection has, without waiting; returns false when it is
-/// finished or broken (it is then dropped, which closes the socket).
+/// Reads and answers whatever this connection has, without waiting (what it leaves unread waits
+/// for the next sweep); returns false when it is finished or broken (it is then dropped, which
+/// closes the socket).
 fn try_once(conn: &mut impl Connection) -> bool {
     // `on_readable` reads until EAGAIN (or the budget, or a full output buffer) and then writes;
     // with nothing to read, flushing pending output is all there is to try.
@@ -101,11 +95,5 @@ fn try_once(conn: &mut impl Connection) -> bool {
     } else {
         conn.on_writable()
     };
-    match result {
-        Ok(()) => !conn.is_finished(),
-        Err(e) => {
-            conn::log_broken("nonblocking", &e);
-            false
-        }
-    }
+    conn::goes_on("nonblocking", conn, result)
 }

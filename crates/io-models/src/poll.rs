@@ -20,35 +20,27 @@
 //! it always turns the loop into a busy spin.
 
 use std::io;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::os::fd::AsFd;
 use std::time::Instant;
 
 use netkit::accept::Acceptor;
-use netkit::conn::{self, Connection};
+use netkit::conn::{self, Connection, NewConn, READ_BUDGET};
 use netkit::echo::EchoConn;
 use netkit::{Slab, Stop, Timers, timers};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, poll};
-
-/// How much one connection may read per turn of the loop, so one busy client cannot hold up
-/// the others. Level-triggered: anything left is reported again on the next turn.
-const READ_BUDGET: usize = 64 * 1024;
 
 /// Serves echo to every client from one thread with `poll(2)` until `stop` is requested.
 pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
     run_with(listener, stop, EchoConn::new)
 }
 
-/// Serves any protocol: each accepted connection becomes `new_conn(stream)`, and the loop
-/// drives it through [`Connection`] until `stop` is requested.
-pub fn run_with<C: Connection>(
-    listener: TcpListener,
-    stop: &Stop,
-    mut new_conn: impl FnMut(TcpStream) -> io::Result<C>,
-) -> io::Result<()> {
+/// [`run`] for any protocol: the loop drives each `new_conn(stream)` (see [the entry
+/// points](crate#two-entry-points-one-loop)).
+pub fn run_with<N: NewConn>(listener: TcpListener, stop: &Stop, mut new_conn: N) -> io::Result<()> {
     let mut acceptor = Acceptor::new(listener)?;
-    let mut conns: Slab<C> = Slab::new();
+    let mut conns: Slab<N::Conn> = Slab::new();
     let mut timers = Timers::new(); // connections' deadlines: the wait ends at the earliest
     while !stop.is_stopped() {
         conns.next_turn();
@@ -115,7 +107,8 @@ fn interest(conn: &impl Connection) -> PollFlags {
 }
 
 /// Handles one connection's events; returns false when it is finished or broken (it is then
-/// dropped, which closes the socket).
+/// dropped, which closes the socket). Level-triggered: what a turn leaves unread is reported
+/// again on the next.
 fn service(conn: &mut impl Connection, ready: PollFlags) -> bool {
     // BEGIN SOLUTION: io-poll-service
     // POLLHUP/POLLERR come without being asked for; a read then reports EOF or the error.

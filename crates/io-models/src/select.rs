@@ -37,19 +37,15 @@
 use std::io::{self, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use netkit::accept::Acceptor;
-use netkit::conn::{self, Connection};
+use netkit::conn::{self, Connection, NewConn, READ_BUDGET};
 use netkit::echo::EchoConn;
 use netkit::{Slab, Stop, Timers};
 use nix::errno::Errno;
 use nix::sys::select::{FD_SETSIZE, FdSet, select};
 use nix::sys::time::{TimeVal, TimeValLike};
-
-/// How much one connection may read per turn of the loop, so one busy client cannot hold up
-/// the others. Level-triggered: anything left is reported again on the next turn.
-const READ_BUDGET: usize = 64 * 1024;
 
 /// What a client whose descriptor is over the ceiling is told before we hang up.
 pub const REFUSAL: &str =
@@ -60,17 +56,13 @@ pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
     run_with(listener, stop, EchoConn::new)
 }
 
-/// Serves any protocol: each accepted connection becomes `new_conn(stream)`, and the loop
-/// drives it through [`Connection`] until `stop` is requested.
-pub fn run_with<C: Connection>(
-    listener: TcpListener,
-    stop: &Stop,
-    mut new_conn: impl FnMut(TcpStream) -> io::Result<C>,
-) -> io::Result<()> {
+/// [`run`] for any protocol: the loop drives each `new_conn(stream)` (see [the entry
+/// points](crate#two-entry-points-one-loop)).
+pub fn run_with<N: NewConn>(listener: TcpListener, stop: &Stop, mut new_conn: N) -> io::Result<()> {
     check_watchable("the listener", listener.as_fd())?;
     check_watchable("the stop descriptor", stop.fd())?;
     let mut acceptor = Acceptor::new(listener)?;
-    let mut conns: Slab<C> = Slab::new();
+    let mut conns: Slab<N::Conn> = Slab::new();
     let mut timers = Timers::new(); // connections' deadlines: the wait ends at the earliest
     while !stop.is_stopped() {
         conns.next_turn();
@@ -82,22 +74,9 @@ pub fn run_with<C: Connection>(
         for (_, conn) in conns.iter() {
             watch(conn, &mut want_read, &mut want_write);
         }
-        // select may change the timeout too (Linux writes the time left): a fresh one each call.
-        let mut timeout = timers.wait(Instant::now()).map(|d| {
-            let micros = d.as_nanos().div_ceil(1_000); // rounded up, as timers::as_millis does
-            TimeVal::microseconds(i64::try_from(micros).unwrap_or(i64::MAX))
-        });
-        // nfds = None: nix computes "highest fd in any set + 1", the kernel scans 0..nfds.
-        match select(
-            None,
-            &mut want_read,
-            &mut want_write,
-            None,
-            timeout.as_mut(),
-        ) {
-            Ok(_) => {}
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(e.into()),
+        let timeout = timers.wait(Instant::now());
+        if !wait_ready(&mut want_read, &mut want_write, timeout)? {
+            continue; // EINTR: the sets say nothing
         }
         let ready: Vec<(usize, bool, bool)> = conns
             .iter()
@@ -154,6 +133,27 @@ fn check_watchable(what: &str, fd: BorrowedFd<'_>) -> io::Result<()> {
     ))
 }
 
+/// One `select(2)` call: waits until a descriptor of either set is ready, or `timeout` has
+/// passed (`None`: no timeout); the sets are left holding only the ready descriptors. False when
+/// a signal interrupted the wait (`EINTR`): the sets then say nothing.
+pub fn wait_ready<'fd>(
+    want_read: &mut FdSet<'fd>,
+    want_write: &mut FdSet<'fd>,
+    timeout: Option<Duration>,
+) -> io::Result<bool> {
+    // select may change the timeout too (Linux writes the time left): a fresh one each call.
+    let mut timeout = timeout.map(|d| {
+        let micros = d.as_nanos().div_ceil(1_000); // rounded up: never a moment early
+        TimeVal::microseconds(i64::try_from(micros).unwrap_or(i64::MAX))
+    });
+    // nfds = None: nix computes "highest fd in any set + 1", the kernel scans 0..nfds.
+    match select(None, want_read, want_write, None, timeout.as_mut()) {
+        Ok(_) => Ok(true),
+        Err(Errno::EINTR) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Adds one connection to the sets it needs: read while there is room, write while there is
 /// something to write.
 fn watch<'fd>(conn: &'fd impl Connection, want_read: &mut FdSet<'fd>, want_write: &mut FdSet<'fd>) {
@@ -179,13 +179,7 @@ fn service(conn: &mut impl Connection, readable: bool, writable: bool) -> bool {
     } else {
         Ok(())
     };
-    match result {
-        Ok(()) => !conn.is_finished(),
-        Err(e) => {
-            conn::log_broken("select", &e);
-            false
-        }
-    }
+    conn::goes_on("select", conn, result)
 }
 
 /// True when `fd` can go in an `fd_set` (it is below `FD_SETSIZE`).

@@ -34,11 +34,11 @@
 //! keeps that promise on every path, including `Drop`.
 
 use std::io;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::time::Instant;
 
 use netkit::accept::Acceptor;
-use netkit::conn::{self, Connection};
+use netkit::conn::{self, Connection, NewConn, READ_BUDGET};
 use netkit::echo::EchoConn;
 use netkit::{Slab, Stop, Timers};
 use polling::{Event, Events, Poller};
@@ -50,23 +50,15 @@ const STOP: usize = 1;
 /// Connection `k` of the slab is registered under key `FIRST_CONN + k`.
 const FIRST_CONN: usize = 2;
 
-/// How much one connection may read per event, so one busy client cannot hold up the others.
-/// What is left is reported again as soon as the connection is re-armed.
-const READ_BUDGET: usize = 64 * 1024;
-
 /// Serves echo to every client from one thread with the `polling` crate until `stop` is
 /// requested.
 pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
     run_with(listener, stop, EchoConn::new)
 }
 
-/// Serves any protocol: each accepted connection becomes `new_conn(stream)`, and the loop
-/// drives it through [`Connection`] until `stop` is requested.
-pub fn run_with<C: Connection>(
-    listener: TcpListener,
-    stop: &Stop,
-    new_conn: impl FnMut(TcpStream) -> io::Result<C>,
-) -> io::Result<()> {
+/// [`run`] for any protocol: the loop drives each `new_conn(stream)` (see [the entry
+/// points](crate#two-entry-points-one-loop)).
+pub fn run_with(listener: TcpListener, stop: &Stop, new_conn: impl NewConn) -> io::Result<()> {
     let mut event_loop = EventLoop::new(listener, stop, new_conn)?;
     let mut events = Events::new();
     while !stop.is_stopped() {
@@ -99,7 +91,7 @@ struct EventLoop<'s, C: Connection, F> {
     new_conn: F,
 }
 
-impl<'s, C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<'s, C, F> {
+impl<'s, C: Connection, F: NewConn<Conn = C>> EventLoop<'s, C, F> {
     fn new(listener: TcpListener, stop: &'s Stop, new_conn: F) -> io::Result<Self> {
         let poller = Poller::new()?;
         let acceptor = Acceptor::new(listener)?;
@@ -118,35 +110,27 @@ impl<'s, C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<'s, C, F
         })
     }
 
-    /// Accepts every waiting connection and registers it for reading; then re-arms the listener.
+    /// Accepts every waiting connection and registers it for what it wants; then re-arms the
+    /// listener.
     fn accept_all(&mut self) -> io::Result<()> {
-        let EventLoop {
-            poller,
-            acceptor,
-            conns,
-            timers,
-            new_conn,
-            ..
-        } = self;
-        acceptor.accept_all(|stream, _peer| {
-            let Some(conn) = conn::open("selectors", new_conn, stream) else {
-                return Ok(());
-            };
-            let key = FIRST_CONN + conns.vacant_key();
-            // SAFETY: a connection is deleted from the poller before it is dropped: in
-            // `close` when it ends, and in `Drop for EventLoop` for the rest.
-            unsafe {
-                poller.add(
-                    conn.stream(),
-                    Event::new(key, conn.wants_read(), conn.wants_write()),
-                )?
-            };
-            let deadline = conn.deadline();
-            timers.set(conns.insert(conn), deadline);
-            Ok(())
-        })?;
+        conn::accept_each(
+            "selectors",
+            &mut self.acceptor,
+            &mut self.new_conn,
+            |conn| {
+                let key = FIRST_CONN + self.conns.vacant_key();
+                let interest = Event::new(key, conn.wants_read(), conn.wants_write());
+                // SAFETY: a connection is deleted from the poller before it is dropped: in
+                // `close` when it ends, and in `Drop for EventLoop` for the rest.
+                unsafe { self.poller.add(conn.stream(), interest)? };
+                let deadline = conn.deadline();
+                self.timers.set(self.conns.insert(conn), deadline);
+                Ok(())
+            },
+        )?;
         // Oneshot: the listener was disarmed when its event was delivered.
-        poller.modify(acceptor.listener(), Event::readable(LISTENER))
+        self.poller
+            .modify(self.acceptor.listener(), Event::readable(LISTENER))
     }
 
     /// Handles one connection's event, then re-arms it — or closes it if it is done or broken.
@@ -155,7 +139,8 @@ impl<'s, C: Connection, F: FnMut(TcpStream) -> io::Result<C>> EventLoop<'s, C, F
             return; // closed earlier in this batch
         };
         let result = if event.readable {
-            // Also flushes what it read, so a readable+writable event needs nothing more.
+            // Also flushes what it read, so a readable+writable event needs nothing more. What it
+            // leaves unread is reported again as soon as the connection is re-armed.
             conn.on_readable(READ_BUDGET).map(drop)
         } else if event.writable {
             conn.on_writable()

@@ -38,6 +38,31 @@ fn tcp_pair() -> (TcpStream, TcpStream) {
     (ours, peer)
 }
 
+/// A new reactor, our end of a loopback pair attached to it, the peer's end, and a waker that
+/// counts its wake-ups.
+struct Watched {
+    reactor: Rc<Reactor>,
+    stream: AsyncStream,
+    peer: TcpStream,
+    counter: Arc<CountingWaker>,
+    waker: Waker,
+}
+
+fn watched_pair() -> Watched {
+    let reactor = Rc::new(Reactor::new().unwrap());
+    let (ours, peer) = tcp_pair();
+    let stream = AsyncStream::new(ours, &reactor).unwrap();
+    let counter = Arc::new(CountingWaker::default());
+    let waker = Waker::from(Arc::clone(&counter));
+    Watched {
+        reactor,
+        stream,
+        peer,
+        counter,
+        waker,
+    }
+}
+
 /// Runs the reactor until it wakes something (it may return empty-handed spuriously).
 fn wait_for_a_wake_up(reactor: &Reactor, what: &str) -> usize {
     let deadline = Deadline::after(STEP, what);
@@ -51,24 +76,20 @@ fn wait_for_a_wake_up(reactor: &Reactor, what: &str) -> usize {
 
 #[test]
 fn reactor_wakes_a_reader_when_its_socket_becomes_readable_and_not_before() {
-    let reactor = Rc::new(Reactor::new().unwrap());
-    let (ours, mut peer) = tcp_pair();
-    let mut stream = AsyncStream::new(ours, &reactor).unwrap();
-    let counter = Arc::new(CountingWaker::default());
-    let waker = Waker::from(Arc::clone(&counter));
-    let mut cx = Context::from_waker(&waker);
+    let mut w = watched_pair();
+    let mut cx = Context::from_waker(&w.waker);
     let mut buf = [0u8; 16];
     {
-        let mut read = pin!(stream.read(&mut buf));
+        let mut read = pin!(w.stream.read(&mut buf));
 
         // Nothing to read: the future registers its waker and returns Pending.
         assert!(read.as_mut().poll(&mut cx).is_pending());
-        assert_eq!(reactor.wait(Some(Duration::ZERO)).unwrap(), 0);
-        assert_eq!(counter.count(), 0, "woken before the socket was readable");
+        assert_eq!(w.reactor.wait(Some(Duration::ZERO)).unwrap(), 0);
+        assert_eq!(w.counter.count(), 0, "woken before the socket was readable");
 
-        peer.write_all(b"ping").unwrap();
-        assert_eq!(wait_for_a_wake_up(&reactor, "the reader's wake-up"), 1);
-        assert_eq!(counter.count(), 1);
+        w.peer.write_all(b"ping").unwrap();
+        assert_eq!(wait_for_a_wake_up(&w.reactor, "the reader's wake-up"), 1);
+        assert_eq!(w.counter.count(), 1);
         match read.as_mut().poll(&mut cx) {
             Poll::Ready(Ok(4)) => {}
             other => panic!("expected 4 bytes after the wake-up, got {other:?}"),
@@ -79,30 +100,26 @@ fn reactor_wakes_a_reader_when_its_socket_becomes_readable_and_not_before() {
 
 #[test]
 fn reactor_wakes_a_writer_once_its_peer_makes_room() {
-    let reactor = Rc::new(Reactor::new().unwrap());
-    let (ours, mut peer) = tcp_pair();
-    let mut stream = AsyncStream::new(ours, &reactor).unwrap();
-    let counter = Arc::new(CountingWaker::default());
-    let waker = Waker::from(Arc::clone(&counter));
-    let mut cx = Context::from_waker(&waker);
+    let mut w = watched_pair();
+    let mut cx = Context::from_waker(&w.waker);
 
     // More than the socket buffers hold while the peer reads nothing: write_all must wait.
     let data = vec![7u8; 32 << 20];
-    let mut write = pin!(stream.write_all(&data));
+    let mut write = pin!(w.stream.write_all(&data));
     assert!(write.as_mut().poll(&mut cx).is_pending());
 
     // The peer reads; room frees up; the reactor wakes the writer.
-    peer.set_read_timeout(Some(scaled(STEP))).unwrap();
+    w.peer.set_read_timeout(Some(scaled(STEP))).unwrap();
     let mut chunk = vec![0u8; 1 << 20];
     let mut received = 0;
-    while counter.count() == 0 {
-        match peer.read(&mut chunk) {
+    while w.counter.count() == 0 {
+        match w.peer.read(&mut chunk) {
             Ok(0) => panic!("peer saw end of stream after {received} bytes"),
             Ok(n) => received += n,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => panic!("the writer was not woken; the peer read {received} bytes: {e}"),
         }
-        reactor.wait(Some(Duration::ZERO)).unwrap();
+        w.reactor.wait(Some(Duration::ZERO)).unwrap();
     }
     // Woken, it carries on writing (and waits again: the peer has stopped reading).
     assert!(write.as_mut().poll(&mut cx).is_pending());

@@ -16,9 +16,7 @@ use std::net::SocketAddr;
 use clap::Parser;
 use labkit::Failure;
 use multiprocess::per_process_server::fork_per_connection_limited;
-use multiprocess::server_limits::{DEFAULT_MAX_CHILDREN, LimitArgs, Limits};
-use netkit::echo::echo_blocking;
-use netkit::lines::{serve_blocking, uppercase};
+use multiprocess::server_limits::{self, DEFAULT_MAX_CHILDREN, LimitArgs, Limits};
 
 /// A fork-per-connection echo server.
 #[derive(Parser)]
@@ -31,25 +29,17 @@ struct Args {
     max_children: usize,
     #[command(flatten)]
     limits: LimitArgs,
-    /// Answer each line in upper case instead of echoing (the same server, another handler).
-    #[arg(long)]
-    uppercase: bool,
 }
 
 fn main() -> Result<(), Failure> {
     let args = Args::parse();
-    // On stderr, so `listening on` stays the first line of stdout.
-    let pid = std::process::id();
-    eprintln!("server pid {pid}: see its children with `ps -o pid,stat,cmd --ppid {pid}`");
+    server_limits::show_pid();
     let limits = Limits {
         max_children: args.max_children,
         ..args.limits.limits()
     };
+    let handler = args.limits.handler();
     Ok(netkit::serve(args.addr, |listener, stop| {
-        if args.uppercase {
-            fork_per_connection_limited(listener, stop, &limits, |s| serve_blocking(s, uppercase))
-        } else {
-            fork_per_connection_limited(listener, stop, &limits, echo_blocking)
-        }
+        fork_per_connection_limited(listener, stop, &limits, handler)
     })?)
 }

@@ -16,9 +16,7 @@ use std::net::SocketAddr;
 use clap::Parser;
 use labkit::Failure;
 use multiprocess::per_process_server::prefork_limited;
-use multiprocess::server_limits::LimitArgs;
-use netkit::echo::echo_blocking;
-use netkit::lines::{serve_blocking, uppercase};
+use multiprocess::server_limits::{self, LimitArgs};
 
 /// A prefork echo server.
 #[derive(Parser)]
@@ -31,24 +29,14 @@ struct Args {
     workers: usize,
     #[command(flatten)]
     limits: LimitArgs,
-    /// Answer each line in upper case instead of echoing (the same server, another handler).
-    #[arg(long)]
-    uppercase: bool,
 }
 
 fn main() -> Result<(), Failure> {
     let args = Args::parse();
-    // On stderr, so `listening on` stays the first line of stdout.
-    let pid = std::process::id();
-    eprintln!("server pid {pid}: see its children with `ps -o pid,stat,cmd --ppid {pid}`");
+    server_limits::show_pid();
     let limits = args.limits.limits();
+    let handler = args.limits.handler();
     Ok(netkit::serve(args.addr, |listener, stop| {
-        if args.uppercase {
-            prefork_limited(listener, stop, args.workers, &limits, |s| {
-                serve_blocking(s, uppercase)
-            })
-        } else {
-            prefork_limited(listener, stop, args.workers, &limits, echo_blocking)
-        }
+        prefork_limited(listener, stop, args.workers, &limits, handler)
     })?)
 }

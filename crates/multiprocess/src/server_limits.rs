@@ -22,8 +22,12 @@
 //!   plain-blocking worker is the lesson of the model, and a worker that multiplexes is an event
 //!   loop (the io-models chapter) in a process.
 
+use std::io;
+use std::net::TcpStream;
 use std::time::Duration;
 
+use netkit::echo::echo_blocking;
+use netkit::lines::{serve_blocking, uppercase};
 use netkit::shed::BUSY;
 
 /// The fork server's bound on children when none is given: room for a class of students (and
@@ -57,12 +61,15 @@ impl Default for Limits {
     }
 }
 
-/// The flags of the process servers' examples.
+/// The flags the process servers' examples share: the idle timeout, and the protocol.
 #[derive(Debug, Clone, clap::Args)]
 pub struct LimitArgs {
     /// Seconds a client may send (or read) nothing before it is closed; 0: never.
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs_f64(), value_parser = seconds)]
     pub idle_timeout: f64,
+    /// Answer each line in upper case instead of echoing (the same server, another handler).
+    #[arg(long)]
+    pub uppercase: bool,
 }
 
 impl LimitArgs {
@@ -74,6 +81,22 @@ impl LimitArgs {
             ..Limits::default()
         }
     }
+
+    /// The handler `--uppercase` asks for: the line-uppercasing protocol, or echo.
+    pub fn handler(&self) -> fn(&mut TcpStream) -> io::Result<()> {
+        if self.uppercase {
+            |stream| serve_blocking(stream, uppercase)
+        } else {
+            echo_blocking
+        }
+    }
+}
+
+/// Says on stderr (so `listening on` stays the first line of stdout) how to see the server's
+/// children.
+pub fn show_pid() {
+    let pid = std::process::id();
+    eprintln!("server pid {pid}: see its children with `ps -o pid,stat,cmd --ppid {pid}`");
 }
 
 fn seconds(text: &str) -> Result<f64, String> {

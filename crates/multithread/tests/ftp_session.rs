@@ -18,26 +18,18 @@ fn login_sequence_and_the_simple_commands() {
     let tree = Tree::new();
     let server = tree.serve();
     let mut ftp = Ftp::connect(server.addr());
-    assert_eq!(ftp.code("PWD"), 530, "nothing before login");
-    assert_eq!(
-        ftp.code("PASS x"),
-        503,
-        "PASS before USER is the wrong sequence"
-    );
-    assert_eq!(ftp.code("USER"), 501);
-    assert_eq!(ftp.code("USER nobody"), 331);
-    assert_eq!(
-        ftp.code("PASS x"),
-        530,
-        "only anonymous without a users file"
-    );
-    assert_eq!(ftp.code("USER anonymous"), 331);
-    assert_eq!(ftp.code("PASS guest@"), 230);
-    assert_eq!(
-        ftp.code("PASS again"),
-        503,
-        "already logged in, and still so"
-    );
+    for (line, code, why) in [
+        ("PWD", 530, "nothing before login"),
+        ("PASS x", 503, "PASS before USER is the wrong sequence"),
+        ("USER", 501, "a name is needed"),
+        ("USER nobody", 331, "any name may try"),
+        ("PASS x", 530, "only anonymous without a users file"),
+        ("USER anonymous", 331, "anonymous may try"),
+        ("PASS guest@", 230, "with any password"),
+        ("PASS again", 503, "already logged in, and still so"),
+    ] {
+        assert_eq!(ftp.code(line), code, "{line}: {why}");
+    }
     assert_eq!(ftp.cmd("SYST"), "215 UNIX Type: L8");
     assert_eq!(ftp.code("NOOP"), 200);
     assert_eq!(ftp.cmd("PWD"), "257 \"/\" is the current directory");

@@ -11,8 +11,10 @@
 //! ([`LineConn`](crate::lines::LineConn)) or HTTP, and each model's file stays the lesson of
 //! its model.
 //!
-//! A model takes a *factory*, `FnMut(TcpStream) -> io::Result<C>`, called for each accepted
-//! connection; a factory error closes that one connection and the server carries on.
+//! A model takes a *factory* ([`NewConn`]: `FnMut(TcpStream) -> io::Result<C>`), called for each
+//! accepted connection; a factory error closes that one connection and the server carries on.
+//! Each turn, a loop lets a connection read at most [`READ_BUDGET`] bytes, so one busy client
+//! cannot hold up the others; how the rest is picked up is the model's lesson.
 //!
 //! The contract, which every loop relies on:
 //! - `wants_read` is false while the connection's output is over its bound (back-pressure: a
@@ -29,6 +31,15 @@
 use std::io::{self, ErrorKind};
 use std::net::TcpStream;
 use std::time::Instant;
+
+use crate::accept::Acceptor;
+
+/// How much one connection may read per turn of an event loop, so one busy client cannot hold
+/// up the others. The same for every model, so the chapter's benchmark compares like with like.
+pub const READ_BUDGET: usize = 64 * 1024;
+
+/// The size of one `read` of a connection ([`read_budgeted`] reads at most this much at a time).
+pub const CHUNK: usize = 16 * 1024;
 
 /// Why [`Connection::on_readable`] stopped reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +80,46 @@ pub trait Connection {
     }
 }
 
+/// A model's factory: each accepted stream becomes `new_conn(stream)`, a connection the loop
+/// drives (an `Err` closes that one stream). Any `FnMut(TcpStream) -> io::Result<C>` is one:
+/// `EchoConn::new`, `uppercase_conn`, a closure that hands each stream the HTTP site.
+pub trait NewConn: FnMut(TcpStream) -> io::Result<<Self as NewConn>::Conn> {
+    /// The connection it makes.
+    type Conn: Connection;
+}
+
+impl<C: Connection, F: FnMut(TcpStream) -> io::Result<C>> NewConn for F {
+    type Conn = C;
+}
+
+/// The read loop of [`Connection::on_readable`], written once: `read(conn, room)` reads at most
+/// `room` bytes (`Ok(0)`: the peer closed) until the socket is drained (`EAGAIN`), the peer
+/// closes, `budget` bytes were read, or `stopped(conn)` names a reason to stop first (its
+/// output is over its bound: [`ReadStop::Full`]). `EINTR` is retried; other errors are returned.
+pub fn read_budgeted<T>(
+    conn: &mut T,
+    budget: usize,
+    stopped: impl Fn(&T) -> Option<ReadStop>,
+    mut read: impl FnMut(&mut T, usize) -> io::Result<usize>,
+) -> io::Result<ReadStop> {
+    let mut done = 0;
+    loop {
+        if let Some(stop) = stopped(conn) {
+            return Ok(stop);
+        }
+        if done >= budget {
+            return Ok(ReadStop::Budget);
+        }
+        match read(conn, CHUNK.min(budget - done)) {
+            Ok(0) => return Ok(ReadStop::Eof),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(ReadStop::Drained),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// True for the errors that mean "the peer went away" — a reset, a broken pipe, a socket no
 /// longer connected, an aborted connection: the client's business, not the server's failure.
 pub fn is_peer_gone(e: &io::Error) -> bool {
@@ -89,14 +140,22 @@ pub fn log_broken(model: &str, e: &io::Error) {
     }
 }
 
+/// After a connection's turn (`result`): true if it goes on, false when it is finished or broken
+/// (the error logged): the loop then closes it.
+pub fn goes_on(model: &str, conn: &impl Connection, result: io::Result<()>) -> bool {
+    match result {
+        Ok(()) => !conn.is_finished(),
+        Err(e) => {
+            log_broken(model, &e);
+            false
+        }
+    }
+}
+
 /// Turns an accepted stream into a connection with the model's factory. A factory that fails
 /// (it could not set up this one connection) closes that connection, says so, and the server
 /// carries on.
-pub fn open<C>(
-    model: &str,
-    new_conn: &mut impl FnMut(TcpStream) -> io::Result<C>,
-    stream: TcpStream,
-) -> Option<C> {
+pub fn open<N: NewConn>(model: &str, new_conn: &mut N, stream: TcpStream) -> Option<N::Conn> {
     match new_conn(stream) {
         Ok(conn) => Some(conn),
         Err(e) => {
@@ -104,4 +163,25 @@ pub fn open<C>(
             None
         }
     }
+}
+
+/// The accept step of a loop that registers each connection with a multiplexer (epoll,
+/// `polling`): accepts every waiting connection, [`open`]s it with the model's factory, and hands
+/// it to `watch`, which registers it and stores it. A connection `watch` cannot register (an
+/// `Err`, e.g. `ENOSPC`: over `fs.epoll.max_user_watches`) is logged and closed; the others go on.
+pub fn accept_each<N: NewConn>(
+    model: &str,
+    acceptor: &mut Acceptor,
+    new_conn: &mut N,
+    mut watch: impl FnMut(N::Conn) -> io::Result<()>,
+) -> io::Result<()> {
+    acceptor.accept_all(|stream, _peer| {
+        if let Some(conn) = open(model, new_conn, stream)
+            && let Err(e) = watch(conn)
+        {
+            eprintln!("{model}: cannot watch a new connection: {e}; closed it");
+        }
+        Ok(())
+    })?;
+    Ok(())
 }

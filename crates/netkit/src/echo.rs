@@ -12,15 +12,12 @@
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 
-use crate::conn::Connection;
 pub use crate::conn::ReadStop;
+use crate::conn::{self, CHUNK, Connection};
 use crate::outbox::Outbox;
 
 /// How many unsent bytes a connection may hold before we stop reading from it.
 pub const MAX_PENDING: usize = 64 * 1024;
-
-/// The size of one `read`.
-const CHUNK: usize = 16 * 1024;
 
 /// Echoes a blocking stream until the peer closes its side, then closes ours.
 ///
@@ -94,27 +91,13 @@ impl Connection for EchoConn {
     /// `budget` bytes have been read in this call — whichever comes first — and tries to echo
     /// what was read. An error means the connection is broken (e.g. `ECONNRESET`): close it.
     fn on_readable(&mut self, budget: usize) -> io::Result<ReadStop> {
-        let mut read = 0;
-        let stop = loop {
-            if self.unsent() >= MAX_PENDING {
-                break ReadStop::Full;
-            }
-            if read >= budget {
-                break ReadStop::Budget;
-            }
-            let room = CHUNK.min(budget - read);
-            let result = self.pending.read_from(&mut self.stream, room);
-            match result {
-                Ok(0) => {
-                    self.peer_done = true;
-                    break ReadStop::Eof;
-                }
-                Ok(n) => read += n,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break ReadStop::Drained,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        };
+        let full = |c: &EchoConn| (c.unsent() >= MAX_PENDING).then_some(ReadStop::Full);
+        let stop = conn::read_budgeted(self, budget, full, |c, room| {
+            c.pending.read_from(&mut c.stream, room)
+        })?;
+        if stop == ReadStop::Eof {
+            self.peer_done = true;
+        }
         self.on_writable()?;
         Ok(stop)
     }

@@ -7,7 +7,7 @@
 //! | --- | --- |
 //! | [`Stop`] | one way to stop: a flag plus a descriptor that wakes every waiting loop; Ctrl-C/SIGTERM |
 //! | [`accept`] | non-blocking `accept` that survives `EMFILE` without spinning |
-//! | [`conn`] | [`Connection`], the interface every event loop drives, so one loop serves any protocol |
+//! | [`conn`] | [`Connection`], the interface every event loop drives, so one loop serves any protocol; what every loop shares around it: the factory, the read budget and its read loop, accept-and-open |
 //! | [`slab`] | connections in numbered slots, and the one rule about reusing their keys |
 //! | [`timers`] | connections' deadlines in an event loop: how long to sleep, who is due |
 //! | [`outbox`] | output waiting for a non-blocking socket, with partial writes handled |

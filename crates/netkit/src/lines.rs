@@ -12,10 +12,10 @@
 //! closed once that is sent. A last line without a newline (the peer closed after it) is still
 //! answered.
 
-use std::io::{self, BufRead, BufReader, ErrorKind, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpStream};
 
-use crate::conn::{Connection, ReadStop};
+use crate::conn::{self, CHUNK, Connection, ReadStop};
 use crate::echo::{MAX_PENDING, ignore_not_connected};
 use crate::outbox::Outbox;
 
@@ -23,8 +23,6 @@ use crate::outbox::Outbox;
 pub const MAX_LINE: usize = 4096;
 /// The reply to a longer line, after which the server closes the connection.
 pub const TOO_LONG: &[u8] = b"error: line too long (the limit is 4096 bytes)\n";
-/// The size of one `read`.
-const CHUNK: usize = 16 * 1024;
 
 /// The tests' line protocol: the line in upper case (ASCII), newline-terminated.
 pub fn uppercase(line: &[u8]) -> Vec<u8> {
@@ -109,6 +107,18 @@ impl<F: FnMut(&[u8]) -> Vec<u8>> LineConn<F> {
         })
     }
 
+    /// Frames what one `read` brought (`bytes`; none: the peer closed) into lines and answers.
+    fn frame(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            self.finish_reading(Framed::Partial);
+            return;
+        }
+        self.input.extend_from_slice(bytes);
+        if let Framed::TooLong = frame_lines(&mut self.input, &mut self.output, &mut self.reply) {
+            self.finish_reading(Framed::TooLong);
+        }
+    }
+
     /// The peer is done, or a line was too long: answer what is left, read no more.
     fn finish_reading(&mut self, framed: Framed) {
         match framed {
@@ -142,38 +152,19 @@ impl<F: FnMut(&[u8]) -> Vec<u8>> Connection for LineConn<F> {
     }
 
     fn on_readable(&mut self, budget: usize) -> io::Result<ReadStop> {
-        let mut read = 0;
-        let mut chunk = [0u8; CHUNK];
-        let stop = loop {
-            if self.done_reading {
-                break ReadStop::Eof;
-            }
-            if self.output.unsent() >= MAX_PENDING {
-                break ReadStop::Full;
-            }
-            if read >= budget {
-                break ReadStop::Budget;
-            }
-            let room = CHUNK.min(budget - read);
-            match io::Read::read(&mut self.stream, &mut chunk[..room]) {
-                Ok(0) => {
-                    self.finish_reading(Framed::Partial);
-                    break ReadStop::Eof;
-                }
-                Ok(n) => {
-                    read += n;
-                    self.input.extend_from_slice(&chunk[..n]);
-                    if let Framed::TooLong =
-                        frame_lines(&mut self.input, &mut self.output, &mut self.reply)
-                    {
-                        self.finish_reading(Framed::TooLong);
-                    }
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break ReadStop::Drained,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+        let stopped = |c: &LineConn<F>| {
+            if c.done_reading {
+                Some(ReadStop::Eof)
+            } else {
+                (c.output.unsent() >= MAX_PENDING).then_some(ReadStop::Full)
             }
         };
+        let mut chunk = [0u8; CHUNK];
+        let stop = conn::read_budgeted(self, budget, stopped, |c, room| {
+            let n = io::Read::read(&mut c.stream, &mut chunk[..room])?;
+            c.frame(&chunk[..n]);
+            Ok(n)
+        })?;
         self.on_writable()?;
         Ok(stop)
     }

@@ -19,7 +19,6 @@
 //! round down to "forever".
 
 use std::collections::{BTreeSet, HashMap};
-use std::io;
 use std::time::{Duration, Instant};
 
 use nix::poll::PollTimeout;
@@ -120,14 +119,8 @@ impl Timers {
 /// Tells `conn` that its deadline passed; true if it goes on (the loop records its new
 /// deadline), false when it is finished or broken (the loop closes it).
 pub fn timed_out(model: &str, conn: &mut impl Connection) -> bool {
-    let result: io::Result<()> = conn.on_timeout();
-    match result {
-        Ok(()) => !conn.is_finished(),
-        Err(e) => {
-            conn::log_broken(model, &e);
-            false
-        }
-    }
+    let result = conn.on_timeout();
+    conn::goes_on(model, conn, result)
 }
 
 /// The timeout for `poll(2)` or `epoll_wait(2)` (nix's `PollTimeout`, which is also its

@@ -291,6 +291,11 @@ fn rounds<'c>(selected: &[(&'c Exercise, Vec<String>)]) -> Vec<Vec<&'c Exercise>
     rounds
 }
 
+/// Test names, to look up.
+fn name_set(names: &[String]) -> HashSet<&str> {
+    names.iter().map(String::as_str).collect()
+}
+
 /// With only `alone`'s region restored: its tests pass, every other exercise's tests fail.
 pub fn compare_alone(
     alone: &Exercise,
@@ -306,18 +311,8 @@ pub fn compare_alone(
             )];
         }
     }
-    let passed: HashSet<&str> = run
-        .outcome
-        .passed_tests
-        .iter()
-        .map(String::as_str)
-        .collect();
-    let failed: HashSet<&str> = run
-        .outcome
-        .failed_tests
-        .iter()
-        .map(String::as_str)
-        .collect();
+    let passed = name_set(&run.outcome.passed_tests);
+    let failed = name_set(&run.outcome.failed_tests);
     let mut problems = Vec::new();
     for (exercise, tests) in in_package {
         let solved = exercise.id == alone.id;
@@ -366,12 +361,7 @@ pub fn compare_handout(
         Some(Failure::TestsFailed) | None => {}
     }
 
-    let failed: HashSet<&str> = run
-        .outcome
-        .failed_tests
-        .iter()
-        .map(String::as_str)
-        .collect();
+    let failed = name_set(&run.outcome.failed_tests);
     let selects = |exercise: &Exercise, name: &str| exercise.tests.iter().any(|f| name.contains(f));
 
     let crosses = |name: &str| crossing.iter().any(|f| name.contains(f.as_str()));
@@ -422,24 +412,10 @@ fn indent(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exercises::Difficulty;
     use crate::grade::TestOutcome;
 
     fn exercise(id: &str, tests: &[&str]) -> Exercise {
-        Exercise {
-            id: id.into(),
-            title: id.into(),
-            difficulty: Difficulty::Easy,
-            points: 1,
-            chapter: "demo".into(),
-            package: "demo".into(),
-            file: "crates/demo/src/lib.rs".into(),
-            tests: tests.iter().map(ToString::to_string).collect(),
-            hint: String::new(),
-            manifest: "crates/demo/exercises.toml".into(),
-            line: 1,
-            file_line: 1,
-        }
+        Exercise::demo(id, tests)
     }
 
     fn run(failed: &[&str], passed: &[&str], failure: Option<Failure>) -> CargoTestRun {
@@ -532,29 +508,25 @@ mod tests {
         );
     }
 
-    fn in_package(exercises: &[(&Exercise, Vec<String>)]) -> Vec<String> {
-        let refs: Vec<&(&Exercise, Vec<String>)> = exercises.iter().collect();
-        let alone = exercises[0].0;
+    /// Exercises `sum` and `rev` of one package, selecting `sum_tests` and `rev_tests`, after a
+    /// round with only `sum` solved, in which `t::rev` failed and `t::sum` passed.
+    fn in_package(sum_tests: &[&str], rev_tests: &[&str]) -> Vec<String> {
+        let (sum, rev) = (exercise("sum", &["sum"]), exercise("rev", &["rev"]));
+        let selected = [(&sum, names(sum_tests)), (&rev, names(rev_tests))];
+        let refs: Vec<&(&Exercise, Vec<String>)> = selected.iter().collect();
         let run = run(&["t::rev"], &["t::sum"], Some(Failure::TestsFailed));
-        compare_alone(alone, &refs, &run)
+        compare_alone(&sum, &refs, &run)
     }
 
     #[test]
     fn alone_its_tests_pass_and_the_others_fail() {
-        let (sum, rev) = (exercise("sum", &["sum"]), exercise("rev", &["rev"]));
-        let selected = [(&sum, names(&["t::sum"])), (&rev, names(&["t::rev"]))];
-        assert_eq!(in_package(&selected), Vec::<String>::new());
+        assert_eq!(in_package(&["t::sum"], &["t::rev"]), Vec::<String>::new());
     }
 
     #[test]
     fn alone_reports_a_test_that_needs_another_region_and_one_graded_by_another() {
-        let (sum, rev) = (exercise("sum", &["sum"]), exercise("rev", &["rev"]));
-        // `t::both` failed although `sum` alone was solved: it needs `rev` too.
-        let selected = [
-            (&sum, names(&["t::sum", "t::rev"])),
-            (&rev, names(&["t::sum"])),
-        ];
-        let problems = in_package(&selected);
+        // `t::rev` failed although `sum` alone was solved: `sum` needs `rev` too.
+        let problems = in_package(&["t::sum", "t::rev"], &["t::sum"]);
         assert_eq!(problems.len(), 2, "{problems:#?}");
         assert!(problems[0].starts_with("test `t::rev` of `sum` does not pass with only its"));
         assert!(problems[1].starts_with("test `t::sum` of `rev` passes with only `sum` solved"));

@@ -96,6 +96,27 @@ pub struct Exercise {
     pub file_line: usize,
 }
 
+#[cfg(test)]
+impl Exercise {
+    /// An easy one-point exercise `id` of chapter `demo`, graded by `tests`: for unit tests.
+    pub(crate) fn demo(id: &str, tests: &[&str]) -> Exercise {
+        Exercise {
+            id: id.into(),
+            title: id.into(),
+            difficulty: Difficulty::Easy,
+            points: 1,
+            chapter: "demo".into(),
+            package: "demo".into(),
+            file: "crates/demo/src/lib.rs".into(),
+            tests: tests.iter().map(ToString::to_string).collect(),
+            hint: String::new(),
+            manifest: "crates/demo/exercises.toml".into(),
+            line: 1,
+            file_line: 1,
+        }
+    }
+}
+
 /// A crate directory under `crates/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chapter {
@@ -602,6 +623,11 @@ mod tests {
         ],
     );
 
+    /// What `DEMO_EXERCISES` gets when `src/lib.rs` has no `demo-sum` region.
+    const NO_DEMO_SUM_REGION: &str = "crates/demo/exercises.toml:2: no region for exercise \
+        `demo-sum` in crates/demo/src/lib.rs: wrap the reference solution in `// BEGIN SOLUTION: \
+        demo-sum` ... `// END SOLUTION` lines";
+
     fn problems(result: Result<impl fmt::Debug>) -> Vec<String> {
         let err = result.unwrap_err();
         let problems = err
@@ -674,9 +700,7 @@ mod tests {
         assert_eq!(
             problems(catalog.regions()),
             [
-                "crates/demo/exercises.toml:2: no region for exercise `demo-sum` in \
-                 crates/demo/src/lib.rs: wrap the reference solution in `// BEGIN SOLUTION: \
-                 demo-sum` ... `// END SOLUTION` lines",
+                NO_DEMO_SUM_REGION,
                 "crates/demo/src/lib.rs:2: region not listed: `demo-extra` is not an exercise in \
                  crates/demo/exercises.toml",
                 "crates/other/src/lib.rs:2: region not listed: `demo-sum` is an exercise of \
@@ -687,27 +711,23 @@ mod tests {
 
     #[test]
     fn region_in_another_file_and_missing_file() {
+        let (manifest, demo_sum) = DEMO_EXERCISES;
+        let exercises = [
+            demo_sum,
+            &[
+                "[[exercise]]",
+                "id = \"demo-gone\"",
+                "title = \"Gone\"",
+                "difficulty = \"easy\"",
+                "file = \"src/gone.rs\"",
+                "tests = [\"gone\"]",
+                "hint = \"\"",
+            ],
+        ]
+        .concat();
         let dir = workspace(&[
             DEMO_MANIFEST,
-            (
-                "crates/demo/exercises.toml",
-                &[
-                    "[[exercise]]",
-                    "id = \"demo-sum\"",
-                    "title = \"Sum\"",
-                    "difficulty = \"easy\"",
-                    "file = \"src/lib.rs\"",
-                    "tests = [\"sum\"]",
-                    "hint = \"\"",
-                    "[[exercise]]",
-                    "id = \"demo-gone\"",
-                    "title = \"Gone\"",
-                    "difficulty = \"easy\"",
-                    "file = \"src/gone.rs\"",
-                    "tests = [\"gone\"]",
-                    "hint = \"\"",
-                ],
-            ),
+            (manifest, &exercises),
             ("crates/demo/src/lib.rs", &["mod other;"]),
             (
                 "crates/demo/src/other.rs",
@@ -718,9 +738,7 @@ mod tests {
         assert_eq!(
             problems(catalog.regions()),
             [
-                "crates/demo/exercises.toml:2: no region for exercise `demo-sum` in \
-                 crates/demo/src/lib.rs: wrap the reference solution in `// BEGIN SOLUTION: \
-                 demo-sum` ... `// END SOLUTION` lines",
+                NO_DEMO_SUM_REGION,
                 "crates/demo/exercises.toml:12: file of exercise `demo-gone` does not exist: \
                  crates/demo/src/gone.rs",
                 "crates/demo/src/other.rs:1: region `demo-sum` is in crates/demo/src/other.rs, but \

@@ -652,18 +652,12 @@ test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 7 filtered out; fini
 
     fn exercise(tests: &[&str]) -> Exercise {
         Exercise {
-            id: "demo-sum".into(),
             title: "Sum".into(),
             difficulty: Difficulty::Medium,
             points: 2,
-            chapter: "demo".into(),
-            package: "demo".into(),
-            file: "crates/demo/src/lib.rs".into(),
-            tests: tests.iter().map(ToString::to_string).collect(),
-            hint: String::new(),
-            manifest: "crates/demo/exercises.toml".into(),
             line: 2,
             file_line: 5,
+            ..Exercise::demo("demo-sum", tests)
         }
     }
 

@@ -118,6 +118,37 @@ fn edit(workspace: &Path, file: &str, change: impl FnOnce(String) -> String) {
     fs::write(&path, change(read(&path))).unwrap();
 }
 
+/// Asserts that `output` printed `needle` on stdout.
+fn assert_prints(output: &Output, needle: &str) {
+    assert!(
+        output.stdout.contains(needle),
+        "stdout should contain {needle:?}:\n{}",
+        output.stdout
+    );
+}
+
+/// Grades `handout` with the JSON report written to `json`, asserts that it ran and printed the
+/// `total` line, and returns the report.
+fn grade_into(workspace: &Path, handout: &Path, json: &Path, total: &str) -> Value {
+    let (handout, json) = (handout.to_str().unwrap(), json.to_str().unwrap());
+    let args = ["grade", handout, "--json", json, "--timeout", "120"];
+    let out = xtask(workspace, &args);
+    assert_success(&out, "grade (a report, even when exercises fail)");
+    assert_prints(&out, total);
+    read_json(Path::new(json))
+}
+
+/// The handout's `todo!` for exercise `demo-sum`.
+const SUM_TODO: &str =
+    "todo!(\"exercise demo-sum: Sum a slice — see `cargo xtask hint demo-sum`\")";
+
+/// Solves `demo-sum` in a handout, the way a student would.
+fn solve_sum(handout: &Path) {
+    edit(handout, LIB_RS, |src| {
+        src.replace(SUM_TODO, "values.iter().sum()")
+    });
+}
+
 /// The gradebook entry of exercise `id`.
 fn entry<'j>(json: &'j Value, id: &str) -> &'j Value {
     json["exercises"]
@@ -230,20 +261,13 @@ fn handout_grade_and_solve() {
 
     let out = xtask(ws.path(), &["handout", "--out", handout.to_str().unwrap()]);
     assert_success(&out, "handout");
-    assert!(
-        out.stdout
-            .contains("stripped demo-sum (crates/demo/src/lib.rs:5-7)"),
-        "{}",
-        out.stdout
-    );
+    assert_prints(&out, "stripped demo-sum (crates/demo/src/lib.rs:5-7)");
     assert!(
         out.stdout
             .contains("stripped demo-reverse (crates/demo/src/lib.rs:12-15)")
     );
     let lib = read(handout.join(LIB_RS));
-    let sum_todo =
-        "    todo!(\"exercise demo-sum: Sum a slice — see `cargo xtask hint demo-sum`\")\n";
-    assert!(lib.contains(sum_todo), "{lib}");
+    assert!(lib.contains(&format!("    {SUM_TODO}\n")), "{lib}");
     assert!(lib.contains(
         "    todo!(\"exercise demo-reverse: Reverse a string \\\"by chars\\\" — see `cargo xtask \
          hint demo-reverse`\")\n"
@@ -268,24 +292,12 @@ fn handout_grade_and_solve() {
 
     // Nothing solved: no points, every exercise test fails.
     let json = work.path().join("grade.json");
-    let out = xtask(
+    let report = grade_into(
         ws.path(),
-        &[
-            "grade",
-            handout.to_str().unwrap(),
-            "--json",
-            json.to_str().unwrap(),
-            "--timeout",
-            "120",
-        ],
+        &handout,
+        &json,
+        "total: 0/4 points (0/2 exercises)",
     );
-    assert_success(&out, "grade (a report, even when everything fails)");
-    assert!(
-        out.stdout.contains("total: 0/4 points (0/2 exercises)"),
-        "{}",
-        out.stdout
-    );
-    let report = read_json(&json);
     assert_eq!(report["total_points"], 0);
     assert_eq!(report["max_points"], 4);
     assert_eq!(report["passed"], 0);
@@ -319,28 +331,13 @@ fn handout_grade_and_solve() {
         greeting.stdout
     );
 
-    // Solve one exercise the way a student would.
-    edit(&handout, LIB_RS, |src| {
-        src.replace(sum_todo, "    values.iter().sum()\n")
-    });
-    let out = xtask(
+    solve_sum(&handout);
+    let report = grade_into(
         ws.path(),
-        &[
-            "grade",
-            handout.to_str().unwrap(),
-            "--json",
-            json.to_str().unwrap(),
-            "--timeout",
-            "120",
-        ],
+        &handout,
+        &json,
+        "total: 1/4 points (1/2 exercises)",
     );
-    assert_success(&out, "grade");
-    assert!(
-        out.stdout.contains("total: 1/4 points (1/2 exercises)"),
-        "{}",
-        out.stdout
-    );
-    let report = read_json(&json);
     assert_eq!(
         (report["total_points"].as_u64(), report["passed"].as_u64()),
         (Some(1), Some(1))
@@ -363,17 +360,8 @@ fn grade_with_a_filter_that_matches_nothing_fails_the_exercise() {
         &["grade", "--exercise", "demo-reverse", "--timeout", "120"],
     );
     assert_success(&out, "grade");
-    assert!(
-        out.stdout
-            .contains("no test matched filter `tests::no_such_test`"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("total: 0/3 points (0/1 exercises)"),
-        "{}",
-        out.stdout
-    );
+    assert_prints(&out, "no test matched filter `tests::no_such_test`");
+    assert_prints(&out, "total: 0/3 points (0/1 exercises)");
 }
 
 #[test]
@@ -550,7 +538,7 @@ fn a_workspace_without_exercises_checks_clean_without_building() {
     fs::write(ws.path().join("Cargo.toml"), "[workspace]\nmembers = []\n").unwrap();
     let out = xtask(ws.path(), &["check"]);
     assert_success(&out, "check");
-    assert!(out.stdout.contains("no exercises found"), "{}", out.stdout);
+    assert_prints(&out, "no exercises found");
     assert!(
         !ws.path().join("target").exists(),
         "nothing should have been built"
@@ -572,10 +560,7 @@ fn grade_a_class_into_one_gradebook() {
         assert_success(&out, "handout");
     }
     // ada solves one exercise; bob's copy does not build; eve handed in an empty folder.
-    edit(&dir("ada"), LIB_RS, |src| {
-        let todo = "todo!(\"exercise demo-sum: Sum a slice — see `cargo xtask hint demo-sum`\")";
-        src.replace(todo, "values.iter().sum()")
-    });
+    solve_sum(&dir("ada"));
     edit(&dir("bob"), LIB_RS, |src| {
         src.replace("pub fn greeting", "pub fn greeting(")
     });
@@ -704,10 +689,7 @@ fn watch_regrades_the_exercise_whose_file_changed() {
     wait_for("0/4 points, 0/2 exercises solved");
     wait_for("next: demo-sum in crates/demo/src/lib.rs");
     wait_for("watching ");
-    edit(&handout, LIB_RS, |src| {
-        let todo = "todo!(\"exercise demo-sum: Sum a slice — see `cargo xtask hint demo-sum`\")";
-        src.replace(todo, "values.iter().sum()")
-    });
+    solve_sum(&handout);
     wait_for("1/4 points, 1/2 exercises solved");
     wait_for("stuck? cargo xtask hint demo-reverse");
     let _ = nix::sys::signal::kill(

@@ -68,10 +68,7 @@ impl FromStr for Model {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Model, String> {
-        Model::ALL
-            .into_iter()
-            .find(|m| m.name() == name)
-            .ok_or_else(|| format!("unknown model {name:?}: threads, callbacks or async"))
+        crate::backends::named(&Model::ALL, Model::name, name)
     }
 }
 

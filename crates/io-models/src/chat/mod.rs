@@ -63,7 +63,7 @@ use nix::sys::time::{TimeVal, TimeValLike};
 pub use line::{Line, LineBuffer};
 pub use room::{ClientId, NameProblem, Room};
 
-use crate::select::{fits_in_fd_set, refuse_unwatchable};
+use crate::select::{fits_in_fd_set, refuse_unwatchable, wait_ready};
 
 /// The longest name, in bytes of UTF-8.
 pub const MAX_NAME: usize = 32;
@@ -234,25 +234,10 @@ fn wait<'fd>(
         }
     }
     // Wake for the first name deadline too, not only for I/O: an idle newcomer sends nothing.
-    let mut timeout = room.next_name_deadline(limits.name_timeout).map(until);
-    match select(
-        None,
-        &mut want_read,
-        &mut want_write,
-        None,
-        timeout.as_mut(),
-    ) {
-        Ok(_) => Ok(Some(want_read)),
-        Err(Errno::EINTR) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// The time from now to `at` as select's timeout (zero if it has passed; rounded up, so the
-/// wake-up is never a moment early and the loop never spins).
-fn until(at: Instant) -> TimeVal {
-    let left = at.saturating_duration_since(Instant::now());
-    TimeVal::microseconds(left.as_micros() as i64 + 1)
+    let deadline = room.next_name_deadline(limits.name_timeout);
+    let left = deadline.map(|at| at.saturating_duration_since(Instant::now()));
+    let ready = wait_ready(&mut want_read, &mut want_write, left)?;
+    Ok(ready.then_some(want_read))
 }
 
 /// Whether the operator's input is still open.

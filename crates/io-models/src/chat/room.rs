@@ -434,6 +434,20 @@ mod tests {
         (room, ids)
     }
 
+    /// A room `names` joined the way clients do (each sends its name first), their welcome
+    /// lines read.
+    fn joined(names: &[&str]) -> (Room, Vec<ClientId>) {
+        let mut room = Room::new();
+        let ids: Vec<ClientId> = names.iter().map(|_| room.join()).collect();
+        for (&id, name) in ids.iter().zip(names) {
+            room.receive(id, format!("{name}\n").as_bytes());
+        }
+        for &id in &ids {
+            received(&mut room, id);
+        }
+        (room, ids)
+    }
+
     fn insert(room: &mut Room, state: State) -> ClientId {
         let id = ClientId(room.next_id);
         room.next_id += 1;
@@ -563,12 +577,8 @@ mod tests {
 
     #[test]
     fn room_who_quit_and_unknown_commands() {
-        let mut room = Room::new();
-        let (alice, bob) = (room.join(), room.join());
-        room.receive(alice, b"alice\n");
-        room.receive(bob, b"bob\n");
-        received(&mut room, alice);
-        received(&mut room, bob);
+        let (mut room, ids) = joined(&["alice", "bob"]);
+        let (alice, bob) = (ids[0], ids[1]);
         room.receive(bob, b"/who\n/shout\nhello\n/quit\nnot sent\n");
         assert_eq!(
             received(&mut room, bob),
@@ -589,12 +599,8 @@ mod tests {
 
     #[test]
     fn room_refuses_an_over_long_line_and_keeps_the_client() {
-        let mut room = Room::new();
-        let (alice, bob) = (room.join(), room.join());
-        room.receive(alice, b"alice\n");
-        room.receive(bob, b"bob\n");
-        received(&mut room, alice);
-        received(&mut room, bob);
+        let (mut room, ids) = joined(&["alice", "bob"]);
+        let (alice, bob) = (ids[0], ids[1]);
         room.receive(alice, &[b'x'; 3 * MAX_LINE]);
         room.receive(alice, b"xxx\nstill here\n");
         assert_eq!(
@@ -606,14 +612,8 @@ mod tests {
 
     #[test]
     fn room_hang_up_and_lost_connection_are_announced_and_close_tells_everyone() {
-        let mut room = Room::new();
-        let (alice, bob, carol) = (room.join(), room.join(), room.join());
-        for (id, name) in [(alice, "alice\n"), (bob, "bob\n"), (carol, "carol\n")] {
-            room.receive(id, name.as_bytes());
-        }
-        for id in [alice, bob, carol] {
-            received(&mut room, id);
-        }
+        let (mut room, ids) = joined(&["alice", "bob", "carol"]);
+        let (alice, bob, carol) = (ids[0], ids[1], ids[2]);
         room.receive(bob, b"last words");
         room.hang_up(bob);
         assert_eq!(

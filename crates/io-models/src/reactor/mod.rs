@@ -40,11 +40,11 @@ mod net;
 mod readiness;
 
 use std::io;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::rc::Rc;
 
 use netkit::Stop;
-use netkit::conn::{self, Connection};
+use netkit::conn::{self, NewConn};
 
 pub use executor::Executor;
 pub use net::{AsyncListener, AsyncStream, drive};
@@ -60,12 +60,12 @@ pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
     executor.run(&reactor, stop)
 }
 
-/// Serves any protocol: each accepted connection becomes `new_conn(stream)`, and a task of its
-/// own [drives](drive) it through [`Connection`] until `stop` is requested.
-pub fn run_with<C: Connection + 'static>(
+/// [`run`] for any protocol: a task of its own [drives](drive) each `new_conn(stream)` (see [the
+/// entry points](crate#two-entry-points-one-loop)).
+pub fn run_with<N: NewConn<Conn: 'static> + 'static>(
     listener: TcpListener,
     stop: &Stop,
-    mut new_conn: impl FnMut(TcpStream) -> io::Result<C> + 'static,
+    mut new_conn: N,
 ) -> io::Result<()> {
     let reactor = Rc::new(Reactor::new()?);
     let executor = Rc::new(Executor::default());

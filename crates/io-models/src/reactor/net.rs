@@ -180,14 +180,11 @@ pub async fn drive<C: Connection>(conn: C, reactor: Rc<Reactor>) -> io::Result<(
             conn.on_writable()?;
         }
         if conn.wants_read() || interest == Interest::Read {
-            conn.on_readable(READ_BUDGET)?;
+            conn.on_readable(netkit::conn::READ_BUDGET)?; // one busy client cannot hold the thread
         }
     }
     Ok(())
 }
-
-/// How much a driven connection reads per wake-up, so one busy client cannot hold the thread.
-const READ_BUDGET: usize = 64 * 1024;
 
 /// Waits until `fd` (attached to `reactor`) is ready for `interest`, or `deadline` has passed:
 /// registers both on the first poll, and is done on the next — a task is polled again only when
