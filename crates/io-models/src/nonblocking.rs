@@ -51,6 +51,7 @@ use std::time::Instant;
 use netkit::accept::Acceptor;
 use netkit::conn::{self, Connection};
 use netkit::echo::EchoConn;
+use netkit::graceful::Graceful;
 use netkit::{Stop, timers};
 
 /// How much one connection may read per sweep, so one busy client cannot hold up the others.
@@ -63,20 +64,33 @@ pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
 }
 
 /// Serves any protocol: each accepted connection becomes `new_conn(stream)`, and the loop
-/// drives it through [`Connection`] until `stop` is requested.
+/// drives it through [`Connection`] until `stop` is requested — then stops accepting and
+/// finishes the busy connections, within the stop's grace period ([`netkit::graceful`]).
 pub fn run_with<C: Connection>(
     listener: TcpListener,
     stop: &Stop,
     mut new_conn: impl FnMut(TcpStream) -> io::Result<C>,
 ) -> io::Result<()> {
-    let mut acceptor = Acceptor::new(listener)?;
+    // `None` once stopping: dropping the acceptor closes the listener, so newcomers are refused.
+    let mut acceptor = Some(Acceptor::new(listener)?);
     let mut conns: Vec<C> = Vec::new();
-    while !stop.is_stopped() {
+    let mut graceful = Graceful::new("nonblocking", stop);
+    loop {
+        if stop.is_stopped() {
+            // Stopping (netkit::graceful): no more accepting; the idle go now, the busy when done.
+            acceptor = None;
+            conns.retain(|conn| !conn.is_idle());
+            if !graceful.goes_on(conns.len()) {
+                return Ok(());
+            }
+        }
         // Accept whoever is waiting; `Accepted::Empty` (EAGAIN) comes back at once if nobody is.
-        acceptor.accept_all(|stream, _peer| {
-            conns.extend(conn::open("nonblocking", &mut new_conn, stream));
-            Ok(())
-        })?;
+        if let Some(acceptor) = &mut acceptor {
+            acceptor.accept_all(|stream, _peer| {
+                conns.extend(conn::open("nonblocking", &mut new_conn, stream));
+                Ok(())
+            })?;
+        }
         // Try every connection, ready or not: most of these calls end in EAGAIN. The sweep is
         // also the clock: a connection whose deadline passed is told so here.
         let now = Instant::now();
@@ -88,7 +102,6 @@ pub fn run_with<C: Connection>(
         // not a wait, and the CPU use stays at 100% when nobody else needs the core.
         std::thread::yield_now();
     }
-    Ok(())
 }
 
 /// Reads and answers whatever this connection has, without waiting; returns false when it is

@@ -42,6 +42,7 @@ use std::time::Instant;
 use netkit::accept::Acceptor;
 use netkit::conn::{self, Connection};
 use netkit::echo::EchoConn;
+use netkit::graceful::{Graceful, Turn};
 use netkit::{Slab, Stop, Timers};
 use nix::errno::Errno;
 use nix::sys::select::{FD_SETSIZE, FdSet, select};
@@ -61,7 +62,8 @@ pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
 }
 
 /// Serves any protocol: each accepted connection becomes `new_conn(stream)`, and the loop
-/// drives it through [`Connection`] until `stop` is requested.
+/// drives it through [`Connection`] until `stop` is requested — then stops accepting and
+/// finishes the busy connections, within the stop's grace period ([`netkit::graceful`]).
 pub fn run_with<C: Connection>(
     listener: TcpListener,
     stop: &Stop,
@@ -69,21 +71,37 @@ pub fn run_with<C: Connection>(
 ) -> io::Result<()> {
     check_watchable("the listener", listener.as_fd())?;
     check_watchable("the stop descriptor", stop.fd())?;
-    let mut acceptor = Acceptor::new(listener)?;
+    check_watchable("the force descriptor", stop.force_fd())?;
+    // `None` once stopping: dropping the acceptor closes the listener, so newcomers are refused.
+    let mut acceptor = Some(Acceptor::new(listener)?);
     let mut conns: Slab<C> = Slab::new();
     let mut timers = Timers::new(); // connections' deadlines: the wait ends at the earliest
-    while !stop.is_stopped() {
+    let mut graceful = Graceful::new("select", stop);
+    loop {
         conns.next_turn();
+        match graceful.turn(&conns, |c| c) {
+            Turn::Serve => {}
+            Turn::Drain(idle) => {
+                acceptor = None;
+                for key in idle {
+                    conns.remove(key);
+                    timers.remove(key);
+                }
+            }
+            Turn::Over => return Ok(()),
+        }
         // select overwrote last turn's sets with its answer: build them again from scratch.
         let mut want_read = FdSet::new();
         let mut want_write = FdSet::new();
-        want_read.insert(acceptor.listener().as_fd());
-        want_read.insert(stop.fd()); // readable once a stop is requested
+        if let Some(acceptor) = &acceptor {
+            want_read.insert(acceptor.listener().as_fd());
+        }
+        want_read.insert(graceful.fd()); // readable once a stop (draining: a forced stop) is requested
         for (_, conn) in conns.iter() {
             watch(conn, &mut want_read, &mut want_write);
         }
         // select may change the timeout too (Linux writes the time left): a fresh one each call.
-        let mut timeout = timers.wait(Instant::now()).map(|d| {
+        let mut timeout = graceful.wait(timers.wait(Instant::now())).map(|d| {
             let micros = d.as_nanos().div_ceil(1_000); // rounded up, as timers::as_millis does
             TimeVal::microseconds(i64::try_from(micros).unwrap_or(i64::MAX))
         });
@@ -107,7 +125,9 @@ pub fn run_with<C: Connection>(
             })
             .collect();
         // Last use of the sets: they borrow the sockets, and `conns` is about to change.
-        let listener_ready = want_read.contains(acceptor.listener().as_fd());
+        let listener_ready = acceptor
+            .as_ref()
+            .is_some_and(|a| want_read.contains(a.listener().as_fd()));
 
         for (key, readable, writable) in ready {
             let conn = conns.get_mut(key).expect("a key collected this turn");
@@ -124,7 +144,7 @@ pub fn run_with<C: Connection>(
         for key in timers.fire("select", Instant::now(), &mut conns, |c| c) {
             conns.remove(key);
         }
-        if listener_ready {
+        if let Some(acceptor) = acceptor.as_mut().filter(|_| listener_ready) {
             acceptor.accept_all(|stream, peer| {
                 if !fits_in_fd_set(stream.as_raw_fd()) {
                     eprintln!("select: refused {peer}: {}", over_limit(&stream));
@@ -137,7 +157,6 @@ pub fn run_with<C: Connection>(
             })?;
         }
     }
-    Ok(())
 }
 
 /// Refuses to start with a descriptor `select` cannot watch.
