@@ -45,6 +45,10 @@ pub struct Limits {
     /// Written to a client turned away: [`BUSY`] for a line protocol, the protocol's own
     /// refusal otherwise (HTTP's `503`).
     pub busy: &'static [u8],
+    /// Prefork: at a stop, let each worker finish what is in flight (within the stop's grace
+    /// period; [`crate::prefork_stop`]) instead of ending every worker at once. Right for
+    /// HTTP; not for echo, whose client decides when a conversation ends.
+    pub graceful: bool,
 }
 
 impl Default for Limits {
@@ -53,6 +57,7 @@ impl Default for Limits {
             max_children: DEFAULT_MAX_CHILDREN,
             idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
             busy: BUSY,
+            graceful: false,
         }
     }
 }
@@ -61,7 +66,7 @@ impl Default for Limits {
 #[derive(Debug, Clone, clap::Args)]
 pub struct LimitArgs {
     /// Seconds a client may send (or read) nothing before it is closed; 0: never.
-    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs_f64(), value_parser = seconds)]
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs_f64(), value_parser = labkit::args::seconds)]
     pub idle_timeout: f64,
 }
 
@@ -73,14 +78,5 @@ impl LimitArgs {
                 .then(|| Duration::from_secs_f64(self.idle_timeout)),
             ..Limits::default()
         }
-    }
-}
-
-fn seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(s) if s.is_finite() && (0.0..=86_400.0).contains(&s) => Ok(s),
-        _ => Err(format!(
-            "{text:?} is not a number of seconds from 0 to 86400"
-        )),
     }
 }
