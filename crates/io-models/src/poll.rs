@@ -27,7 +27,7 @@ use std::time::Instant;
 use netkit::accept::Acceptor;
 use netkit::conn::{self, Connection};
 use netkit::echo::EchoConn;
-use netkit::graceful::{Graceful, Turn};
+use netkit::graceful::Graceful;
 use netkit::{Slab, Stop, Timers, timers};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, poll};
@@ -56,16 +56,8 @@ pub fn run_with<C: Connection>(
     let mut graceful = Graceful::new("poll", stop);
     loop {
         conns.next_turn();
-        match graceful.turn(&conns, |c| c) {
-            Turn::Serve => {}
-            Turn::Drain(idle) => {
-                acceptor = None;
-                for key in idle {
-                    conns.remove(key);
-                    timers.remove(key);
-                }
-            }
-            Turn::Over => return Ok(()),
+        if !graceful.carry_on(&mut acceptor, &mut conns, &mut timers) {
+            return Ok(()); // stopped, and the drain is over
         }
         // Rebuilt every turn: the stop (or, draining, the force) descriptor, the listener while
         // accepting, then one entry per connection.

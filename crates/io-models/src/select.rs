@@ -42,7 +42,7 @@ use std::time::Instant;
 use netkit::accept::Acceptor;
 use netkit::conn::{self, Connection};
 use netkit::echo::EchoConn;
-use netkit::graceful::{Graceful, Turn};
+use netkit::graceful::Graceful;
 use netkit::{Slab, Stop, Timers};
 use nix::errno::Errno;
 use nix::sys::select::{FD_SETSIZE, FdSet, select};
@@ -79,16 +79,8 @@ pub fn run_with<C: Connection>(
     let mut graceful = Graceful::new("select", stop);
     loop {
         conns.next_turn();
-        match graceful.turn(&conns, |c| c) {
-            Turn::Serve => {}
-            Turn::Drain(idle) => {
-                acceptor = None;
-                for key in idle {
-                    conns.remove(key);
-                    timers.remove(key);
-                }
-            }
-            Turn::Over => return Ok(()),
+        if !graceful.carry_on(&mut acceptor, &mut conns, &mut timers) {
+            return Ok(()); // stopped, and the drain is over
         }
         // select overwrote last turn's sets with its answer: build them again from scratch.
         let mut want_read = FdSet::new();

@@ -27,8 +27,9 @@
 use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
+use crate::accept::Acceptor;
 use crate::conn::Connection;
-use crate::{Slab, Stop, log_line};
+use crate::{Slab, Stop, Timers, log_line};
 
 /// Where a loop is in its stop (see the module docs).
 #[derive(Debug)]
@@ -87,6 +88,29 @@ impl<'s> Graceful<'s> {
             Turn::Drain(idle)
         } else {
             Turn::Over
+        }
+    }
+
+    /// [`Graceful::turn`], done, for a loop whose slab holds its connections and whose timers
+    /// use the same keys (select, poll): once stopping, drops the acceptor (closing the
+    /// listener) and closes the idle connections. False when the drain is over: return.
+    pub fn carry_on<C: Connection>(
+        &mut self,
+        acceptor: &mut Option<Acceptor>,
+        conns: &mut Slab<C>,
+        timers: &mut Timers,
+    ) -> bool {
+        match self.turn(conns, |c| c) {
+            Turn::Serve => true,
+            Turn::Drain(idle) => {
+                *acceptor = None;
+                for key in idle {
+                    conns.remove(key);
+                    timers.remove(key);
+                }
+                true
+            }
+            Turn::Over => false,
         }
     }
 
