@@ -96,6 +96,13 @@ impl InProcessServer {
         self.addr
     }
 
+    /// Asks the server to stop, without waiting: a graceful stop finishes what is in flight
+    /// first, and the test may have to take part (read a response to its end). [`stop`](Self::stop)
+    /// then waits for it.
+    pub fn request_stop(&self) {
+        self.stop.stop();
+    }
+
     /// Asks the server to stop and waits for its thread to end; reports an error it returned,
     /// a panic, or a failure to stop within the step deadline.
     pub fn stop(mut self) -> Result<()> {

@@ -9,11 +9,14 @@
 //! Output: listening on 127.0.0.1:8080
 //!         127.0.0.1 - - [04/Dec/2026:19:02:11 +0000] "GET / HTTP/1.1" 200 2113
 //!         (one access-log line per response; --quiet for none)
-//! Stop:   Ctrl-C (exits with status 0; with --workers every worker stops and is reaped)
+//! Stop:   Ctrl-C: no new connections; responses in flight are finished (for at most --grace
+//!         seconds), then it exits with status 0 (with --workers every worker stops and is
+//!         reaped). A second Ctrl-C cuts them at once.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Parser;
 use http_server::{Limits, Model, Root, Site};
@@ -43,6 +46,9 @@ struct Args {
     /// No access log.
     #[arg(long)]
     quiet: bool,
+    /// Seconds a stop (Ctrl-C) waits for the responses in flight before it cuts them.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = labkit::args::seconds)]
+    grace: f64,
     /// Internal: run as one worker of `--model epoll --workers N`.
     #[arg(long, hide = true)]
     worker: bool,
@@ -66,6 +72,7 @@ fn main() -> Result<(), Failure> {
     if args.model == Model::Epoll && args.workers.is_some_and(|n| n > 1) && !args.worker {
         let root = args.root.to_string_lossy().into_owned();
         let max = args.max_connections.to_string();
+        let grace = args.grace.to_string();
         let mut forwarded = vec![
             "--model",
             "epoll",
@@ -73,6 +80,8 @@ fn main() -> Result<(), Failure> {
             &root,
             "--max-connections",
             &max,
+            "--grace",
+            &grace,
         ];
         if args.quiet {
             forwarded.push("--quiet");
@@ -86,12 +95,17 @@ fn main() -> Result<(), Failure> {
     } else {
         netkit::bind(args.addr)?
     };
-    serve(args.model, listener, &site)
+    serve(
+        args.model,
+        listener,
+        &site,
+        Duration::from_secs_f64(args.grace),
+    )
 }
 
 /// Serves until Ctrl-C, after printing the `listening on` banner.
-fn serve(model: Model, listener: TcpListener, site: &Site) -> Result<(), Failure> {
-    let stop = Stop::on_ctrl_c()?;
+fn serve(model: Model, listener: TcpListener, site: &Site, grace: Duration) -> Result<(), Failure> {
+    let stop = Stop::on_ctrl_c_with_grace(grace)?;
     netkit::announce(listener.local_addr()?)?;
     Ok(http_server::serve(model, listener, &stop, site)?)
 }

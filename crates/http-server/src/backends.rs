@@ -28,6 +28,17 @@
 //! `503 Service Unavailable` with `Retry-After` and closed — a client learns to come back,
 //! instead of waiting on a server that will never get to it — and the shedding is logged, at
 //! most once a second.
+//!
+//! **A graceful stop**, the same on every model: Ctrl-C (or [`Stop::stop`]) closes the listener
+//! at once — a new client is refused — closes the connections waiting between requests, and
+//! lets every response in flight go out to its last byte; the server returns when the last one
+//! is done, or when the stop's [grace period](Stop::grace) is over (what is cut then is logged),
+//! or at once on a second Ctrl-C. The event loops learn which connections are between requests
+//! from [`HttpConn`]'s [`is_idle`](netkit::Connection::is_idle) ([`netkit::graceful`]); the
+//! blocking models shut down only the read side of their connections, so a thread waiting for
+//! the next request reads EOF while a thread writing finishes
+//! ([`multithread::connections`], [`multiprocess::prefork_stop`]). A client that never reads
+//! its response is bounded twice: by the write timeout, and by the grace period.
 
 use std::fmt;
 use std::io;
@@ -246,7 +257,8 @@ pub const BUSY_RESPONSE: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
 Content-Type: text/plain; charset=utf-8\r\nContent-Length: 35\r\nRetry-After: 1\r\n\
 Connection: close\r\n\r\nthe server is busy; try again soon\n";
 
-/// Serves `site` on `listener` with `model` until `stop` is requested.
+/// Serves `site` on `listener` with `model` until `stop` is requested; then finishes the
+/// responses in flight, for at most the stop's grace period (see the module docs).
 pub fn serve(model: Model, listener: TcpListener, stop: &Stop, site: &Site) -> io::Result<()> {
     use io_models::{epoll_edge, poll, reactor, select};
     use multithread::per_thread_server::{self as threads, pooled_limited, report};
@@ -257,6 +269,7 @@ pub fn serve(model: Model, listener: TcpListener, stop: &Stop, site: &Site) -> i
     let thread_limits = threads::Limits {
         max_threads: site.max_connections.saturating_mul(2),
         busy: BUSY_RESPONSE,
+        graceful: true,
     };
     match model {
         Model::Select => select::run_with(listener, stop, |s| serving.connection(s)),
@@ -278,6 +291,7 @@ pub fn serve(model: Model, listener: TcpListener, stop: &Stop, site: &Site) -> i
             let limits = Limits {
                 idle_timeout: None,
                 busy: BUSY_RESPONSE,
+                graceful: true,
                 ..Limits::default()
             };
             let handle = |stream: &mut TcpStream| serving.serve_blocking(stream.try_clone()?);

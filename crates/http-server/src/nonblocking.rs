@@ -241,6 +241,13 @@ impl Connection for HttpConn {
         Some(self.since + wait)
     }
 
+    /// Waiting for the next request, with none of it read yet: a stopping loop may close the
+    /// connection now. A response being written, a request half-read (or pipelined and not yet
+    /// answered), and the linger after a closing response are all in flight.
+    fn is_idle(&self) -> bool {
+        matches!(self.phase, Phase::Reading) && !self.session.mid_request()
+    }
+
     /// A 408 for a request under way; otherwise the connection ends.
     fn on_timeout(&mut self) -> io::Result<()> {
         match self.session.timed_out(SystemTime::now()) {

@@ -39,6 +39,7 @@ use std::time::Instant;
 use netkit::accept::Acceptor;
 use netkit::conn::{self, Connection, NewConn, READ_BUDGET, ReadStop};
 use netkit::echo::EchoConn;
+use netkit::graceful::{Graceful, Turn};
 use netkit::{Slab, Stop, Timers, timers};
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
@@ -109,7 +110,8 @@ pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
 }
 
 /// [`run`] for any protocol: the loop drives each `new_conn(stream)` (see [the entry
-/// points](crate#two-entry-points-one-loop)).
+/// points](crate#two-entry-points-one-loop)); at the stop it stops accepting and finishes the
+/// busy connections, within the stop's grace period ([`netkit::graceful`]).
 pub fn run_with(listener: TcpListener, stop: &Stop, new_conn: impl NewConn) -> io::Result<()> {
     run_configured(listener, stop, Config::default(), new_conn)
 }
@@ -123,12 +125,18 @@ pub fn run_configured<C: Connection>(
 ) -> io::Result<()> {
     let mut event_loop = EventLoop::new(listener, stop, config, new_conn)?;
     let mut events = vec![EpollEvent::empty(); MAX_EVENTS];
-    while !stop.is_stopped() {
+    let mut graceful = Graceful::new("epoll_edge", stop);
+    loop {
         event_loop.clients.next_turn();
+        match graceful.turn(&event_loop.clients, |c| &c.conn) {
+            Turn::Serve => {}
+            Turn::Drain(idle) => event_loop.wind_down(stop, idle)?,
+            Turn::Over => return Ok(()),
+        }
         // Someone still has work: only collect new events, do not sleep. Else sleep until an
         // event, or until the earliest connection's deadline.
         let timeout = if event_loop.still_ready.is_empty() {
-            timers::poll_timeout(event_loop.timers.wait(Instant::now()))
+            timers::poll_timeout(graceful.wait(event_loop.timers.wait(Instant::now())))
         } else {
             EpollTimeout::ZERO
         };
@@ -141,7 +149,7 @@ pub fn run_configured<C: Connection>(
         for event in &events[..ready] {
             match event.data() {
                 LISTENER => event_loop.accept()?, // edge-triggered too: accepts until EAGAIN
-                STOP => {}                        // the loop condition looks at `stop`
+                STOP => {}                        // the next turn looks at `stop`
                 token => event_loop.turn(token as usize, event.events())?,
             }
         }
@@ -154,13 +162,13 @@ pub fn run_configured<C: Connection>(
         }
         event_loop.expire()?;
     }
-    Ok(())
 }
 
 /// The epoll instance, the listener, every connection under its token, and the still-ready list.
 struct EventLoop<C, F> {
     epoll: Epoll,
-    acceptor: Acceptor,
+    /// `None` once stopping: the listener is deregistered and closed.
+    acceptor: Option<Acceptor>,
     /// A connection's token is its key here.
     clients: Slab<Client<C>>,
     /// Connections that stopped reading before `EAGAIN`: they get a turn without an event.
@@ -181,7 +189,7 @@ impl<C: Connection, F: NewConn<Conn = C>> EventLoop<C, F> {
         epoll.add(stop.fd(), EpollEvent::new(EpollFlags::EPOLLIN, STOP))?;
         Ok(EventLoop {
             epoll,
-            acceptor,
+            acceptor: Some(acceptor),
             clients: Slab::new(),
             still_ready: Vec::new(),
             timers: Timers::new(),
@@ -196,24 +204,28 @@ impl<C: Connection, F: NewConn<Conn = C>> EventLoop<C, F> {
             | EpollFlags::EPOLLOUT
             | EpollFlags::EPOLLRDHUP
             | EpollFlags::EPOLLET;
-        conn::accept_each(
-            "epoll_edge",
-            &mut self.acceptor,
-            &mut self.new_conn,
-            |conn| {
-                let token = self.clients.vacant_key() as u64;
-                self.epoll
-                    .add(conn.stream(), EpollEvent::new(everything, token))?;
-                let deadline = conn.deadline();
-                let client = Client {
-                    conn,
-                    unread: false,
-                    queued: false,
-                };
-                self.timers.set(self.clients.insert(client), deadline);
-                Ok(())
-            },
-        )
+        let Some(acceptor) = self.acceptor.as_mut() else {
+            return Ok(()); // stopping: an event from before the listener was closed
+        };
+        conn::accept_each("epoll_edge", acceptor, &mut self.new_conn, |conn| {
+            let token = self.clients.vacant_key() as u64;
+            self.epoll
+                .add(conn.stream(), EpollEvent::new(everything, token))?;
+            let deadline = conn.deadline();
+            let client = Client {
+                conn,
+                unread: false,
+                queued: false,
+            };
+            self.timers.set(self.clients.insert(client), deadline);
+            Ok(())
+        })
+    }
+
+    /// Stopping: no more accepting, and the `idle` connections closed.
+    fn wind_down(&mut self, stop: &Stop, idle: Vec<usize>) -> io::Result<()> {
+        crate::epoll_level::stop_accepting(&self.epoll, &mut self.acceptor, stop, STOP)?;
+        idle.into_iter().try_for_each(|key| self.close(key))
     }
 
     /// One turn for one connection, then what it needs next: another turn, or a close.

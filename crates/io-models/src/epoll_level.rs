@@ -42,6 +42,7 @@ use std::time::Instant;
 use netkit::accept::Acceptor;
 use netkit::conn::{self, Connection, NewConn, READ_BUDGET};
 use netkit::echo::EchoConn;
+use netkit::graceful::{Graceful, Turn};
 use netkit::{Slab, Stop, Timers, timers};
 use nix::errno::Errno;
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
@@ -60,14 +61,22 @@ pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
 }
 
 /// [`run`] for any protocol: the loop drives each `new_conn(stream)` (see [the entry
-/// points](crate#two-entry-points-one-loop)).
+/// points](crate#two-entry-points-one-loop)); at the stop it stops accepting and finishes the
+/// busy connections, within the stop's grace period ([`netkit::graceful`]).
 pub fn run_with(listener: TcpListener, stop: &Stop, new_conn: impl NewConn) -> io::Result<()> {
     let mut event_loop = EventLoop::new(listener, stop, new_conn)?;
     let mut events = vec![EpollEvent::empty(); MAX_EVENTS];
-    while !stop.is_stopped() {
+    let mut graceful = Graceful::new("epoll_level", stop);
+    loop {
         event_loop.clients.next_turn();
+        match graceful.turn(&event_loop.clients, |c| &c.conn) {
+            Turn::Serve => {}
+            Turn::Drain(idle) => event_loop.wind_down(stop, idle)?,
+            Turn::Over => return Ok(()),
+        }
         // Sleep until an event, or until the earliest connection's deadline.
-        let timeout = timers::poll_timeout(event_loop.timers.wait(Instant::now()));
+        let wait = graceful.wait(event_loop.timers.wait(Instant::now()));
+        let timeout = timers::poll_timeout(wait);
         let ready = match event_loop.epoll.wait(&mut events, timeout) {
             Ok(n) => n,
             Err(Errno::EINTR) => continue,
@@ -76,11 +85,27 @@ pub fn run_with(listener: TcpListener, stop: &Stop, new_conn: impl NewConn) -> i
         for event in &events[..ready] {
             match event.data() {
                 LISTENER => event_loop.accept()?,
-                STOP => {} // the loop condition looks at `stop`
+                STOP => {} // the next turn looks at `stop`
                 token => event_loop.service(token as usize, event.events())?,
             }
         }
         event_loop.expire()?;
+    }
+}
+
+/// Stopping ([`netkit::graceful`]): takes the listener out of `epoll` and closes it, and trades the
+/// stop descriptor — readable for good now, it would wake every wait at once — for the force
+/// descriptor, under the same token. Does nothing once done.
+pub(crate) fn stop_accepting(
+    epoll: &Epoll,
+    acceptor: &mut Option<Acceptor>,
+    stop: &Stop,
+    token: u64,
+) -> io::Result<()> {
+    if let Some(acceptor) = acceptor.take() {
+        epoll.delete(acceptor.listener())?;
+        epoll.delete(stop.fd())?;
+        epoll.add(stop.force_fd(), EpollEvent::new(EpollFlags::EPOLLIN, token))?;
     }
     Ok(())
 }
@@ -96,7 +121,8 @@ struct Client<C> {
 /// The epoll instance, the listener, and every connection under its token.
 struct EventLoop<C, F> {
     epoll: Epoll,
-    acceptor: Acceptor,
+    /// `None` once stopping: the listener is deregistered and closed.
+    acceptor: Option<Acceptor>,
     /// A connection's token is its key here.
     clients: Slab<Client<C>>,
     /// Each connection's deadline, under its token.
@@ -117,7 +143,7 @@ impl<C: Connection, F: NewConn<Conn = C>> EventLoop<C, F> {
         epoll.add(stop.fd(), EpollEvent::new(EpollFlags::EPOLLIN, STOP))?;
         Ok(EventLoop {
             epoll,
-            acceptor,
+            acceptor: Some(acceptor),
             clients: Slab::new(),
             timers: Timers::new(),
             new_conn,
@@ -126,21 +152,25 @@ impl<C: Connection, F: NewConn<Conn = C>> EventLoop<C, F> {
 
     /// Accepts every waiting connection and registers each for what it wants, under its key.
     fn accept(&mut self) -> io::Result<()> {
-        conn::accept_each(
-            "epoll_level",
-            &mut self.acceptor,
-            &mut self.new_conn,
-            |conn| {
-                let interest = interest(&conn);
-                let key = self.clients.vacant_key();
-                self.epoll
-                    .add(conn.stream(), EpollEvent::new(interest, key as u64))?;
-                let deadline = conn.deadline();
-                self.timers
-                    .set(self.clients.insert(Client { conn, interest }), deadline);
-                Ok(())
-            },
-        )
+        let Some(acceptor) = self.acceptor.as_mut() else {
+            return Ok(()); // stopping: an event from before the listener was closed
+        };
+        conn::accept_each("epoll_level", acceptor, &mut self.new_conn, |conn| {
+            let interest = interest(&conn);
+            let key = self.clients.vacant_key();
+            self.epoll
+                .add(conn.stream(), EpollEvent::new(interest, key as u64))?;
+            let deadline = conn.deadline();
+            self.timers
+                .set(self.clients.insert(Client { conn, interest }), deadline);
+            Ok(())
+        })
+    }
+
+    /// Stopping: no more accepting, and the `idle` connections closed.
+    fn wind_down(&mut self, stop: &Stop, idle: Vec<usize>) -> io::Result<()> {
+        stop_accepting(&self.epoll, &mut self.acceptor, stop, STOP)?;
+        idle.into_iter().try_for_each(|key| self.close(key))
     }
 
     /// Handles one connection's events. An `Err` is an epoll failure, not a client's.

@@ -51,6 +51,7 @@ use std::time::Instant;
 use netkit::accept::Acceptor;
 use netkit::conn::{self, Connection, NewConn, READ_BUDGET};
 use netkit::echo::EchoConn;
+use netkit::graceful::Graceful;
 use netkit::{Stop, timers};
 
 /// Serves echo to every client from one thread by trying every socket in turn until `stop` is
@@ -60,16 +61,29 @@ pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
 }
 
 /// [`run`] for any protocol: the loop drives each `new_conn(stream)` (see [the entry
-/// points](crate#two-entry-points-one-loop)).
+/// points](crate#two-entry-points-one-loop)); at the stop it stops accepting and finishes the
+/// busy connections, within the stop's grace period ([`netkit::graceful`]).
 pub fn run_with<N: NewConn>(listener: TcpListener, stop: &Stop, mut new_conn: N) -> io::Result<()> {
-    let mut acceptor = Acceptor::new(listener)?;
+    // `None` once stopping: dropping the acceptor closes the listener, so newcomers are refused.
+    let mut acceptor = Some(Acceptor::new(listener)?);
     let mut conns: Vec<N::Conn> = Vec::new();
-    while !stop.is_stopped() {
+    let mut graceful = Graceful::new("nonblocking", stop);
+    loop {
+        if stop.is_stopped() {
+            // Stopping (netkit::graceful): no more accepting; the idle go now, the busy when done.
+            acceptor = None;
+            conns.retain(|conn| !conn.is_idle());
+            if !graceful.goes_on(conns.len()) {
+                return Ok(());
+            }
+        }
         // Accept whoever is waiting; `Accepted::Empty` (EAGAIN) comes back at once if nobody is.
-        acceptor.accept_all(|stream, _peer| {
-            conns.extend(conn::open("nonblocking", &mut new_conn, stream));
-            Ok(())
-        })?;
+        if let Some(acceptor) = &mut acceptor {
+            acceptor.accept_all(|stream, _peer| {
+                conns.extend(conn::open("nonblocking", &mut new_conn, stream));
+                Ok(())
+            })?;
+        }
         // Try every connection, ready or not: most of these calls end in EAGAIN. The sweep is
         // also the clock: a connection whose deadline passed is told so here.
         let now = Instant::now();
@@ -81,7 +95,6 @@ pub fn run_with<N: NewConn>(listener: TcpListener, stop: &Stop, mut new_conn: N)
         // not a wait, and the CPU use stays at 100% when nobody else needs the core.
         std::thread::yield_now();
     }
-    Ok(())
 }
 
 /// Reads and answers whatever this connection has, without waiting (what it leaves unread waits

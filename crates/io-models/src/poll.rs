@@ -27,6 +27,7 @@ use std::time::Instant;
 use netkit::accept::Acceptor;
 use netkit::conn::{self, Connection, NewConn, READ_BUDGET};
 use netkit::echo::EchoConn;
+use netkit::graceful::Graceful;
 use netkit::{Slab, Stop, Timers, timers};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, poll};
@@ -37,24 +38,35 @@ pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
 }
 
 /// [`run`] for any protocol: the loop drives each `new_conn(stream)` (see [the entry
-/// points](crate#two-entry-points-one-loop)).
+/// points](crate#two-entry-points-one-loop)); at the stop it stops accepting and finishes the
+/// busy connections, within the stop's grace period ([`netkit::graceful`]).
 pub fn run_with<N: NewConn>(listener: TcpListener, stop: &Stop, mut new_conn: N) -> io::Result<()> {
-    let mut acceptor = Acceptor::new(listener)?;
+    // `None` once stopping: dropping the acceptor closes the listener, so newcomers are refused.
+    let mut acceptor = Some(Acceptor::new(listener)?);
     let mut conns: Slab<N::Conn> = Slab::new();
     let mut timers = Timers::new(); // connections' deadlines: the wait ends at the earliest
-    while !stop.is_stopped() {
+    let mut graceful = Graceful::new("poll", stop);
+    loop {
         conns.next_turn();
-        // Rebuilt every turn: the listener, the stop descriptor, then one entry per connection.
+        if !graceful.carry_on(&mut acceptor, &mut conns, &mut timers) {
+            return Ok(()); // stopped, and the drain is over
+        }
+        // Rebuilt every turn: the stop (or, draining, the force) descriptor, the listener while
+        // accepting, then one entry per connection.
         let keys = conns.keys();
         let mut fds = Vec::with_capacity(keys.len() + 2);
-        fds.push(PollFd::new(acceptor.listener().as_fd(), PollFlags::POLLIN));
-        fds.push(PollFd::new(stop.fd(), PollFlags::POLLIN));
+        fds.push(PollFd::new(graceful.fd(), PollFlags::POLLIN));
+        if let Some(acceptor) = &acceptor {
+            fds.push(PollFd::new(acceptor.listener().as_fd(), PollFlags::POLLIN));
+        }
+        let first_conn = fds.len();
         fds.extend(
             conns
                 .iter()
                 .map(|(_, c)| PollFd::new(c.stream().as_fd(), interest(c))),
         );
-        match poll(&mut fds, timers::poll_timeout(timers.wait(Instant::now()))) {
+        let wait = graceful.wait(timers.wait(Instant::now()));
+        match poll(&mut fds, timers::poll_timeout(wait)) {
             Ok(_) => {}
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),
@@ -65,7 +77,7 @@ pub fn run_with<N: NewConn>(listener: TcpListener, stop: &Stop, mut new_conn: N)
             .collect();
         drop(fds); // the pollfds borrow the sockets; release them before changing `conns`
 
-        for (key, &events) in keys.iter().zip(&ready[2..]) {
+        for (key, &events) in keys.iter().zip(&ready[first_conn..]) {
             let conn = conns.get_mut(*key).expect("a key collected this turn");
             if service(conn, events) {
                 // A deadline moves only when its connection is touched: an idle one costs nothing.
@@ -80,7 +92,9 @@ pub fn run_with<N: NewConn>(listener: TcpListener, stop: &Stop, mut new_conn: N)
         for key in timers.fire("poll", Instant::now(), &mut conns, |c| c) {
             conns.remove(key);
         }
-        if ready[0].contains(PollFlags::POLLIN) {
+        if let Some(acceptor) = &mut acceptor
+            && ready[1].contains(PollFlags::POLLIN)
+        {
             acceptor.accept_all(|stream, _peer| {
                 if let Some(conn) = conn::open("poll", &mut new_conn, stream) {
                     let deadline = conn.deadline();
@@ -90,7 +104,6 @@ pub fn run_with<N: NewConn>(listener: TcpListener, stop: &Stop, mut new_conn: N)
             })?;
         }
     }
-    Ok(())
 }
 
 /// What to ask `poll` about for one connection: read while there is room, write while there is

@@ -42,6 +42,7 @@ use std::time::{Duration, Instant};
 use netkit::accept::Acceptor;
 use netkit::conn::{self, Connection, NewConn, READ_BUDGET};
 use netkit::echo::EchoConn;
+use netkit::graceful::Graceful;
 use netkit::{Slab, Stop, Timers};
 use nix::errno::Errno;
 use nix::sys::select::{FD_SETSIZE, FdSet, select};
@@ -57,24 +58,33 @@ pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
 }
 
 /// [`run`] for any protocol: the loop drives each `new_conn(stream)` (see [the entry
-/// points](crate#two-entry-points-one-loop)).
+/// points](crate#two-entry-points-one-loop)); at the stop it stops accepting and finishes the
+/// busy connections, within the stop's grace period ([`netkit::graceful`]).
 pub fn run_with<N: NewConn>(listener: TcpListener, stop: &Stop, mut new_conn: N) -> io::Result<()> {
     check_watchable("the listener", listener.as_fd())?;
     check_watchable("the stop descriptor", stop.fd())?;
-    let mut acceptor = Acceptor::new(listener)?;
+    check_watchable("the force descriptor", stop.force_fd())?;
+    // `None` once stopping: dropping the acceptor closes the listener, so newcomers are refused.
+    let mut acceptor = Some(Acceptor::new(listener)?);
     let mut conns: Slab<N::Conn> = Slab::new();
     let mut timers = Timers::new(); // connections' deadlines: the wait ends at the earliest
-    while !stop.is_stopped() {
+    let mut graceful = Graceful::new("select", stop);
+    loop {
         conns.next_turn();
+        if !graceful.carry_on(&mut acceptor, &mut conns, &mut timers) {
+            return Ok(()); // stopped, and the drain is over
+        }
         // select overwrote last turn's sets with its answer: build them again from scratch.
         let mut want_read = FdSet::new();
         let mut want_write = FdSet::new();
-        want_read.insert(acceptor.listener().as_fd());
-        want_read.insert(stop.fd()); // readable once a stop is requested
+        if let Some(acceptor) = &acceptor {
+            want_read.insert(acceptor.listener().as_fd());
+        }
+        want_read.insert(graceful.fd()); // readable once a stop (draining: a forced stop) is requested
         for (_, conn) in conns.iter() {
             watch(conn, &mut want_read, &mut want_write);
         }
-        let timeout = timers.wait(Instant::now());
+        let timeout = graceful.wait(timers.wait(Instant::now()));
         if !wait_ready(&mut want_read, &mut want_write, timeout)? {
             continue; // EINTR: the sets say nothing
         }
@@ -86,7 +96,9 @@ pub fn run_with<N: NewConn>(listener: TcpListener, stop: &Stop, mut new_conn: N)
             })
             .collect();
         // Last use of the sets: they borrow the sockets, and `conns` is about to change.
-        let listener_ready = want_read.contains(acceptor.listener().as_fd());
+        let listener_ready = acceptor
+            .as_ref()
+            .is_some_and(|a| want_read.contains(a.listener().as_fd()));
 
         for (key, readable, writable) in ready {
             let conn = conns.get_mut(key).expect("a key collected this turn");
@@ -103,7 +115,7 @@ pub fn run_with<N: NewConn>(listener: TcpListener, stop: &Stop, mut new_conn: N)
         for key in timers.fire("select", Instant::now(), &mut conns, |c| c) {
             conns.remove(key);
         }
-        if listener_ready {
+        if let Some(acceptor) = acceptor.as_mut().filter(|_| listener_ready) {
             acceptor.accept_all(|stream, peer| {
                 if !fits_in_fd_set(stream.as_raw_fd()) {
                     eprintln!("select: refused {peer}: {}", over_limit(&stream));
@@ -116,7 +128,6 @@ pub fn run_with<N: NewConn>(listener: TcpListener, stop: &Stop, mut new_conn: N)
             })?;
         }
     }
-    Ok(())
 }
 
 /// Refuses to start with a descriptor `select` cannot watch.

@@ -40,6 +40,7 @@ use std::time::Instant;
 use netkit::accept::Acceptor;
 use netkit::conn::{self, Connection, NewConn, READ_BUDGET};
 use netkit::echo::EchoConn;
+use netkit::graceful::{Graceful, Turn};
 use netkit::{Slab, Stop, Timers};
 use polling::{Event, Events, Poller};
 
@@ -57,32 +58,39 @@ pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
 }
 
 /// [`run`] for any protocol: the loop drives each `new_conn(stream)` (see [the entry
-/// points](crate#two-entry-points-one-loop)).
+/// points](crate#two-entry-points-one-loop)); at the stop it stops accepting and finishes the
+/// busy connections, within the stop's grace period ([`netkit::graceful`]).
 pub fn run_with(listener: TcpListener, stop: &Stop, new_conn: impl NewConn) -> io::Result<()> {
     let mut event_loop = EventLoop::new(listener, stop, new_conn)?;
     let mut events = Events::new();
-    while !stop.is_stopped() {
+    let mut graceful = Graceful::new("selectors", stop);
+    loop {
         event_loop.conns.next_turn();
+        match graceful.turn(&event_loop.conns, |c| c) {
+            Turn::Serve => {}
+            Turn::Drain(idle) => event_loop.wind_down(idle)?,
+            Turn::Over => return Ok(()),
+        }
         events.clear();
         // Until an event, or the earliest connection's deadline. Retries EINTR itself.
-        let timeout = event_loop.timers.wait(Instant::now());
+        let timeout = graceful.wait(event_loop.timers.wait(Instant::now()));
         event_loop.poller.wait(&mut events, timeout)?;
         for event in events.iter() {
             match event.key {
                 LISTENER => event_loop.accept_all()?,
-                STOP => {} // the loop condition looks at `stop`
+                STOP => {} // the next turn looks at `stop`
                 key => event_loop.service(key - FIRST_CONN, event),
             }
         }
         event_loop.expire();
     }
-    Ok(())
 }
 
 /// The poller, the listener, and every open connection under its key.
 struct EventLoop<'s, C: Connection, F> {
     poller: Poller,
-    acceptor: Acceptor,
+    /// `None` once stopping: the listener is deregistered and closed.
+    acceptor: Option<Acceptor>,
     stop: &'s Stop,
     /// Open connections; connection `k` is registered under key `FIRST_CONN + k`.
     conns: Slab<C>,
@@ -95,14 +103,14 @@ impl<'s, C: Connection, F: NewConn<Conn = C>> EventLoop<'s, C, F> {
     fn new(listener: TcpListener, stop: &'s Stop, new_conn: F) -> io::Result<Self> {
         let poller = Poller::new()?;
         let acceptor = Acceptor::new(listener)?;
-        // SAFETY: the listener is deleted from the poller in `Drop for EventLoop`, which runs
-        // before the acceptor (and its socket) is dropped.
+        // SAFETY: the listener is deleted from the poller in `wind_down` before it is dropped
+        // there, or in `Drop for EventLoop`, which runs before the acceptor is dropped.
         unsafe { poller.add(acceptor.listener(), Event::readable(LISTENER))? };
         // SAFETY: deleted in the same `Drop`, while the borrowed `Stop` is still alive.
         unsafe { poller.add(&stop.fd(), Event::readable(STOP))? };
         Ok(EventLoop {
             poller,
-            acceptor,
+            acceptor: Some(acceptor),
             stop,
             conns: Slab::new(),
             timers: Timers::new(),
@@ -113,24 +121,40 @@ impl<'s, C: Connection, F: NewConn<Conn = C>> EventLoop<'s, C, F> {
     /// Accepts every waiting connection and registers it for what it wants; then re-arms the
     /// listener.
     fn accept_all(&mut self) -> io::Result<()> {
-        conn::accept_each(
-            "selectors",
-            &mut self.acceptor,
-            &mut self.new_conn,
-            |conn| {
-                let key = FIRST_CONN + self.conns.vacant_key();
-                let interest = Event::new(key, conn.wants_read(), conn.wants_write());
-                // SAFETY: a connection is deleted from the poller before it is dropped: in
-                // `close` when it ends, and in `Drop for EventLoop` for the rest.
-                unsafe { self.poller.add(conn.stream(), interest)? };
-                let deadline = conn.deadline();
-                self.timers.set(self.conns.insert(conn), deadline);
-                Ok(())
-            },
-        )?;
+        let Some(acceptor) = self.acceptor.as_mut() else {
+            return Ok(()); // stopping: an event from before the listener was closed
+        };
+        conn::accept_each("selectors", acceptor, &mut self.new_conn, |conn| {
+            let key = FIRST_CONN + self.conns.vacant_key();
+            let interest = Event::new(key, conn.wants_read(), conn.wants_write());
+            // SAFETY: a connection is deleted from the poller before it is dropped: in
+            // `close` when it ends, and in `Drop for EventLoop` for the rest.
+            unsafe { self.poller.add(conn.stream(), interest)? };
+            let deadline = conn.deadline();
+            self.timers.set(self.conns.insert(conn), deadline);
+            Ok(())
+        })?;
         // Oneshot: the listener was disarmed when its event was delivered.
         self.poller
-            .modify(self.acceptor.listener(), Event::readable(LISTENER))
+            .modify(acceptor.listener(), Event::readable(LISTENER))
+    }
+
+    /// Stopping: takes the listener out of the poller and closes it, trades the stop descriptor
+    /// (readable for good now) for the force descriptor, and closes the `idle` connections.
+    fn wind_down(&mut self, idle: Vec<usize>) -> io::Result<()> {
+        if let Some(acceptor) = self.acceptor.take() {
+            self.poller.delete(acceptor.listener())?;
+            self.poller.delete(self.stop.fd())?;
+            // SAFETY: deleted in `Drop for EventLoop`, while the borrowed `Stop` is still alive.
+            unsafe {
+                self.poller
+                    .add(&self.stop.force_fd(), Event::readable(STOP))?
+            };
+        }
+        for slot in idle {
+            self.close(slot);
+        }
+        Ok(())
     }
 
     /// Handles one connection's event, then re-arms it — or closes it if it is done or broken.
@@ -209,7 +233,14 @@ impl<C: Connection, F> Drop for EventLoop<'_, C, F> {
         for (_, conn) in self.conns.iter() {
             let _ = self.poller.delete(conn.stream());
         }
-        let _ = self.poller.delete(self.acceptor.listener());
-        let _ = self.poller.delete(self.stop.fd());
+        match &self.acceptor {
+            Some(acceptor) => {
+                let _ = self.poller.delete(acceptor.listener());
+                let _ = self.poller.delete(self.stop.fd());
+            }
+            None => {
+                let _ = self.poller.delete(self.stop.force_fd());
+            }
+        }
     }
 }

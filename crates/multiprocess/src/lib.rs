@@ -12,6 +12,7 @@
 //! | [`process`] | `Process`: `multiprocessing.Process` on `fork` — start, join, is_alive, terminate, exitcode |
 //! | [`pool`] | a prefork pool of worker processes: `apply`, `map`, dead workers replaced, nothing lost |
 //! | [`per_process_server`] | fork-per-connection and prefork echo servers |
+//! | [`prefork_stop`] | a graceful stop for prefork: the shared listener shut down, each worker finishing its client |
 //! | [`server_limits`] | their bounds: `--max-children`, an idle timeout, a client over the bound told so at once |
 //! | [`copy_dir`] | the course's directory copy: a pool, and progress through one shared pipe |
 //! | [`udp_chat`] | the course's UDP chat room, keyed by address, with heartbeats; a two-process client |
@@ -26,6 +27,7 @@ pub mod frame;
 pub mod lifecycle;
 pub mod per_process_server;
 pub mod pool;
+pub mod prefork_stop;
 pub mod process;
 pub mod reaping;
 pub mod server_limits;

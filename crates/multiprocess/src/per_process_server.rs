@@ -42,6 +42,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigHandler, Signal, kill, signal};
 use nix::unistd::Pid;
 
+use crate::prefork_stop::{self, Watcher};
 use crate::reaping::{Reaped, Reaper};
 use crate::server_limits::Limits;
 use crate::spawn::{self, Outcome};
@@ -165,14 +166,13 @@ pub fn prefork_limited(
     limits: &Limits,
     handle: impl Handler,
 ) -> io::Result<()> {
-    let idle = limits.idle_timeout;
     let reaper = Reaper::install()?;
     // Set once, here, for every worker: the flag lives in the shared open file description.
     listener.set_nonblocking(true)?;
     let workers = workers.max(1);
     let mut children: HashSet<Pid> = HashSet::new();
     for _ in 0..workers {
-        children.insert(start_worker(&listener, &handle, idle)?);
+        children.insert(start_worker(&listener, &handle, limits, stop)?);
     }
     while !stop.is_stopped() {
         let mut fds = [
@@ -201,7 +201,7 @@ pub fn prefork_limited(
         // Back to full strength. A fork that fails (out of processes or memory) is tried again
         // after FORK_RETRY; the workers that remain go on serving meanwhile.
         while children.len() < workers && !stop.is_stopped() {
-            match start_worker(&listener, &handle, idle) {
+            match start_worker(&listener, &handle, limits, stop) {
                 Ok(pid) => {
                     children.insert(pid);
                 }
@@ -212,18 +212,27 @@ pub fn prefork_limited(
             }
         }
     }
-    log_line(&format!(
-        "prefork: stopping; ending {} workers",
-        children.len()
-    ));
+    if limits.graceful {
+        prefork_stop::stop_listening(&listener);
+        prefork_stop::wait_for_workers(&mut children, &reaper, stop)?;
+    }
+    if !children.is_empty() {
+        log_line(&format!(
+            "prefork: stopping; ending {} workers",
+            children.len()
+        ));
+    }
     stop_children(&mut children, &reaper)
 }
 
-/// Forks one prefork worker: accept, serve to the end, repeat.
+/// Forks one prefork worker: accept, serve to the end, repeat. With [`Limits::graceful`], it
+/// also watches `stop` (its descriptor is inherited): idle, it exits; busy, its client's read
+/// side is shut down ([`prefork_stop`]), so it finishes what is in flight and then exits.
 fn start_worker(
     listener: &TcpListener,
     handle: &impl Handler,
-    idle: Option<Duration>,
+    limits: &Limits,
+    stop: &Stop,
 ) -> io::Result<Pid> {
     spawn::fork_run(|| {
         let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
@@ -237,16 +246,32 @@ fn start_worker(
         let Ok(mut acceptor) = Acceptor::new(shared) else {
             return 1;
         };
+        let watcher = match limits.graceful.then(|| Watcher::start(stop)).transpose() {
+            Ok(watcher) => watcher,
+            Err(_) => return 1,
+        };
         loop {
-            let mut fds = [PollFd::new(acceptor.listener().as_fd(), PollFlags::POLLIN)];
+            let mut fds = vec![PollFd::new(acceptor.listener().as_fd(), PollFlags::POLLIN)];
+            if watcher.is_some() {
+                fds.push(PollFd::new(stop.fd(), PollFlags::POLLIN));
+            }
             match poll(&mut fds, PollTimeout::NONE) {
                 Ok(_) | Err(nix::errno::Errno::EINTR) => {}
                 Err(_) => return 1,
             }
+            if fds.get(1).is_some_and(is_ready) {
+                return 0; // a graceful stop, and nothing in flight
+            }
             match acceptor.accept() {
                 // Serves this client to the end before accepting another.
                 Ok(Accepted::Connection(stream, _)) => {
-                    serve_one(stream, handle, idle);
+                    if let Some(watcher) = &watcher {
+                        watcher.serving(&stream);
+                    }
+                    serve_one(stream, handle, limits.idle_timeout);
+                    if let Some(watcher) = &watcher {
+                        watcher.done();
+                    }
                 }
                 // Another worker won the race for this connection (the herd), or it was shed.
                 Ok(Accepted::Empty | Accepted::Shed) => {}
@@ -290,7 +315,8 @@ fn is_ready(fd: &PollFd) -> bool {
     fd.revents().is_some_and(|r| !r.is_empty())
 }
 
-fn forget(children: &mut HashSet<Pid>, reaped: Vec<Reaped>) {
+/// Forgets the children `reaped`, logging any that did not end well.
+pub(crate) fn forget(children: &mut HashSet<Pid>, reaped: Vec<Reaped>) {
     for (pid, outcome) in reaped {
         children.remove(&pid);
         // Ctrl-C in a terminal reaches the whole foreground process group, children included,

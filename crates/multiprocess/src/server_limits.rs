@@ -49,6 +49,10 @@ pub struct Limits {
     /// Written to a client turned away: [`BUSY`] for a line protocol, the protocol's own
     /// refusal otherwise (HTTP's `503`).
     pub busy: &'static [u8],
+    /// Prefork: at a stop, let each worker finish what is in flight (within the stop's grace
+    /// period; [`crate::prefork_stop`]) instead of ending every worker at once. Right for
+    /// HTTP; not for echo, whose client decides when a conversation ends.
+    pub graceful: bool,
 }
 
 impl Default for Limits {
@@ -57,6 +61,7 @@ impl Default for Limits {
             max_children: DEFAULT_MAX_CHILDREN,
             idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
             busy: BUSY,
+            graceful: false,
         }
     }
 }
@@ -65,7 +70,7 @@ impl Default for Limits {
 #[derive(Debug, Clone, clap::Args)]
 pub struct LimitArgs {
     /// Seconds a client may send (or read) nothing before it is closed; 0: never.
-    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs_f64(), value_parser = seconds)]
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_IDLE_TIMEOUT.as_secs_f64(), value_parser = labkit::args::seconds)]
     pub idle_timeout: f64,
     /// Answer each line in upper case instead of echoing (the same server, another handler).
     #[arg(long)]
@@ -97,13 +102,4 @@ impl LimitArgs {
 pub fn show_pid() {
     let pid = std::process::id();
     eprintln!("server pid {pid}: see its children with `ps -o pid,stat,cmd --ppid {pid}`");
-}
-
-fn seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(s) if s.is_finite() && (0.0..=86_400.0).contains(&s) => Ok(s),
-        _ => Err(format!(
-            "{text:?} is not a number of seconds from 0 to 86400"
-        )),
-    }
 }

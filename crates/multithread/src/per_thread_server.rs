@@ -54,6 +54,11 @@ pub struct Limits {
     /// Written to a client turned away: [`BUSY`] for a line protocol, the protocol's own
     /// refusal otherwise (FTP's `421`, HTTP's `503`).
     pub busy: &'static [u8],
+    /// At a stop, let what is in flight finish ([`Connections::drain`]: the read sides are shut
+    /// down, writes go on, within the stop's grace period) instead of cutting every connection
+    /// at once. Right for HTTP; not for echo (a client that never reads its echo would hold
+    /// the stop for the whole grace period) nor for FTP (an upload ends with EOF).
+    pub graceful: bool,
 }
 
 /// The thread-per-connection bound when none is given: far below the system's thread limit,
@@ -65,6 +70,7 @@ impl Default for Limits {
         Limits {
             max_threads: DEFAULT_MAX_THREADS,
             busy: BUSY,
+            graceful: false,
         }
     }
 }
@@ -122,7 +128,8 @@ pub fn spawn_per_connection_limited(
     thread::scope(|scope| {
         let result = server.accept_threads(scope, &mut acceptor, stop, &handle);
         // The scope returns only after every thread has; end them (on stop or on an error).
-        connections.shutdown_all();
+        drop(acceptor); // closes the listener: from now on a newcomer is refused
+        end_connections(&connections, &result, limits, role, stop);
         result
     })
 }
@@ -226,13 +233,14 @@ pub fn pooled_limited(
 ) -> io::Result<()> {
     let connections = Arc::new(Connections::default());
     let pool = ThreadPool::new(workers, queue)?;
-    let mut acceptor = Acceptor::new(listener)?;
+    let acceptor = Acceptor::new(listener)?;
     let mut shedder = Shedder::new("pool", limits.busy);
     let (workers, bound) = (pool.size(), pool.size() + queue);
     // Connections in the pool's hands, served or waiting; each job gives its unit back.
     let held = Arc::new(AtomicUsize::new(0));
     let handle = Arc::new(handle);
     let result = (|| {
+        let mut acceptor = acceptor;
         while let Some((stream, peer)) = acceptor.next_blocking(stop)? {
             // Only this thread adds to `held`: a count under the bound stays under it, so the
             // `execute` below never waits for longer than a worker takes to pick up a job.
@@ -253,10 +261,26 @@ pub fn pooled_limited(
         }
         Ok(())
     })();
-    // End the connections being served (their blocked reads return 0); dropping the pool then
-    // runs what is queued (each already shut down: EOF at once) and joins every worker.
-    connections.shutdown_all();
+    // The acceptor is gone with the closure: the listener is closed. End the connections being
+    // served and queued; dropping the pool then joins every worker.
+    end_connections(&connections, &result, limits, "pool", stop);
     result
+}
+
+/// The end of a thread server: after a stop, a graceful drain if `limits` asks for one; else
+/// (or after an error) every connection shut down at once, so that every blocked `read` returns.
+fn end_connections(
+    connections: &Arc<Connections>,
+    result: &io::Result<()>,
+    limits: &Limits,
+    role: &str,
+    stop: &Stop,
+) {
+    if result.is_ok() && limits.graceful {
+        connections.drain(role, stop);
+    } else {
+        connections.shutdown_all();
+    }
 }
 
 /// Logs a handler's error, unless the peer simply went away (its business, not the server's).

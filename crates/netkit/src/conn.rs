@@ -26,7 +26,8 @@
 //! - `deadline()` is when the connection wants [`on_timeout`](Connection::on_timeout) if nothing
 //!   else happens first (`None`, the default: never); it may change only when the loop calls the
 //!   connection, so a loop records it after each call ([`crate::timers`]);
-//! - an `Err` means the connection is broken (reset, …): close it, the server carries on.
+//! - an `Err` means the connection is broken (reset, …): close it, the server carries on;
+//! - [`is_idle`](Connection::is_idle) says whether a stop may close it now ([`crate::graceful`]).
 
 use std::io::{self, ErrorKind};
 use std::net::TcpStream;
@@ -77,6 +78,13 @@ pub trait Connection {
     /// The [`deadline`](Connection::deadline) passed: answer, or finish.
     fn on_timeout(&mut self) -> io::Result<()> {
         Ok(())
+    }
+    /// True while the connection is between requests — nothing half-written, no request
+    /// half-read — so a stopping loop may close it without cutting anything
+    /// ([`crate::graceful`]); a busy one is served on until it turns idle. The default, true,
+    /// suits a protocol without requests (echo): a stop closes it at once.
+    fn is_idle(&self) -> bool {
+        true
     }
 }
 

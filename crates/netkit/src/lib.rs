@@ -8,6 +8,7 @@
 //! | [`Stop`] | one way to stop: a flag plus a descriptor that wakes every waiting loop; Ctrl-C/SIGTERM |
 //! | [`accept`] | non-blocking `accept` that survives `EMFILE` without spinning |
 //! | [`conn`] | [`Connection`], the interface every event loop drives, so one loop serves any protocol; what every loop shares around it: the factory, the read budget and its read loop, accept-and-open |
+//! | [`graceful`] | a graceful stop for an event loop: stop accepting, close the idle, finish the busy within the stop's grace period |
 //! | [`slab`] | connections in numbered slots, and the one rule about reusing their keys |
 //! | [`timers`] | connections' deadlines in an event loop: how long to sleep, who is due |
 //! | [`outbox`] | output waiting for a non-blocking socket, with partial writes handled |
@@ -20,6 +21,8 @@
 //! Every server in the workspace has the same shape, which both examples and tests call:
 //! `fn run(listener: TcpListener, stop: &Stop) -> io::Result<()>`. The server returns soon after
 //! the stop is requested; it watches [`Stop::fd`] wherever it waits, so the request wakes it.
+//! "Soon" is at most the stop's [grace period](Stop::grace): a server stops accepting at once,
+//! and finishes what is in flight first ([`graceful`]).
 //! An event-loop model also has `run_with(listener, stop, new_conn)`, which serves any protocol
 //! through [`Connection`]; a blocking model takes a handler `Fn(TcpStream)`.
 
@@ -27,6 +30,7 @@ pub mod accept;
 mod bind;
 pub mod conn;
 pub mod echo;
+pub mod graceful;
 pub mod lines;
 pub mod outbox;
 pub mod shed;

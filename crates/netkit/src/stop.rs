@@ -17,6 +17,13 @@
 //! [`Stop::on_ctrl_c`] lets signal-hook's handler write to its own self-pipe, and a plain
 //! thread then calls [`Stop::stop`].
 //!
+//! **Two levels.** A stop is graceful: a server stops accepting and finishes what is in flight
+//! (see [`crate::graceful`]), for at most its [grace period](Stop::grace). A second request,
+//! [`Stop::force`] — a second Ctrl-C — ends that wait at once. It has its own descriptor
+//! ([`Stop::force_fd`]), made with the first: the stop's descriptor stays readable for good, so
+//! a loop that is draining cannot watch it (every wait would return at once) and watches this
+//! one instead.
+//!
 //! The pitfall: install the Ctrl-C handler before printing the `listening on` banner. A test (or
 //! a script) may send SIGINT the moment it reads that line, and a process without a handler dies
 //! of it.
@@ -34,15 +41,68 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
+/// How long a server may take, once stopped, to finish what is in flight, unless told otherwise.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
+
 /// A request to stop, shared by whoever asks for it and every loop that should end.
 pub struct Stop {
+    /// The graceful stop: stop accepting, finish what is in flight.
+    stop: Level,
+    /// The second request: end the drain now.
+    force: Level,
+    /// How long a drain may last.
+    grace: Duration,
+}
+
+/// One level of a stop: a flag, a descriptor readable once it is set, and hooks run then.
+struct Level {
     requested: AtomicBool,
-    /// Readable once a stop is requested (a byte waits in it, never read).
+    /// Readable once requested (a byte waits in it, never read).
     watch: UnixStream,
-    /// Where [`Stop::stop`] writes that byte.
+    /// Where the request writes that byte.
     ring: UnixStream,
-    /// Extra wake-ups asked for with [`Stop::on_stop`], run once by the first `stop`.
+    /// Extra wake-ups, run once by the first request.
     hooks: Mutex<Vec<Box<dyn FnOnce() + Send>>>,
+}
+
+impl Level {
+    fn new() -> io::Result<Level> {
+        let (watch, ring) = UnixStream::pair()?;
+        ring.set_nonblocking(true)?;
+        Ok(Level {
+            requested: AtomicBool::new(false),
+            watch,
+            ring,
+            hooks: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Sets the flag, makes `watch` readable, runs the hooks; the first time only.
+    fn request(&self) {
+        if self.requested.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // The socket pair's buffer is empty (this is the only write), so one byte always fits.
+        let _ = (&self.ring).write(&[1]);
+        let hooks = std::mem::take(&mut *self.hooks.lock().unwrap_or_else(|p| p.into_inner()));
+        for hook in hooks {
+            hook();
+        }
+    }
+
+    fn is_set(&self) -> bool {
+        self.requested.load(Ordering::SeqCst)
+    }
+
+    fn on(&self, hook: impl FnOnce() + Send + 'static) {
+        let mut hooks = self.hooks.lock().unwrap_or_else(|p| p.into_inner());
+        if self.is_set() {
+            drop(hooks);
+            hook();
+        } else {
+            hooks.push(Box::new(hook));
+        }
+    }
 }
 
 /// What [`Stop::wait_readable`] saw first.
@@ -57,49 +117,85 @@ pub enum Wake {
 }
 
 impl Stop {
-    /// A stop not yet requested, with its wake-up descriptor already open.
+    /// A stop not yet requested, with its wake-up descriptors already open, and a drain of at
+    /// most [`DEFAULT_GRACE`].
     pub fn new() -> io::Result<Stop> {
-        let (watch, ring) = UnixStream::pair()?;
-        ring.set_nonblocking(true)?;
+        Stop::with_grace(DEFAULT_GRACE)
+    }
+
+    /// A stop whose drain lasts at most `grace`.
+    pub fn with_grace(grace: Duration) -> io::Result<Stop> {
         Ok(Stop {
-            requested: AtomicBool::new(false),
-            watch,
-            ring,
-            hooks: Mutex::new(Vec::new()),
+            stop: Level::new()?,
+            force: Level::new()?,
+            grace,
         })
     }
 
-    /// A stop requested by the first Ctrl-C (SIGINT) or SIGTERM this process receives.
+    /// A stop requested by the first Ctrl-C (SIGINT) or SIGTERM this process receives, and
+    /// forced by a second signal of the same kind.
     pub fn on_ctrl_c() -> io::Result<Arc<Stop>> {
-        let stop = Arc::new(Stop::new()?);
+        Stop::on_ctrl_c_with_grace(DEFAULT_GRACE)
+    }
+
+    /// [`Stop::on_ctrl_c`], with a drain of at most `grace`.
+    ///
+    /// Only a second signal *of the same kind* forces: a supervisor passing Ctrl-C on as
+    /// SIGTERM to a worker that the terminal's SIGINT reached too must not cut its drain short.
+    pub fn on_ctrl_c_with_grace(grace: Duration) -> io::Result<Arc<Stop>> {
+        let stop = Arc::new(Stop::with_grace(grace)?);
         let requester = Arc::clone(&stop);
-        on_ctrl_c(move || requester.stop())?;
+        let mut first = None;
+        on_each_ctrl_c(move |signal| match first {
+            None => {
+                first = Some(signal);
+                requester.stop();
+            }
+            Some(kind) if kind == signal => requester.force(),
+            Some(_) => {}
+        })?;
         Ok(stop)
     }
 
     /// Requests the stop: sets the flag, makes [`Stop::fd`] readable, and runs the
     /// [`on_stop`](Stop::on_stop) hooks. Allocates no descriptor; calling it again does nothing.
     pub fn stop(&self) {
-        if self.requested.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        // The socket pair's buffer is empty (this is the only write), so one byte always fits.
-        let _ = (&self.ring).write(&[1]);
-        let hooks = std::mem::take(&mut *self.hooks.lock().unwrap_or_else(|p| p.into_inner()));
-        for hook in hooks {
-            hook();
-        }
+        self.stop.request();
     }
 
     /// True once a stop was requested.
     pub fn is_stopped(&self) -> bool {
-        self.requested.load(Ordering::SeqCst)
+        self.stop.is_set()
+    }
+
+    /// Ends the drain at once (and requests the stop, if nobody had): what is still in flight
+    /// is cut. Makes [`Stop::force_fd`] readable and runs the [`on_force`](Stop::on_force)
+    /// hooks; allocates no descriptor.
+    pub fn force(&self) {
+        self.stop();
+        self.force.request();
+    }
+
+    /// True once the stop was forced.
+    pub fn is_forced(&self) -> bool {
+        self.force.is_set()
+    }
+
+    /// How long a server may take, once stopped, to finish what is in flight.
+    pub fn grace(&self) -> Duration {
+        self.grace
     }
 
     /// A descriptor that is readable once a stop was requested — register it with `poll`,
     /// `epoll` or `select` beside the sockets, and look at [`Stop::is_stopped`] when it fires.
     pub fn fd(&self) -> BorrowedFd<'_> {
-        self.watch.as_fd()
+        self.stop.watch.as_fd()
+    }
+
+    /// A descriptor that is readable once the stop was [forced](Stop::force): what a draining
+    /// loop watches (the stop's own descriptor is readable for good by then).
+    pub fn force_fd(&self) -> BorrowedFd<'_> {
+        self.force.watch.as_fd()
     }
 
     /// Blocks until `fd` is readable, the stop is requested, or `timeout` passes (`None`: no
@@ -146,13 +242,13 @@ impl Stop {
     /// Runs `hook` when the stop is requested (at once if it already was) — for a wait that
     /// cannot watch [`Stop::fd`], such as a plain blocking `accept` (see [`wake_tcp`]).
     pub fn on_stop(&self, hook: impl FnOnce() + Send + 'static) {
-        let mut hooks = self.hooks.lock().unwrap_or_else(|p| p.into_inner());
-        if self.is_stopped() {
-            drop(hooks);
-            hook();
-        } else {
-            hooks.push(Box::new(hook));
-        }
+        self.stop.on(hook);
+    }
+
+    /// Runs `hook` when the stop is forced (at once if it already was) — for a drain that waits
+    /// on something that cannot watch [`Stop::force_fd`] (threads ending).
+    pub fn on_force(&self, hook: impl FnOnce() + Send + 'static) {
+        self.force.on(hook);
     }
 }
 
@@ -160,6 +256,8 @@ impl std::fmt::Debug for Stop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Stop")
             .field("requested", &self.is_stopped())
+            .field("forced", &self.is_forced())
+            .field("grace", &self.grace)
             .finish_non_exhaustive()
     }
 }
@@ -177,14 +275,21 @@ fn poll_timeout(timeout: Option<Duration>) -> PollTimeout {
 
 /// Runs `on_signal` on a helper thread when SIGINT or SIGTERM first arrives.
 pub fn on_ctrl_c(on_signal: impl FnOnce() + Send + 'static) -> io::Result<()> {
+    let mut once = Some(on_signal);
+    on_each_ctrl_c(move |_| {
+        if let Some(on_signal) = once.take() {
+            on_signal();
+        }
+    })
+}
+
+/// Runs `on_signal(signal)` on a helper thread for every SIGINT or SIGTERM that arrives, with
+/// its number: a second Ctrl-C may mean more than the first ([`Stop::force`]).
+pub fn on_each_ctrl_c(mut on_signal: impl FnMut(i32) + Send + 'static) -> io::Result<()> {
     let mut signals = Signals::new([SIGINT, SIGTERM])?;
     std::thread::Builder::new()
         .name("ctrl-c".into())
-        .spawn(move || {
-            if signals.forever().next().is_some() {
-                on_signal();
-            }
-        })?;
+        .spawn(move || signals.forever().for_each(&mut on_signal))?;
     Ok(())
 }
 

@@ -76,12 +76,14 @@ struct Workers {
 }
 
 /// Starts `count` workers — this program again, with `--worker --addr ADDR` and `worker_args`
-/// — prints the `listening on` banner once they all listen, passes Ctrl-C/SIGTERM on to every
-/// worker, and returns when all have exited (an error if any failed).
+/// — prints the `listening on` banner once they all listen, passes each Ctrl-C/SIGTERM on to
+/// every worker (as SIGTERM: the first stops them, a second forces their stop), and returns
+/// when all have exited (an error if any failed).
 pub fn supervise(count: u32, addr: SocketAddr, worker_args: &[&str]) -> io::Result<()> {
     let workers = Arc::new(Mutex::new(Workers::default()));
     let shared = Arc::clone(&workers);
-    crate::stop::on_ctrl_c(move || {
+    // Every Ctrl-C is passed on: a second one forces the workers' stop (`Stop::force`).
+    crate::stop::on_each_ctrl_c(move |_| {
         stop_all(&shared);
     })?;
     let started = start_all(count, addr, worker_args, &workers)

@@ -73,3 +73,42 @@ fn hooks_run_once_at_the_first_stop_or_at_once_when_already_stopped() {
     });
     assert_eq!(runs.load(Ordering::SeqCst), 11);
 }
+
+#[test]
+fn a_forced_stop_wakes_the_force_descriptor_which_a_plain_stop_leaves_quiet() {
+    let stop = Stop::with_grace(Duration::from_millis(250)).unwrap();
+    assert_eq!(stop.grace(), Duration::from_millis(250));
+    let forced = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&forced);
+    stop.on_force(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let quiet = Some(Duration::from_millis(1));
+    stop.stop();
+    // Stopped, not forced: a draining loop that watches the force descriptor sleeps on.
+    assert!(stop.is_stopped() && !stop.is_forced());
+    assert_eq!(
+        stop.wait_readable(stop.force_fd(), quiet).unwrap(),
+        Wake::Stopped,
+        "the stop's own flag is set"
+    );
+    let readable = |fd| {
+        let mut fds = [nix::poll::PollFd::new(fd, nix::poll::PollFlags::POLLIN)];
+        nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO).unwrap() == 1
+    };
+    assert!(readable(stop.fd()));
+    assert!(!readable(stop.force_fd()));
+    assert_eq!(forced.load(Ordering::SeqCst), 0);
+    stop.force();
+    stop.force();
+    assert!(stop.is_forced());
+    assert!(readable(stop.force_fd()));
+    assert_eq!(forced.load(Ordering::SeqCst), 1, "the hook runs once");
+}
+
+#[test]
+fn forcing_a_stop_nobody_requested_requests_it_too() {
+    let stop = Stop::new().unwrap();
+    stop.force();
+    assert!(stop.is_stopped() && stop.is_forced());
+}

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
 use netkit::Stop;
+use netkit::graceful::Graceful;
 
 use super::Reactor;
 
@@ -78,6 +79,40 @@ impl Executor {
         self.tasks.borrow_mut().clear();
         reactor.unwatch_stop(stop);
         result
+    }
+
+    /// [`run`](Self::run), stopping gracefully ([`netkit::graceful`]): at the stop the reactor
+    /// says it [is stopping](Reactor::is_stopping) and every task is polled once more to see
+    /// it — an accept loop ends (closing its listener), a connection between requests ends —
+    /// and the rest run on until they end, for at most the stop's grace period; then what is
+    /// left is dropped (cut), as `run` does at once.
+    pub fn run_graceful(&self, reactor: &Reactor, stop: &Stop) -> io::Result<()> {
+        reactor.watch_stop(stop)?;
+        let result = self
+            .run_until(reactor, stop)
+            .and_then(|()| self.drain(reactor, stop));
+        self.tasks.borrow_mut().clear();
+        reactor.unwatch_stop(stop);
+        result
+    }
+
+    /// The graceful part of [`run_graceful`](Self::run_graceful): wake everyone, then run what
+    /// is left until it ends, the grace period passes, or the stop is forced.
+    fn drain(&self, reactor: &Reactor, stop: &Stop) -> io::Result<()> {
+        let mut graceful = Graceful::new("reactor", stop);
+        reactor.begin_stopping(stop)?;
+        for &id in self.tasks.borrow().keys() {
+            self.run_queue.push(id);
+        }
+        loop {
+            while let Some(id) = self.run_queue.pop() {
+                self.poll_task(id)?;
+            }
+            if !graceful.goes_on(self.tasks.borrow().len()) {
+                return Ok(());
+            }
+            reactor.wait(graceful.wait(None))?;
+        }
     }
 
     fn run_until(&self, reactor: &Reactor, stop: &Stop) -> io::Result<()> {

@@ -61,7 +61,8 @@ pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
 }
 
 /// [`run`] for any protocol: a task of its own [drives](drive) each `new_conn(stream)` (see [the
-/// entry points](crate#two-entry-points-one-loop)).
+/// entry points](crate#two-entry-points-one-loop)); at the stop the accept loop ends and the busy
+/// connections are finished, within the stop's grace period ([`Executor::run_graceful`]).
 pub fn run_with<N: NewConn<Conn: 'static> + 'static>(
     listener: TcpListener,
     stop: &Stop,
@@ -73,8 +74,8 @@ pub fn run_with<N: NewConn<Conn: 'static> + 'static>(
     let spawner = Rc::clone(&executor);
     let tasks_reactor = Rc::clone(&reactor);
     executor.spawn(async move {
-        loop {
-            let stream = listener.accept_stream().await?;
+        // Ends when the server stops: dropping the listener closes it, refusing newcomers.
+        while let Some(stream) = listener.accept_until_stopping().await? {
             let Some(conn) = conn::open("reactor", &mut new_conn, stream) else {
                 continue;
             };
@@ -86,8 +87,9 @@ pub fn run_with<N: NewConn<Conn: 'static> + 'static>(
                 Ok(()) // one client's error is not the server's
             });
         }
+        Ok(())
     });
-    executor.run(&reactor, stop)
+    executor.run_graceful(&reactor, stop)
 }
 
 /// Accepts connections forever, spawning an echo task for each.

@@ -42,6 +42,19 @@ impl AsyncListener {
         poll_fn(|cx| self.poll_accept(cx)).await
     }
 
+    /// [`accept_stream`](Self::accept_stream), or `None` once the reactor [is
+    /// stopping](Reactor::is_stopping): the accept loop of a server that stops gracefully.
+    pub async fn accept_until_stopping(&mut self) -> io::Result<Option<TcpStream>> {
+        poll_fn(|cx| {
+            if self.reactor.is_stopping() {
+                Poll::Ready(Ok(None))
+            } else {
+                self.poll_accept(cx).map(|r| r.map(Some))
+            }
+        })
+        .await
+    }
+
     fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<TcpStream>> {
         loop {
             match self.acceptor.accept()? {
@@ -156,12 +169,16 @@ impl<C: Connection> Drop for Attached<C> {
 }
 
 /// Drives a [`Connection`] state machine as a task: wait for what it wants, tell it, repeat
-/// until it is finished. This is how the reactor serves any protocol, not only `async fn` echo.
+/// until it is finished — or, once the reactor [is stopping](Reactor::is_stopping), until it is
+/// [idle](Connection::is_idle). This is how the reactor serves any protocol, not only `async fn` echo.
 pub async fn drive<C: Connection>(conn: C, reactor: Rc<Reactor>) -> io::Result<()> {
     reactor.attach(conn.stream().as_fd())?;
     let mut attached = Attached { conn, reactor };
     while !attached.conn.is_finished() {
         let conn = &attached.conn;
+        if attached.reactor.is_stopping() && conn.is_idle() {
+            break; // the server is stopping, and nothing is in flight: close now
+        }
         let interest = match (conn.wants_read(), conn.wants_write()) {
             (true, true) => Interest::Both,
             (false, true) => Interest::Write,

@@ -37,6 +37,8 @@ pub struct Reactor {
     /// Tells apart two timers set for the same instant.
     timers_made: Cell<u64>,
     events: RefCell<Events>,
+    /// The server is stopping ([`Reactor::is_stopping`]).
+    stopping: Cell<bool>,
 }
 
 /// A timer of a [`Reactor`], to [cancel](Reactor::cancel) it.
@@ -52,6 +54,7 @@ impl Reactor {
             timers: RefCell::new(BTreeMap::new()),
             timers_made: Cell::new(0),
             events: RefCell::new(Events::new()),
+            stopping: Cell::new(false),
         })
     }
 
@@ -161,7 +164,34 @@ impl Reactor {
     }
 
     pub(super) fn unwatch_stop(&self, stop: &Stop) {
-        let _ = self.poller.delete(stop.fd());
+        let watched = if self.is_stopping() {
+            stop.force_fd()
+        } else {
+            stop.fd()
+        };
+        let _ = self.poller.delete(watched);
+    }
+
+    /// True once the server is stopping gracefully ([`netkit::graceful`]): a task that can end
+    /// without cutting anything — an accept loop, a connection between requests — ends now.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.get()
+    }
+
+    /// The server is stopping: says so to the tasks, and trades the stop descriptor (readable
+    /// for good now) for the force descriptor, so [`wait`](Self::wait) still returns on a
+    /// second stop.
+    pub(super) fn begin_stopping(&self, stop: &Stop) -> io::Result<()> {
+        if self.stopping.replace(true) {
+            return Ok(());
+        }
+        self.poller.delete(stop.fd())?;
+        // SAFETY: `unwatch_stop` deletes it before the executor's `run` returns, while the
+        // borrowed `Stop` (and its descriptor) is still alive.
+        unsafe {
+            self.poller
+                .add(stop.force_fd().as_raw_fd(), Event::readable(STOP))
+        }
     }
 
     pub(super) fn detach(&self, fd: BorrowedFd<'_>) {
