@@ -24,14 +24,11 @@
 
 use std::io;
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 
-use io_uring::opcode::{AcceptMulti, AsyncCancel, AsyncCancel2, PollAdd};
-use io_uring::types::{CancelBuilder, Fd};
-use netkit::accept::{Acceptor, is_out_of_descriptors};
 use netkit::{Slab, Stop};
 
 use super::conn::Conn;
+use super::listen::{Listening, cancel_socket};
 use super::op::Op;
 use super::ring::{Completion, Ring, Stats};
 
@@ -56,7 +53,7 @@ pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
 /// [`run`] with a chosen ring size; returns what the ring did, once nothing is in flight.
 pub fn run_configured(listener: TcpListener, stop: &Stop, config: Config) -> io::Result<Stats> {
     let mut server = EchoLoop::new(listener, config)?;
-    server.arm(stop)?;
+    server.listening.arm(&mut server.ring, stop)?;
     let mut completions = Vec::new();
     while server.ring.in_flight() > 0 {
         server.conns.next_turn();
@@ -72,86 +69,36 @@ pub fn run_configured(listener: TcpListener, stop: &Stop, config: Config) -> io:
 /// The ring, the listener, and every connection under its key.
 struct EchoLoop {
     ring: Ring,
-    acceptor: Acceptor,
+    listening: Listening,
     conns: Slab<Conn>,
-    /// The stop arrived: cancellations are out, nothing new is submitted.
-    stopping: bool,
 }
 
 impl EchoLoop {
     fn new(listener: TcpListener, config: Config) -> io::Result<EchoLoop> {
         Ok(EchoLoop {
             ring: Ring::new(config.entries)?,
-            acceptor: Acceptor::new(listener)?,
+            listening: Listening::new(listener)?,
             conns: Slab::new(),
-            stopping: false,
         })
-    }
-
-    /// The two operations in flight from the start: the multishot accept and the stop poll.
-    fn arm(&mut self, stop: &Stop) -> io::Result<()> {
-        self.arm_accept()?;
-        let watch = PollAdd::new(Fd(stop.fd().as_raw_fd()), libc::POLLIN as u32);
-        // SAFETY: a poll carries no buffer; the kernel holds its own reference to the file.
-        unsafe {
-            self.ring
-                .push(&watch.build().user_data(Op::Stop.user_data()))
-        }
-    }
-
-    fn arm_accept(&mut self) -> io::Result<()> {
-        let accept = AcceptMulti::new(Fd(self.acceptor.listener().as_raw_fd())).build();
-        // SAFETY: a multishot accept carries no buffer (no peer address is asked for).
-        unsafe { self.ring.push(&accept.user_data(Op::Accept.user_data())) }
     }
 
     /// What a completion is about, from its `user_data`, and what follows from it.
     fn dispatch(&mut self, completion: Completion) -> io::Result<()> {
         match Op::from_user_data(completion.user_data) {
-            Some(Op::Accept) => self.on_accept(completion),
+            Some(Op::Accept) => {
+                let accepted = self.listening.on_accept(&mut self.ring, completion)?;
+                accepted.into_iter().try_for_each(|s| self.adopt(s))
+            }
             Some(Op::Stop) => self.begin_shutdown(),
             Some(Op::CancelAccept) => Ok(()),
             Some(op @ (Op::Recv(key) | Op::Send(key) | Op::Cancel(key))) => {
                 self.complete(key, op, completion)
             }
-            None => Err(io::Error::other(format!(
-                "uring: a completion no submission asked for (user_data {:#x})",
+            Some(Op::Read(_) | Op::Timeout(_)) | None => Err(io::Error::other(format!(
+                "uring: a completion no submission of this loop asked for (user_data {:#x})",
                 completion.user_data
             ))),
         }
-    }
-
-    /// One accepted connection (or an accept error); re-arms the accept if it ended.
-    fn on_accept(&mut self, completion: Completion) -> io::Result<()> {
-        match completion.into_result() {
-            Ok(fd) => {
-                // SAFETY: the kernel just made this descriptor for us; nothing else owns it.
-                let stream = unsafe { TcpStream::from_raw_fd(fd as RawFd) };
-                if !self.stopping {
-                    self.adopt(stream)?; // while stopping, dropping it closes it
-                }
-            }
-            Err(e) if is_out_of_descriptors(&e) => self.shed()?,
-            Err(e) if is_transient(&e) => {}
-            Err(e) => return Err(e),
-        }
-        if !completion.more && !self.stopping {
-            self.arm_accept()?; // the multishot accept ended: one more
-        }
-        Ok(())
-    }
-
-    /// Out of descriptors: the acceptor's reserve descriptor makes room to accept and close the
-    /// waiting connection (or to adopt it, if descriptors came free meanwhile).
-    fn shed(&mut self) -> io::Result<()> {
-        let mut accepted = Vec::new();
-        self.acceptor.accept_all(|stream, _peer| {
-            accepted.push(stream);
-            Ok(())
-        })?;
-        accepted
-            .into_iter()
-            .try_for_each(|stream| self.adopt(stream))
     }
 
     fn adopt(&mut self, stream: TcpStream) -> io::Result<()> {
@@ -201,23 +148,12 @@ impl EchoLoop {
     /// The stop arrived: cancel the accept and every connection's operations, submit nothing
     /// new. The loop ends when the last cancelled operation has completed.
     fn begin_shutdown(&mut self) -> io::Result<()> {
-        self.stopping = true;
-        let accept = AsyncCancel::new(Op::Accept.user_data()).build();
-        // SAFETY: a cancellation carries no buffer.
-        unsafe {
-            self.ring
-                .push(&accept.user_data(Op::CancelAccept.user_data()))
-        }?;
+        self.listening.stop(&mut self.ring)?;
         for key in self.conns.keys() {
             let conn = self.conns.get_mut(key).expect("a key just listed");
             conn.closing = true;
             conn.in_flight += 1;
-            let cancel = AsyncCancel2::new(CancelBuilder::fd(conn.fd()).all()).build();
-            // SAFETY: a cancellation carries no buffer.
-            unsafe {
-                self.ring
-                    .push(&cancel.user_data(Op::Cancel(key).user_data()))
-            }?;
+            cancel_socket(&mut self.ring, conn.fd(), key)?;
         }
         Ok(())
     }
@@ -239,12 +175,4 @@ impl Drop for EchoLoop {
             }
         }
     }
-}
-
-/// Accept errors that concern one connection, or none: skip them.
-fn is_transient(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::ECANCELED | libc::ECONNABORTED | libc::EINTR | libc::EAGAIN)
-    )
 }

@@ -23,6 +23,7 @@
 //! | [`read_file`] | one read of a file, submitted and completed: the whole protocol once |
 //! | `op` | the `user_data` that says which operation of which connection completed |
 //! | `ring` | pushing submissions (a full queue is submitted, not a panic), counting what is in flight |
+//! | `listen` | what every io_uring server shares: the multishot accept, the stop poll, their cancellation |
 //! | `conn` | the buffer-ownership rule: the buffer lives in the connection, freed at zero in flight |
 //! | `echo` | the server: multishot accept, receive, send (short sends re-submitted), batching, stop and cancellation |
 //!
@@ -41,18 +42,22 @@
 //! the kernel beforehand and keep alive until the completion. Driving a `Connection` would mean
 //! submitting `POLL_ADD`s and calling `on_readable` on their completions: epoll spelled with a
 //! ring, not the completion model. A protocol for a completion loop needs another shape —
-//! "here are the bytes that arrived; give me an owned buffer to send" — so this lesson serves
-//! echo only.
+//! "here are the bytes that arrived; give me an owned buffer to send". This lesson serves echo;
+//! the HTTP server's `uring` backend is the other protocol, on the same pieces ([`Ring`],
+//! [`Op`], [`Listening`]) with its own connection type.
 
 mod conn;
 mod echo;
+mod listen;
 mod op;
 pub mod read_file;
 mod ring;
 
 pub use conn::BUFFER;
 pub use echo::{Config, run, run_configured};
-pub use ring::{Stats, refused};
+pub use listen::{Listening, cancel_socket};
+pub use op::Op;
+pub use ring::{Completion, Ring, Stats, refused};
 
 use std::io;
 
@@ -60,4 +65,18 @@ use std::io;
 /// not and how to check (see [`refused`]).
 pub fn available() -> io::Result<()> {
     ring::open(2).map(drop)
+}
+
+/// For tests of anything built on io_uring: true when it works here. When it does not, panics
+/// with the sentence that says why — or, with `LABS_SKIP_URING=1` set, says on stderr that the
+/// test is skipped, and why, and returns false.
+pub fn works_or_skip() -> bool {
+    let Err(refusal) = available() else {
+        return true;
+    };
+    if std::env::var_os("LABS_SKIP_URING").is_some_and(|v| v == "1") {
+        eprintln!("SKIPPED (LABS_SKIP_URING=1): {refusal}");
+        return false;
+    }
+    panic!("{refusal} (set LABS_SKIP_URING=1 to skip the io_uring tests)");
 }
