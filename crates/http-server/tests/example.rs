@@ -133,7 +133,7 @@ fn http_example_logs_each_response() {
 }
 
 #[test]
-fn http_example_uring_logs_each_response() {
+fn http_example_logs_each_response_uring() {
     if common::runs_here(Model::Uring) {
         logs_each_response(Model::Uring, &[]);
     }

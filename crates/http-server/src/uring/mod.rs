@@ -4,9 +4,9 @@
 //! [`HttpConn`](crate::nonblocking::HttpConn), a [`netkit::Connection`] that reads and writes
 //! when the loop says the socket is *ready*. io_uring is completion-shaped: the program submits
 //! the receive, the send, the file read, and is told when each is *done*. So this backend is
-//! its own loop, built from the pieces of io-models' `uring` lesson — [`Ring`] (submission with
-//! a full queue submitted, not panicked on), [`Op`] (`user_data` naming the operation and the
-//! connection), [`Listening`] (the multishot accept, the stop poll, their cancellation) — and a
+//! a [`Protocol`] of io-models' completion loop ([`serve`]: the multishot accept, the stop poll
+//! and its cancellations, one `io_uring_enter` per turn, dispatch by `user_data`), on its
+//! [`Ring`] (a full submission queue is submitted, not panicked on) and [`Op`] tags, with a
 //! connection type of its own, [`conn::UringConn`], that owns its buffers and counts what is in
 //! flight.
 //!
@@ -41,7 +41,7 @@ pub mod conn;
 use std::io;
 use std::net::{TcpListener, TcpStream};
 
-use io_models::uring::{Completion, Listening, Op, Ring};
+use io_models::uring::{Completion, Op, Protocol, Ring, abandon, serve};
 use netkit::{Slab, Stop};
 
 use crate::backends::Serving;
@@ -53,56 +53,28 @@ const ENTRIES: u32 = 1024;
 /// Serves `serving`'s site on `listener` from one thread with io_uring until `stop`, then
 /// cancels everything in flight and returns once nothing is.
 pub fn run(listener: TcpListener, stop: &Stop, serving: &Serving) -> io::Result<()> {
-    let mut server = HttpLoop {
+    let mut http = HttpLoop {
         ring: Ring::new(ENTRIES)?,
-        listening: Listening::new(listener)?,
         conns: Slab::new(),
         serving,
     };
-    server.listening.arm(&mut server.ring, stop)?;
-    let mut completions = Vec::new();
-    while server.ring.in_flight() > 0 {
-        server.conns.next_turn();
-        server.ring.submit(1)?;
-        server.ring.reap(&mut completions);
-        for completion in completions.drain(..) {
-            server.dispatch(completion)?;
-        }
-    }
-    Ok(())
+    serve(listener, stop, &mut http)
 }
 
-/// The ring, the listener, and every connection under its key.
+/// The ring and every connection under its key; the loop is io-models' [`serve`].
 struct HttpLoop<'a> {
     ring: Ring,
-    listening: Listening,
     conns: Slab<UringConn>,
     serving: &'a Serving,
 }
 
-impl HttpLoop<'_> {
-    /// What a completion is about, from its `user_data`, and what follows from it.
-    fn dispatch(&mut self, completion: Completion) -> io::Result<()> {
-        let op = Op::from_user_data(completion.user_data);
-        match op {
-            Some(Op::Accept) => {
-                let accepted = self.listening.on_accept(&mut self.ring, completion)?;
-                accepted.into_iter().try_for_each(|s| self.adopt(s))
-            }
-            Some(Op::Stop) => self.begin_shutdown(),
-            Some(Op::CancelAccept) => Ok(()),
-            Some(
-                op @ (Op::Recv(key)
-                | Op::Send(key)
-                | Op::Read(key)
-                | Op::Timeout(key)
-                | Op::Cancel(key)),
-            ) => self.complete(key, op, completion),
-            None => Err(io::Error::other(format!(
-                "uring: a completion no submission asked for (user_data {:#x})",
-                completion.user_data
-            ))),
-        }
+impl Protocol for HttpLoop<'_> {
+    fn ring(&mut self) -> &mut Ring {
+        &mut self.ring
+    }
+
+    fn next_turn(&mut self) {
+        self.conns.next_turn();
     }
 
     /// A new client: its session (counted, logged, or a 503 over the bound), its first
@@ -121,8 +93,7 @@ impl HttpLoop<'_> {
         conn.advance(key, &mut self.ring)
     }
 
-    /// An operation naming connection `key` completed: the connection acts on it; a finished
-    /// one with nothing in flight is freed.
+    /// The connection acts on the completion; a finished one with nothing in flight is freed.
     fn complete(&mut self, key: usize, op: Op, completion: Completion) -> io::Result<()> {
         let Some(conn) = self.conns.get_mut(key) else {
             return Err(io::Error::other(format!(
@@ -136,9 +107,8 @@ impl HttpLoop<'_> {
         Ok(())
     }
 
-    /// The stop arrived: no more accepts, and every connection cancels what it has in flight.
-    fn begin_shutdown(&mut self) -> io::Result<()> {
-        self.listening.stop(&mut self.ring)?;
+    /// Every connection cancels what it has in flight and removes its timer.
+    fn stop(&mut self) -> io::Result<()> {
         for key in self.conns.keys() {
             let conn = self.conns.get_mut(key).expect("a key just listed");
             conn.stop(key, &mut self.ring)?;
@@ -151,17 +121,8 @@ impl HttpLoop<'_> {
 }
 
 impl Drop for HttpLoop<'_> {
-    /// An error ended the loop with operations in flight: the connections (and their buffers)
-    /// are leaked rather than freed under the kernel; closing the ring cancels the operations.
+    /// After an error: the connections are leaked while anything is in flight (see [`abandon`]).
     fn drop(&mut self) {
-        if self.ring.in_flight() > 0 {
-            std::mem::forget(std::mem::take(&mut self.conns));
-            return;
-        }
-        for key in self.conns.keys() {
-            if let Some(conn) = self.conns.get_mut(key) {
-                conn.release();
-            }
-        }
+        abandon(&self.ring, &mut self.conns, UringConn::release);
     }
 }

@@ -7,8 +7,8 @@
 //!   at stop:                   ASYNC_CANCEL of the accept, and of every connection's operations
 //! ```
 //!
-//! The echo server and the HTTP server's `uring` backend both keep one of these beside their
-//! connections, and hand it the completions tagged [`Op::Accept`] and [`Op::Stop`].
+//! The loop of every protocol (`serve`) keeps one of these, and hands it the completions tagged
+//! [`Op::Accept`] and [`Op::Stop`].
 //!
 //! The pitfall is the multishot accept's end: a completion without `IORING_CQE_F_MORE` means
 //! the kernel disarmed it (an error, or a full completion queue), and a server that does not
@@ -42,11 +42,6 @@ impl Listening {
             acceptor: Acceptor::new(listener)?,
             stopping: false,
         })
-    }
-
-    /// True once the stop arrived.
-    pub fn stopping(&self) -> bool {
-        self.stopping
     }
 
     /// Pushes the two operations in flight from the start: the multishot accept and the poll

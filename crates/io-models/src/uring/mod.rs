@@ -23,9 +23,10 @@
 //! | [`read_file`] | one read of a file, submitted and completed: the whole protocol once |
 //! | `op` | the `user_data` that says which operation of which connection completed |
 //! | `ring` | pushing submissions (a full queue is submitted, not a panic), counting what is in flight |
-//! | `listen` | what every io_uring server shares: the multishot accept, the stop poll, their cancellation |
 //! | `conn` | the buffer-ownership rule: the buffer lives in the connection, freed at zero in flight |
-//! | `echo` | the server: multishot accept, receive, send (short sends re-submitted), batching, stop and cancellation |
+//! | `listen` | the listening side: the multishot accept, the stop poll, their cancellation |
+//! | `serve` | the loop, the same for every protocol: enter, reap, dispatch by `user_data`, until nothing is in flight |
+//! | `echo` | the echo protocol: receive, send (short sends re-submitted), batching, stop and cancellation |
 //!
 //! **The pitfall is ownership**, and Rust makes it visible: a submitted operation borrows its
 //! buffer until its completion, far past the call that submitted it. A buffer on the stack, or
@@ -43,8 +44,8 @@
 //! submitting `POLL_ADD`s and calling `on_readable` on their completions: epoll spelled with a
 //! ring, not the completion model. A protocol for a completion loop needs another shape —
 //! "here are the bytes that arrived; give me an owned buffer to send". This lesson serves echo;
-//! the HTTP server's `uring` backend is the other protocol, on the same pieces ([`Ring`],
-//! [`Op`], [`Listening`]) with its own connection type.
+//! the HTTP server's `uring` backend is the other [`Protocol`] on the same loop ([`serve`]),
+//! [`Ring`] and [`Op`], with its own connection type.
 
 mod conn;
 mod echo;
@@ -52,12 +53,14 @@ mod listen;
 mod op;
 pub mod read_file;
 mod ring;
+mod serve;
 
 pub use conn::BUFFER;
 pub use echo::{Config, run, run_configured};
-pub use listen::{Listening, cancel_socket};
+pub use listen::cancel_socket;
 pub use op::Op;
 pub use ring::{Completion, Ring, Stats, refused};
+pub use serve::{Protocol, abandon, serve};
 
 use std::io;
 

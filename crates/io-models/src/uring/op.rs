@@ -60,6 +60,16 @@ impl Op {
         (key as u64) << KIND_BITS | kind
     }
 
+    /// The key of the connection this operation is about (`None`: the listener's or the stop's).
+    pub fn connection(self) -> Option<usize> {
+        match self {
+            Op::Accept | Op::Stop | Op::CancelAccept => None,
+            Op::Recv(key) | Op::Send(key) | Op::Cancel(key) | Op::Read(key) | Op::Timeout(key) => {
+                Some(key)
+            }
+        }
+    }
+
     /// The operation a completion's `user_data` names (`None`: no submission of ours says so).
     pub fn from_user_data(user_data: u64) -> Option<Op> {
         let key = (user_data >> KIND_BITS) as usize;

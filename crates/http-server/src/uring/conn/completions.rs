@@ -156,7 +156,7 @@ impl UringConn {
 
     /// The ring has nothing in flight (the loop ended on an error): whatever this connection
     /// still counts, no buffer of it is the kernel's.
-    pub(in crate::uring) fn release(&mut self) {
+    pub fn release(&mut self) {
         self.in_flight = 0;
     }
 }
