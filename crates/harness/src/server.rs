@@ -98,13 +98,16 @@ impl InProcessServer {
 
     /// Asks the server to stop, without waiting: a graceful stop finishes what is in flight
     /// first, and the test may have to take part (read a response to its end). [`stop`](Self::stop)
-    /// then waits for it.
+    /// then ends what is left and waits.
     pub fn request_stop(&self) {
         self.stop.stop();
     }
 
-    /// Asks the server to stop and waits for its thread to end; reports an error it returned,
-    /// a panic, or a failure to stop within the step deadline.
+    /// Ends the server now and waits for its thread to end; reports an error it returned, a
+    /// panic, or a failure to stop within the step deadline. The stop is forced (the second
+    /// Ctrl-C): a connection still busy — a client that never reads — is cut rather than given
+    /// the stop's whole grace period. A test of the graceful stop calls
+    /// [`request_stop`](Self::request_stop) first and sees the drain through before this.
     pub fn stop(mut self) -> Result<()> {
         self.stop_inner()
     }
@@ -113,7 +116,7 @@ impl InProcessServer {
         let Some(outcome) = self.outcome.take() else {
             return Ok(());
         };
-        self.stop.stop();
+        self.stop.force();
         let deadline = Deadline::after(STEP, format!("in-process server {} to stop", self.addr));
         match outcome.recv_timeout(deadline.remaining()?) {
             Ok(Ok(Ok(()))) => Ok(()),

@@ -4,7 +4,7 @@
 //!         cargo run -p http-server --example http_server -- --model prefork --workers 4
 //!         mdbook build docs && cargo run -p http-server --example http_server -- --root docs/book
 //!           (then open http://127.0.0.1:8080/ in a browser: the book, served by this server)
-//! Models: --model select|poll|epoll|async|threads|pool|prefork   (default: epoll)
+//! Models: --model select|poll|epoll|async|uring|threads|pool|prefork   (default: epoll)
 //! Client: curl -i http://127.0.0.1:8080/
 //! Output: listening on 127.0.0.1:8080
 //!         127.0.0.1 - - [04/Dec/2026:19:02:11 +0000] "GET / HTTP/1.1" 200 2113
@@ -12,6 +12,8 @@
 //! Stop:   Ctrl-C: no new connections; responses in flight are finished (for at most --grace
 //!         seconds), then it exits with status 0 (with --workers every worker stops and is
 //!         reaped). A second Ctrl-C cuts them at once.
+//! Where the kernel refuses io_uring, `--model uring` prints one sentence saying why and how to
+//! check (`sysctl kernel.io_uring_disabled`) and exits with status 1.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -26,7 +28,7 @@ use netkit::{Stop, workers};
 /// A static HTTP/1.1 file server.
 #[derive(Parser)]
 struct Args {
-    /// The concurrency model: select, poll, epoll, async, threads, pool or prefork.
+    /// The concurrency model: select, poll, epoll, async, uring, threads, pool or prefork.
     #[arg(long, default_value = "epoll")]
     model: Model,
     /// The directory to serve (nothing outside it is ever read).
@@ -56,6 +58,9 @@ struct Args {
 
 fn main() -> Result<(), Failure> {
     let args = Args::parse();
+    if args.model == Model::Uring {
+        io_models::uring::available()?; // before the banner: a refusal is all that is printed
+    }
     let root =
         Root::open(&args.root).context(format_args!("cannot serve {}", args.root.display()))?;
     let site = Site {

@@ -9,6 +9,7 @@
 //! | `select`, `poll` | `io_models::select`, `io_models::poll` | an [`HttpConn`] (a [`netkit::Connection`]) |
 //! | `epoll` | `io_models::epoll_edge`: edge-triggered, as production servers run it | an [`HttpConn`] |
 //! | `async` | `io_models::reactor`: a task per connection on a hand-made reactor | an [`HttpConn`], driven as a task |
+//! | `uring` | [`crate::uring`]: completions, on io-models' ring, accept and stop pieces | a [`UringConn`](crate::uring::conn::UringConn): owned buffers, counted in flight |
 //! | `threads` | `multithread::per_thread_server::spawn_per_connection` | [`serve_connection`](crate::serve_connection), blocking |
 //! | `pool` | `multithread::per_thread_server::pooled_with` | [`serve_connection`](crate::serve_connection), blocking |
 //! | `prefork` | `multiprocess::per_process_server::prefork_with` | [`serve_connection`](crate::serve_connection), blocking, in a worker process |
@@ -17,7 +18,9 @@
 //! and its deadline (header, idle, write timeouts) is kept by the loop's timers. The blocking
 //! models run the same [`Session`] through [`serve_connection`](crate::serve_connection), where a socket timeout bounds
 //! every wait. So the protocol is written once, and every model serves it byte for byte the same
-//! — the conformance suite runs over all seven.
+//! — the conformance suite runs over all eight. io_uring is the exception that proves the
+//! rule: a completion loop cannot drive a readiness-shaped [`HttpConn`], so `uring` drives the
+//! same [`Session`] through a connection type of its own.
 //!
 //! The pitfall is the bound each model puts on clients, which differs: an event loop holds a
 //! connection for the cost of its buffers; a thread per connection for a thread; a pool serves
@@ -69,6 +72,8 @@ pub enum Model {
     Epoll,
     /// One thread, an async task per connection on the hand-made reactor.
     Async,
+    /// One thread, io_uring: submissions and completions (Linux 5.19 or newer).
+    Uring,
     /// A thread per connection.
     Threads,
     /// A fixed pool of threads.
@@ -79,11 +84,12 @@ pub enum Model {
 
 impl Model {
     /// Every model, in the order the chapters teach them.
-    pub const ALL: [Model; 7] = [
+    pub const ALL: [Model; 8] = [
         Model::Select,
         Model::Poll,
         Model::Epoll,
         Model::Async,
+        Model::Uring,
         Model::Threads,
         Model::Pool,
         Model::Prefork,
@@ -96,6 +102,7 @@ impl Model {
             Model::Poll => "poll",
             Model::Epoll => "epoll",
             Model::Async => "async",
+            Model::Uring => "uring",
             Model::Threads => "threads",
             Model::Pool => "pool",
             Model::Prefork => "prefork",
@@ -187,7 +194,7 @@ impl Serving {
 
     /// A new connection's session, counted: it serves the site (logged if the site logs), or —
     /// over the bound — answers 503 to whatever it is asked.
-    fn session(&self, stream: &TcpStream) -> Session {
+    pub(crate) fn session(&self, stream: &TcpStream) -> Session {
         let peer = stream.peer_addr().ok();
         let ticket = Ticket::take(&self.open);
         let root = Arc::clone(&self.site.root);
@@ -216,6 +223,11 @@ impl Serving {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .note(peer, why);
+    }
+
+    /// The time bounds of every connection.
+    pub fn limits(&self) -> Limits {
+        self.site.limits
     }
 
     /// The event loops' factory: an accepted socket becomes a non-blocking [`HttpConn`].
@@ -276,6 +288,7 @@ pub fn serve(model: Model, listener: TcpListener, stop: &Stop, site: &Site) -> i
         Model::Poll => poll::run_with(listener, stop, |s| serving.connection(s)),
         Model::Epoll => epoll_edge::run_with(listener, stop, |s| serving.connection(s)),
         Model::Async => reactor::run_with(listener, stop, move |s| serving.connection(s)),
+        Model::Uring => crate::uring::run(listener, stop, &serving),
         Model::Threads => {
             let handle = |stream, _: &_| report("http", serving.serve_blocking(stream));
             threads::spawn_per_connection_limited(listener, stop, "http", &thread_limits, handle)

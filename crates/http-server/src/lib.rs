@@ -15,6 +15,7 @@
 //! | [`session`] | one connection's conversation without the socket: pipelining in order, bodies discarded or refused, 408 |
 //! | [`blocking`] | the blocking driver `serve_connection`: a thread per connection, `sendfile(2)`, timeouts, a lingering close |
 //! | [`nonblocking`] | `HttpConn`, the same session driven by an event loop: readable/writable/timeout, `EAGAIN` everywhere, back-pressure |
+//! | [`uring`] | the same session on io_uring: completions, owned buffers, file reads then sends, a timer per connection |
 //! | [`backends`] | the same session over every concurrency model: io-models' loops, the thread pool, prefork |
 //! | [`access_log`] | one Common Log Format line per response |
 //! | [`status`] | the status codes this server sends |
@@ -38,6 +39,7 @@ pub mod resolve;
 pub mod response;
 pub mod session;
 pub mod status;
+pub mod uring;
 
 pub use backends::{Model, Site, serve};
 pub use blocking::{Limits, serve_connection};

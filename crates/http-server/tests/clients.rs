@@ -121,7 +121,8 @@ print("ok")
 #[test]
 fn wrk_loads_the_event_loops_without_an_error() {
     let fixture = Fixture::create().unwrap();
-    for model in [Model::Epoll, Model::Async] {
+    let uring = common::runs_here(Model::Uring).then_some(Model::Uring);
+    for model in [Model::Epoll, Model::Async].into_iter().chain(uring) {
         let server = common::serve_model(model, &fixture.root(), Limits::default()).unwrap();
         let url = format!("http://{}/hello.txt", server.addr());
         let output = run("wrk", &["-t1", "-c20", "-d1s", "--timeout", "5s", &url]);

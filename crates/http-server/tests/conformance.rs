@@ -14,7 +14,7 @@ use http_server::request::{HeadParser, Progress, RequestHead};
 use http_server::resolve::{Resolution, Root, segments};
 use http_server::response::{Reply, Response, respond};
 use http_server::session::{Planner, Session};
-use http_server::{Body, Status};
+use http_server::{Body, Model, Status};
 
 /// A connection handler of a test server.
 type Handler = fn(TcpStream, &Arc<Root>) -> io::Result<()>;
@@ -22,8 +22,9 @@ type Handler = fn(TcpStream, &Arc<Root>) -> io::Result<()>;
 /// Short deadlines: the broken servers are expected to fail.
 const STEP: Duration = Duration::from_secs(3);
 
-/// Both drivers pass `check`: the blocking handler on a thread per connection, and the
-/// non-blocking `HttpConn` on io-models' level-triggered epoll loop. One test per check, so that
+/// Every driver passes `check`: the blocking handler on a thread per connection, the
+/// non-blocking `HttpConn` on io-models' level-triggered epoll loop, and the completion-driven
+/// connection of the `uring` backend. One test per check, so that
 /// each test depends only on the parts of the core its check exercises (and an exercise is
 /// graded by the checks it moves). Every model passes the whole suite as the example, in
 /// tests/example.rs.
@@ -32,6 +33,11 @@ fn conforms(check: &str) {
     http::assert_check(check, |root| {
         common::serve_event_loop(root, Limits::default())
     });
+    if common::runs_here(Model::Uring) {
+        http::assert_check(check, |root| {
+            common::serve_model(Model::Uring, root, Limits::default())
+        });
+    }
 }
 
 #[test]

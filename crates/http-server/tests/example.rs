@@ -38,6 +38,13 @@ fn http_example_async_conforms() {
 }
 
 #[test]
+fn http_example_uring_conforms() {
+    if common::runs_here(Model::Uring) {
+        conforms(Model::Uring);
+    }
+}
+
+#[test]
 fn http_example_threads_conforms() {
     conforms(Model::Threads);
 }
@@ -123,6 +130,49 @@ fn logs_each_response(model: Model, extra: &[&str]) {
 #[test]
 fn http_example_logs_each_response() {
     logs_each_response(Model::Threads, &[]);
+}
+
+#[test]
+fn http_example_logs_each_response_uring() {
+    if common::runs_here(Model::Uring) {
+        logs_each_response(Model::Uring, &[]);
+    }
+}
+
+/// Ctrl-C while the uring server has a receive on every connection, a download waiting for a
+/// client that does not read, and a timer per connection in flight: all of it is cancelled and
+/// completes, the process exits with status 0 (a connection freed with an operation in flight
+/// would panic), and every client sees its connection end.
+#[test]
+fn http_example_uring_stops_with_operations_in_flight() {
+    if !common::runs_here(Model::Uring) {
+        return;
+    }
+    let fixture = Fixture::create().unwrap();
+    std::fs::write(fixture.root().join("big.bin"), vec![7u8; 8 << 20]).unwrap();
+    let server = common::start_example(Model::Uring, &fixture.root(), &["--quiet"]).unwrap();
+    let idle = Conn::connect(server.addr()).unwrap();
+    let mut half = Conn::connect(server.addr()).unwrap();
+    half.write_all(b"GET /hello.txt HTTP/1.1\r\nHo").unwrap();
+    let mut download = Conn::connect(server.addr()).unwrap();
+    download
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    assert_eq!(
+        download.read_line().unwrap().trim_end(),
+        "HTTP/1.1 200 OK",
+        "the download began"
+    );
+    // One more client served: the server has adopted every connection above.
+    let mut last = Conn::connect(server.addr()).unwrap();
+    get(&mut last, "/hello.txt", "")
+        .unwrap()
+        .expect_status(200, "the last client")
+        .unwrap();
+    server.interrupt_and_expect_clean_exit().unwrap();
+    for mut conn in [idle, half, download, last] {
+        conn.read_to_eof().unwrap();
+    }
 }
 
 #[test]

@@ -152,6 +152,15 @@ fn bound_threads_answers_503_over_max_connections() {
 }
 
 #[test]
+fn bound_uring_answers_503_over_max_connections() {
+    if common::runs_here(Model::Uring) {
+        let fixture = Fixture::create().unwrap();
+        let server = common::serve_site(Model::Uring, site_of_two(&fixture));
+        bounds_connections("uring", server);
+    }
+}
+
+#[test]
 fn bound_event_loop_answers_503_over_max_connections() {
     let fixture = Fixture::create().unwrap();
     let server = common::serve_site_on_event_loop(site_of_two(&fixture));

@@ -70,6 +70,13 @@ fn slowloris_poll_serves_an_honest_client_behind_a_thousand_slow_heads() {
 }
 
 #[test]
+fn slowloris_uring_serves_an_honest_client_behind_a_thousand_slow_heads() {
+    if common::runs_here(Model::Uring) {
+        slow_heads_do_not_hold_up_an_honest_client(Model::Uring);
+    }
+}
+
+#[test]
 fn slowloris_async_serves_an_honest_client_behind_a_thousand_slow_heads() {
     slow_heads_do_not_hold_up_an_honest_client(Model::Async);
 }
@@ -136,6 +143,13 @@ fn leaves_nothing_behind(model: Model) {
 #[test]
 fn leaks_epoll_none_after_a_thousand_clients() {
     leaves_nothing_behind(Model::Epoll);
+}
+
+#[test]
+fn leaks_uring_none_after_a_thousand_clients() {
+    if common::runs_here(Model::Uring) {
+        leaves_nothing_behind(Model::Uring);
+    }
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::io;
+use std::io::{self, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,23 +24,24 @@ fn big_file(fixture: &Fixture) -> Vec<u8> {
     data
 }
 
-#[test]
-fn a_stalled_download_does_not_stall_the_loop_and_resumes_exactly() {
+/// While one client's 8 MiB download is stalled (it does not read), the server `serve` starts
+/// serves another client from its single thread, and the download then resumes exactly.
+fn stalled_download_resumes_exactly(serve: Serve) {
     let fixture = Fixture::create().unwrap();
     let data = big_file(&fixture);
-    let server = common::serve_event_loop(&fixture.root(), Limits::default()).unwrap();
+    let server = serve(&fixture);
     let mut stalled = Conn::connect(server.addr()).unwrap();
     // A small receive buffer on the client that does not read: with the server's send buffer
     // (at most 4 MiB here) the 8 MiB response cannot fit, so the server's sendfile must stop
-    // at EAGAIN and resume later.
+    // at EAGAIN (or its send wait for room) and resume later.
     let small = 64 * 1024;
     nix::sys::socket::setsockopt(stalled.stream(), nix::sys::socket::sockopt::RcvBuf, &small)
         .unwrap();
     stalled
         .write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
         .unwrap();
-    // While the 8 MiB response fills both socket buffers and the loop sees EAGAIN on it,
-    // another client is served by the same single thread.
+    // While the 8 MiB response fills both socket buffers, another client is served by the
+    // same single thread.
     let mut other = Conn::connect(server.addr()).unwrap();
     let reply = get(&mut other, "/hello.txt", "").unwrap();
     assert_eq!(reply.body, HELLO.as_bytes());
@@ -50,10 +51,10 @@ fn a_stalled_download_does_not_stall_the_loop_and_resumes_exactly() {
     server.stop().unwrap();
 }
 
-#[test]
-fn a_thousand_pipelined_requests_are_answered_in_order() {
+/// A thousand pipelined requests in one write are answered, in order.
+fn answers_a_thousand_pipelined_requests_in_order(serve: Serve) {
     let fixture = Fixture::create().unwrap();
-    let server = common::serve_event_loop(&fixture.root(), Limits::default()).unwrap();
+    let server = serve(&fixture);
     let mut conn = Conn::connect(server.addr()).unwrap();
     let mut all = String::new();
     for i in 0..1000 {
@@ -70,6 +71,100 @@ fn a_thousand_pipelined_requests_are_answered_in_order() {
         );
     }
     server.stop().unwrap();
+}
+
+/// A client that pipelines requests and never reads the answers (404 pages, seven times the
+/// size of the requests): once they fill the sockets the server stops receiving its requests
+/// (nothing of it grows in the server), so the client's sends stall long before 16 MiB — and
+/// another client is served.
+fn stops_a_client_that_never_reads(serve: Serve) {
+    let fixture = Fixture::create().unwrap();
+    let server = serve(&fixture);
+    let hog = Conn::connect(server.addr()).unwrap();
+    let small = 64 * 1024;
+    nix::sys::socket::setsockopt(hog.stream(), nix::sys::socket::sockopt::RcvBuf, &small).unwrap();
+    nix::sys::socket::setsockopt(hog.stream(), nix::sys::socket::sockopt::SndBuf, &small).unwrap();
+    hog.stream()
+        .set_write_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let requests = "GET /missing HTTP/1.1\r\nHost: t\r\n\r\n".repeat(2000);
+    let mut pushed = 0;
+    let stalled = loop {
+        if pushed >= 16 << 20 {
+            break false;
+        }
+        let offset = pushed % requests.len(); // after a short send, the rest of a request
+        match hog.stream().write(&requests.as_bytes()[offset..]) {
+            Ok(n) => pushed += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                break true;
+            }
+            Err(e) => panic!("the hog's send failed after {pushed} bytes: {e}"),
+        }
+    };
+    assert!(
+        stalled,
+        "the server took {pushed} bytes of requests from a client that never reads"
+    );
+    let mut other = Conn::connect(server.addr()).unwrap();
+    get(&mut other, "/missing", "")
+        .unwrap()
+        .expect_status(404, "another client, while the hog is stopped")
+        .unwrap();
+    server.stop().unwrap();
+}
+
+#[test]
+fn a_client_that_never_reads_is_stopped() {
+    stops_a_client_that_never_reads(event_loop);
+}
+
+#[test]
+fn uring_a_client_that_never_reads_is_stopped() {
+    if common::runs_here(Model::Uring) {
+        stops_a_client_that_never_reads(uring);
+    }
+}
+
+/// Starts a server on a fixture.
+type Serve = fn(&Fixture) -> InProcessServer;
+
+fn event_loop(fixture: &Fixture) -> InProcessServer {
+    common::serve_event_loop(&fixture.root(), Limits::default()).unwrap()
+}
+
+fn uring(fixture: &Fixture) -> InProcessServer {
+    common::serve_model(Model::Uring, &fixture.root(), Limits::default()).unwrap()
+}
+
+#[test]
+fn a_stalled_download_does_not_stall_the_loop_and_resumes_exactly() {
+    stalled_download_resumes_exactly(event_loop);
+}
+
+#[test]
+fn uring_a_stalled_download_does_not_stall_the_loop_and_resumes_exactly() {
+    if common::runs_here(Model::Uring) {
+        stalled_download_resumes_exactly(uring);
+    }
+}
+
+#[test]
+fn a_thousand_pipelined_requests_are_answered_in_order() {
+    answers_a_thousand_pipelined_requests_in_order(event_loop);
+}
+
+#[test]
+fn uring_a_thousand_pipelined_requests_are_answered_in_order() {
+    if common::runs_here(Model::Uring) {
+        answers_a_thousand_pipelined_requests_in_order(uring);
+    }
 }
 
 /// 300 ms to send a head, 300 ms between requests.
@@ -121,6 +216,13 @@ fn timers_epoll_answers_408_and_closes_idle_connections() {
 #[test]
 fn timers_async_answers_408_and_closes_idle_connections() {
     model_keeps_deadlines(Model::Async);
+}
+
+#[test]
+fn timers_uring_answers_408_and_closes_idle_connections() {
+    if common::runs_here(Model::Uring) {
+        model_keeps_deadlines(Model::Uring);
+    }
 }
 
 /// An io-models loop, given the factory as a trait object.

@@ -100,3 +100,11 @@ pub fn start_example(model: Model, root: &Path, extra: &[&str]) -> harness::Resu
     args.extend_from_slice(extra);
     ExampleProcess::start("http_server", &args)
 }
+
+/// True when `model` can run here: every model, and `uring` where the kernel allows io_uring.
+/// Where it does not, the test fails with the sentence that says why — or, with
+/// `LABS_SKIP_URING=1`, says it skips and returns false.
+#[allow(dead_code)] // not every test binary uses every helper
+pub fn runs_here(model: Model) -> bool {
+    model != Model::Uring || io_models::uring::works_or_skip()
+}

@@ -10,7 +10,9 @@
 //!         for each completion: user_data ─▶ (operation, connection) ─▶ next submission
 //! ```
 //!
-//! One `io_uring_enter` per turn both submits everything the previous turn queued (the replies
+//! The loop — enter the ring, reap, dispatch each completion by its `user_data` — is
+//! [`serve`]'s, shared with the HTTP server's `uring` backend; this file is what echo does with
+//! a client and with each completion. One `io_uring_enter` per turn both submits everything the previous turn queued (the replies
 //! to a hundred clients go in one call) and waits for the next completions: that is the
 //! batching. A submission queue that fills up in the middle of a turn is submitted to make
 //! room (`Ring::push`), never a panic.
@@ -24,16 +26,14 @@
 
 use std::io;
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 
-use io_uring::opcode::{AcceptMulti, AsyncCancel, AsyncCancel2, PollAdd};
-use io_uring::types::{CancelBuilder, Fd};
-use netkit::accept::{Acceptor, is_out_of_descriptors};
 use netkit::{Slab, Stop};
 
 use super::conn::Conn;
+use super::listen::cancel_socket;
 use super::op::Op;
 use super::ring::{Completion, Ring, Stats};
+use super::serve::{Protocol, abandon, serve};
 
 /// How the echo loop sets up its ring.
 #[derive(Debug, Clone, Copy)]
@@ -55,103 +55,27 @@ pub fn run(listener: TcpListener, stop: &Stop) -> io::Result<()> {
 
 /// [`run`] with a chosen ring size; returns what the ring did, once nothing is in flight.
 pub fn run_configured(listener: TcpListener, stop: &Stop, config: Config) -> io::Result<Stats> {
-    let mut server = EchoLoop::new(listener, config)?;
-    server.arm(stop)?;
-    let mut completions = Vec::new();
-    while server.ring.in_flight() > 0 {
-        server.conns.next_turn();
-        server.ring.submit(1)?;
-        server.ring.reap(&mut completions);
-        for completion in completions.drain(..) {
-            server.dispatch(completion)?;
-        }
-    }
-    Ok(server.ring.stats())
+    let mut echo = EchoLoop {
+        ring: Ring::new(config.entries)?,
+        conns: Slab::new(),
+    };
+    serve(listener, stop, &mut echo)?;
+    Ok(echo.ring.stats())
 }
 
-/// The ring, the listener, and every connection under its key.
+/// The ring and every connection under its key; the loop is [`serve`]'s.
 struct EchoLoop {
     ring: Ring,
-    acceptor: Acceptor,
     conns: Slab<Conn>,
-    /// The stop arrived: cancellations are out, nothing new is submitted.
-    stopping: bool,
 }
 
-impl EchoLoop {
-    fn new(listener: TcpListener, config: Config) -> io::Result<EchoLoop> {
-        Ok(EchoLoop {
-            ring: Ring::new(config.entries)?,
-            acceptor: Acceptor::new(listener)?,
-            conns: Slab::new(),
-            stopping: false,
-        })
+impl Protocol for EchoLoop {
+    fn ring(&mut self) -> &mut Ring {
+        &mut self.ring
     }
 
-    /// The two operations in flight from the start: the multishot accept and the stop poll.
-    fn arm(&mut self, stop: &Stop) -> io::Result<()> {
-        self.arm_accept()?;
-        let watch = PollAdd::new(Fd(stop.fd().as_raw_fd()), libc::POLLIN as u32);
-        // SAFETY: a poll carries no buffer; the kernel holds its own reference to the file.
-        unsafe {
-            self.ring
-                .push(&watch.build().user_data(Op::Stop.user_data()))
-        }
-    }
-
-    fn arm_accept(&mut self) -> io::Result<()> {
-        let accept = AcceptMulti::new(Fd(self.acceptor.listener().as_raw_fd())).build();
-        // SAFETY: a multishot accept carries no buffer (no peer address is asked for).
-        unsafe { self.ring.push(&accept.user_data(Op::Accept.user_data())) }
-    }
-
-    /// What a completion is about, from its `user_data`, and what follows from it.
-    fn dispatch(&mut self, completion: Completion) -> io::Result<()> {
-        match Op::from_user_data(completion.user_data) {
-            Some(Op::Accept) => self.on_accept(completion),
-            Some(Op::Stop) => self.begin_shutdown(),
-            Some(Op::CancelAccept) => Ok(()),
-            Some(op @ (Op::Recv(key) | Op::Send(key) | Op::Cancel(key))) => {
-                self.complete(key, op, completion)
-            }
-            None => Err(io::Error::other(format!(
-                "uring: a completion no submission asked for (user_data {:#x})",
-                completion.user_data
-            ))),
-        }
-    }
-
-    /// One accepted connection (or an accept error); re-arms the accept if it ended.
-    fn on_accept(&mut self, completion: Completion) -> io::Result<()> {
-        match completion.into_result() {
-            Ok(fd) => {
-                // SAFETY: the kernel just made this descriptor for us; nothing else owns it.
-                let stream = unsafe { TcpStream::from_raw_fd(fd as RawFd) };
-                if !self.stopping {
-                    self.adopt(stream)?; // while stopping, dropping it closes it
-                }
-            }
-            Err(e) if is_out_of_descriptors(&e) => self.shed()?,
-            Err(e) if is_transient(&e) => {}
-            Err(e) => return Err(e),
-        }
-        if !completion.more && !self.stopping {
-            self.arm_accept()?; // the multishot accept ended: one more
-        }
-        Ok(())
-    }
-
-    /// Out of descriptors: the acceptor's reserve descriptor makes room to accept and close the
-    /// waiting connection (or to adopt it, if descriptors came free meanwhile).
-    fn shed(&mut self) -> io::Result<()> {
-        let mut accepted = Vec::new();
-        self.acceptor.accept_all(|stream, _peer| {
-            accepted.push(stream);
-            Ok(())
-        })?;
-        accepted
-            .into_iter()
-            .try_for_each(|stream| self.adopt(stream))
+    fn next_turn(&mut self) {
+        self.conns.next_turn();
     }
 
     fn adopt(&mut self, stream: TcpStream) -> io::Result<()> {
@@ -159,6 +83,16 @@ impl EchoLoop {
         self.submit_next(key)
     }
 
+    fn complete(&mut self, key: usize, op: Op, completion: Completion) -> io::Result<()> {
+        self.complete_echo(key, op, completion)
+    }
+
+    fn stop(&mut self) -> io::Result<()> {
+        self.begin_shutdown()
+    }
+}
+
+impl EchoLoop {
     /// Submits the connection's next operation and counts it in flight.
     fn submit_next(&mut self, key: usize) -> io::Result<()> {
         let conn = self.conns.get_mut(key).expect("a live connection");
@@ -172,7 +106,7 @@ impl EchoLoop {
 
     /// An operation naming connection `key` completed: count it, let the connection act on the
     /// result, then free the connection or submit its next operation.
-    fn complete(&mut self, key: usize, op: Op, completion: Completion) -> io::Result<()> {
+    fn complete_echo(&mut self, key: usize, op: Op, completion: Completion) -> io::Result<()> {
         let Some(conn) = self.conns.get_mut(key) else {
             return Err(io::Error::other(format!(
                 "uring: a completion ({op:?}) for a connection already freed"
@@ -198,53 +132,22 @@ impl EchoLoop {
         // END SOLUTION
     }
 
-    /// The stop arrived: cancel the accept and every connection's operations, submit nothing
-    /// new. The loop ends when the last cancelled operation has completed.
+    /// The stop arrived: cancel every connection's operations (the accept's cancellation is
+    /// out), submit nothing new. The loop ends when the last cancelled operation has completed.
     fn begin_shutdown(&mut self) -> io::Result<()> {
-        self.stopping = true;
-        let accept = AsyncCancel::new(Op::Accept.user_data()).build();
-        // SAFETY: a cancellation carries no buffer.
-        unsafe {
-            self.ring
-                .push(&accept.user_data(Op::CancelAccept.user_data()))
-        }?;
         for key in self.conns.keys() {
             let conn = self.conns.get_mut(key).expect("a key just listed");
             conn.closing = true;
             conn.in_flight += 1;
-            let cancel = AsyncCancel2::new(CancelBuilder::fd(conn.fd()).all()).build();
-            // SAFETY: a cancellation carries no buffer.
-            unsafe {
-                self.ring
-                    .push(&cancel.user_data(Op::Cancel(key).user_data()))
-            }?;
+            cancel_socket(&mut self.ring, conn.fd(), key)?;
         }
         Ok(())
     }
 }
 
 impl Drop for EchoLoop {
-    /// An error ended the loop with operations in flight: their buffers must not be freed (the
-    /// kernel may still use them), so the connections are leaked; closing the ring cancels the
-    /// operations. With nothing in flight on the ring no buffer is the kernel's, whatever a
-    /// connection still counts (the error may have left completions unhandled): they are freed.
+    /// After an error: the connections are leaked while anything is in flight (see [`abandon`]).
     fn drop(&mut self) {
-        if self.ring.in_flight() > 0 {
-            std::mem::forget(std::mem::take(&mut self.conns));
-            return;
-        }
-        for key in self.conns.keys() {
-            if let Some(conn) = self.conns.get_mut(key) {
-                conn.in_flight = 0;
-            }
-        }
+        abandon(&self.ring, &mut self.conns, |conn| conn.in_flight = 0);
     }
-}
-
-/// Accept errors that concern one connection, or none: skip them.
-fn is_transient(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::ECANCELED | libc::ECONNABORTED | libc::EINTR | libc::EAGAIN)
-    )
 }

@@ -24,7 +24,9 @@
 //! | `op` | the `user_data` that says which operation of which connection completed |
 //! | `ring` | pushing submissions (a full queue is submitted, not a panic), counting what is in flight |
 //! | `conn` | the buffer-ownership rule: the buffer lives in the connection, freed at zero in flight |
-//! | `echo` | the server: multishot accept, receive, send (short sends re-submitted), batching, stop and cancellation |
+//! | `listen` | the listening side: the multishot accept, the stop poll, their cancellation |
+//! | `serve` | the loop, the same for every protocol: enter, reap, dispatch by `user_data`, until nothing is in flight |
+//! | `echo` | the echo protocol: receive, send (short sends re-submitted), batching, stop and cancellation |
 //!
 //! **The pitfall is ownership**, and Rust makes it visible: a submitted operation borrows its
 //! buffer until its completion, far past the call that submitted it. A buffer on the stack, or
@@ -41,18 +43,24 @@
 //! the kernel beforehand and keep alive until the completion. Driving a `Connection` would mean
 //! submitting `POLL_ADD`s and calling `on_readable` on their completions: epoll spelled with a
 //! ring, not the completion model. A protocol for a completion loop needs another shape —
-//! "here are the bytes that arrived; give me an owned buffer to send" — so this lesson serves
-//! echo only.
+//! "here are the bytes that arrived; give me an owned buffer to send". This lesson serves echo;
+//! the HTTP server's `uring` backend is the other [`Protocol`] on the same loop ([`serve`]),
+//! [`Ring`] and [`Op`], with its own connection type.
 
 mod conn;
 mod echo;
+mod listen;
 mod op;
 pub mod read_file;
 mod ring;
+mod serve;
 
 pub use conn::BUFFER;
 pub use echo::{Config, run, run_configured};
-pub use ring::{Stats, refused};
+pub use listen::cancel_socket;
+pub use op::Op;
+pub use ring::{Completion, Ring, Stats, refused};
+pub use serve::{Protocol, abandon, serve};
 
 use std::io;
 
@@ -60,4 +68,18 @@ use std::io;
 /// not and how to check (see [`refused`]).
 pub fn available() -> io::Result<()> {
     ring::open(2).map(drop)
+}
+
+/// For tests of anything built on io_uring: true when it works here. When it does not, panics
+/// with the sentence that says why — or, with `LABS_SKIP_URING=1` set, says on stderr that the
+/// test is skipped, and why, and returns false.
+pub fn works_or_skip() -> bool {
+    let Err(refusal) = available() else {
+        return true;
+    };
+    if std::env::var_os("LABS_SKIP_URING").is_some_and(|v| v == "1") {
+        eprintln!("SKIPPED (LABS_SKIP_URING=1): {refusal}");
+        return false;
+    }
+    panic!("{refusal} (set LABS_SKIP_URING=1 to skip the io_uring tests)");
 }

@@ -1,5 +1,5 @@
 //! What a completion is about: the `user_data` a submission carries in and its completion
-//! carries back.
+//! carries back. The echo loop and the HTTP server's `uring` backend share these tags.
 //!
 //! A readiness loop gets back a token per *descriptor* (epoll's `u64`), and finds out what to
 //! do by looking at the connection. A completion loop gets back a token per *operation*, and
@@ -10,7 +10,7 @@
 //!   user_data:  [ connection key (61 bits) | kind (3 bits) ]
 //! ```
 
-/// One operation of the echo loop, as its `user_data` names it.
+/// One operation of a completion loop, as its `user_data` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     /// The multishot accept on the listener.
@@ -23,8 +23,14 @@ pub enum Op {
     Recv(usize),
     /// A send from the buffer of the connection with this key.
     Send(usize),
-    /// The cancellation of what is in flight on the connection with this key, at shutdown.
+    /// The cancellation of what is in flight on the connection with this key (at shutdown, or
+    /// when it closes), or an update of its timer: only counted.
     Cancel(usize),
+    /// A read of a file into the buffer of the connection with this key (a response's body).
+    Read(usize),
+    /// The timer of the connection with this key (`IORING_OP_TIMEOUT`): its deadline may
+    /// have passed.
+    Timeout(usize),
 }
 
 const KIND_BITS: u32 = 3;
@@ -35,6 +41,8 @@ const CANCEL_ACCEPT: u64 = 2;
 const RECV: u64 = 3;
 const SEND: u64 = 4;
 const CANCEL: u64 = 5;
+const READ: u64 = 6;
+const TIMEOUT: u64 = 7;
 
 impl Op {
     /// The `user_data` that names this operation.
@@ -46,8 +54,20 @@ impl Op {
             Op::Recv(key) => (key, RECV),
             Op::Send(key) => (key, SEND),
             Op::Cancel(key) => (key, CANCEL),
+            Op::Read(key) => (key, READ),
+            Op::Timeout(key) => (key, TIMEOUT),
         };
         (key as u64) << KIND_BITS | kind
+    }
+
+    /// The key of the connection this operation is about (`None`: the listener's or the stop's).
+    pub fn connection(self) -> Option<usize> {
+        match self {
+            Op::Accept | Op::Stop | Op::CancelAccept => None,
+            Op::Recv(key) | Op::Send(key) | Op::Cancel(key) | Op::Read(key) | Op::Timeout(key) => {
+                Some(key)
+            }
+        }
     }
 
     /// The operation a completion's `user_data` names (`None`: no submission of ours says so).
@@ -60,6 +80,8 @@ impl Op {
             RECV => Some(Op::Recv(key)),
             SEND => Some(Op::Send(key)),
             CANCEL => Some(Op::Cancel(key)),
+            READ => Some(Op::Read(key)),
+            TIMEOUT => Some(Op::Timeout(key)),
             _ => None,
         }
     }
@@ -80,10 +102,11 @@ mod tests {
             Op::Send(0),
             Op::Recv(12_345),
             Op::Send(usize::MAX >> 3),
+            Op::Read(9),
+            Op::Timeout(1),
         ];
         for op in ops {
             assert_eq!(Op::from_user_data(op.user_data()), Some(op));
         }
-        assert_eq!(Op::from_user_data(7), None);
     }
 }

@@ -35,6 +35,15 @@ pub struct Ring {
     stats: Stats,
 }
 
+impl std::fmt::Debug for Ring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ring")
+            .field("in_flight", &self.in_flight)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
 /// One completion, copied out of the completion queue.
 #[derive(Debug, Clone, Copy)]
 pub struct Completion {
