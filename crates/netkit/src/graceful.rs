@@ -1,9 +1,10 @@
 //! A graceful stop for an event loop: stop accepting, finish what is in flight, within a bound.
 //!
 //! **What.** A server that returns the moment its [`Stop`] is set drops every connection where
-//! it is: a client half-way through a 5 MiB download gets a truncated file, and cannot even
-//! tell (its `Content-Length` promised more). A graceful stop, the way nginx and every load
-//! balancer's "drain" do it, goes in three steps, and [`Graceful`] gives every loop the same ones:
+//! it is: a client half-way through a 5 MiB download is left with a truncated file (and one that
+//! does not check `Content-Length` keeps it as if it were whole). A graceful stop, the way nginx
+//! and every load balancer's "drain" do it, goes in three steps, and [`Graceful`] gives every
+//! loop the same ones:
 //!
 //! 1. **Stop accepting**: the loop closes its listener, so a new client is refused at once
 //!    (`ECONNREFUSED`) and can try another server, instead of waiting in a backlog nobody reads.
