@@ -225,6 +225,31 @@ fn timers_uring_answers_408_and_closes_idle_connections() {
     }
 }
 
+/// A head begun on a connection whose timer was armed for the long idle timeout: the header
+/// timeout is shorter, so the timer in flight must be moved earlier (`IORING_TIMEOUT_UPDATE`),
+/// or the 408 would wait for the idle timeout.
+#[test]
+fn timers_uring_moves_its_timer_earlier_when_a_head_begins() {
+    if !common::runs_here(Model::Uring) {
+        return;
+    }
+    let fixture = Fixture::create().unwrap();
+    let limits = Limits {
+        header_timeout: Duration::from_millis(300),
+        idle_timeout: Duration::from_secs(60),
+        write_timeout: Duration::from_secs(60),
+    };
+    let server = common::serve_model(Model::Uring, &fixture.root(), limits).unwrap();
+    let mut slow = Conn::connect(server.addr()).unwrap();
+    slow.set_step(Duration::from_secs(5)); // far under the idle timeout
+    slow.write_all(b"GET /hello.txt HTTP/1.1\r\nHo").unwrap();
+    read_reply(&mut slow, false)
+        .unwrap()
+        .expect_status(408, "a head that stopped, long before the idle timeout")
+        .unwrap();
+    server.stop().unwrap();
+}
+
 /// An io-models loop, given the factory as a trait object.
 type Loop =
     fn(TcpListener, &Stop, &mut dyn FnMut(TcpStream) -> io::Result<HttpConn>) -> io::Result<()>;
