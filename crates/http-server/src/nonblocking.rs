@@ -35,11 +35,12 @@ use crate::session::{Next, Session};
 
 thread_local! {
     /// The buffer every read of this thread's connections goes through. One per thread, made
-    /// once: a 16 KiB array on the stack would be zeroed on every call, which costs more than
-    /// parsing the request it receives. Nothing stays in it between calls (the session copies
-    /// what it needs), so connections can share it.
+    /// once: an array of one read's size ([`netkit::conn::CHUNK`]) on the stack would be
+    /// zeroed on every call, which costs more than parsing the request it receives. Nothing
+    /// stays in it between calls (the session copies what it needs), so connections can share
+    /// it.
     static SCRATCH: std::cell::RefCell<Box<[u8]>> =
-        std::cell::RefCell::new(vec![0; 16 * 1024].into_boxed_slice());
+        std::cell::RefCell::new(vec![0; netkit::conn::CHUNK].into_boxed_slice());
 }
 
 /// Where the connection is.
