@@ -130,25 +130,35 @@ fn set_fd_limit(pid: u32, soft: u64) {
 fn ctrl_c_ends_the_server_at_once_with_its_descriptor_table_full() {
     let tree = Tree::new();
     let server = server(&tree.root(), &[]);
-    // A session waiting for its data connection, made before the table is full.
+    // A session waiting for its data connection, and an idle one that has been greeted (so its
+    // session holds every descriptor it will hold).
     let mut passive = Ftp::login(server.addr());
     let reply = passive.cmd("EPSV");
     assert!(reply.starts_with("229 "), "{reply}");
     assert!(passive.cmd("LIST").starts_with("150 "));
-    // Room for two more descriptors, then clients until there is none.
+    let mut idle = Ftp::connect(server.addr());
+    // The table is full at what is open now: a steady state, not a moment caught between a
+    // connection's accept and the end of a session that could not get its descriptors.
     let pid = server.pid();
-    let limit = fd_count(pid).unwrap() + 2;
-    set_fd_limit(pid, limit as u64);
-    let mut clients = Vec::new();
-    Deadline::after(STEP, "the server's descriptor table to fill")
-        .poll(|| {
-            if clients.len() < 10 {
-                clients.push(Conn::connect(server.addr()).unwrap());
-            }
-            (fd_count(pid).ok()? >= limit).then_some(())
-        })
-        .unwrap();
+    let open = fd_count(pid).unwrap();
+    set_fd_limit(pid, open as u64);
+    // Proof: one more client is shed — accept failed with EMFILE, the reserve descriptor was
+    // given up for it, and the connection is closed unanswered.
+    let mut shed = Conn::connect(server.addr()).unwrap();
+    let unanswered = shed.read_to_eof().unwrap();
+    assert!(
+        unanswered.is_empty(),
+        "a client past a full table was answered: {:?}",
+        String::from_utf8_lossy(&unanswered)
+    );
+    Deadline::after(
+        STEP,
+        "the server to take its reserve descriptor back after the shed",
+    )
+    .poll(|| (fd_count(pid).ok()? == open).then_some(()))
+    .unwrap();
     // Anything new the server would need now fails with EMFILE, a wake-up connection included.
     interrupt_and_expect_prompt_exit(server);
     passive.conn.read_to_eof().unwrap();
+    idle.conn.read_to_eof().unwrap();
 }

@@ -69,10 +69,15 @@ pub fn parse_libtest(stdout: &str) -> TestOutcome {
         }
         if let Some((name, panic, complete)) = &mut section {
             if panic.is_empty() {
-                if line.starts_with("thread '") && line.contains("' panicked at ") {
+                // `thread 'NAME' panicked at FILE:LINE:COL:`, and since Rust 1.89 with the
+                // thread's id: `thread 'NAME' (1234) panicked at ...`.
+                if line.starts_with("thread '") && line.contains(" panicked at ") {
                     panic.push(line.to_string());
                 }
-            } else if line.is_empty() || line.starts_with("note: ") {
+            } else if line.is_empty()
+                || line.starts_with("note: ")
+                || line.starts_with("stack backtrace:")
+            {
                 *complete = true;
             } else if !*complete && panic.len() < PANIC_LINES {
                 panic.push(line.to_string());
@@ -619,7 +624,7 @@ failures:
 
 ---- tests::sum_adds stdout ----
 
-thread 'tests::sum_adds' panicked at src/lib.rs:4:5:
+thread 'tests::sum_adds' (4242) panicked at src/lib.rs:4:5:
 not yet implemented: exercise demo-sum: Sum — see `cargo xtask hint demo-sum`
 note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
 
@@ -677,8 +682,8 @@ test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 7 filtered out; fini
         assert_eq!(outcome.failed_tests, ["tests::sum_adds"]);
         assert_eq!(
             outcome.panics["tests::sum_adds"],
-            "thread 'tests::sum_adds' panicked at src/lib.rs:4:5: not yet implemented: exercise \
-             demo-sum: Sum — see `cargo xtask hint demo-sum`"
+            "thread 'tests::sum_adds' (4242) panicked at src/lib.rs:4:5: not yet implemented: \
+             exercise demo-sum: Sum — see `cargo xtask hint demo-sum`"
         );
         assert_eq!(outcome.panics.len(), 1);
     }
