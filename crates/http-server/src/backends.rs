@@ -37,8 +37,10 @@
 //! lets every response in flight go out to its last byte; the server returns when the last one
 //! is done, or when the stop's [grace period](Stop::grace) is over (what is cut then is logged),
 //! or at once on a second Ctrl-C. The event loops learn which connections are between requests
-//! from [`HttpConn`]'s [`is_idle`](netkit::Connection::is_idle) ([`netkit::graceful`]); the
-//! blocking models shut down only the read side of their connections, so a thread waiting for
+//! from [`HttpConn`]'s [`is_idle`](netkit::Connection::is_idle) ([`netkit::graceful`]), the
+//! completion loop from [`UringConn::is_idle`](crate::uring::conn::UringConn::is_idle)
+//! (`io_models::uring`'s drain: the second stop and the grace period are operations in
+//! flight); the blocking models shut down only the read side of their connections, so a thread waiting for
 //! the next request reads EOF while a thread writing finishes
 //! ([`multithread::connections`], [`multiprocess::prefork_stop`]). A client that never reads
 //! its response is bounded twice: by the write timeout, and by the grace period.

@@ -108,10 +108,13 @@ fn example(model: Model, root: &Path, extra: &[&str]) -> ExampleProcess {
     common::start_example(model, root, &args).unwrap()
 }
 
-/// Ctrl-C in the middle of a download: the download is finished, the rest is as above, exit 0.
+/// Ctrl-C in the middle of a download: the download is finished, the rest is as above, exit 0
+/// — as soon as nothing is in flight, not at the end of the grace period (a minute).
 fn finishes_in_flight(model: Model, extra: &[&str]) {
     let fixture = fixture();
-    let mut server = example(model, &fixture.root(), extra);
+    let mut args = vec!["--grace", "60"];
+    args.extend_from_slice(extra);
+    let mut server = example(model, &fixture.root(), &args);
     let mut idle = idle_connection(server.addr());
     let mut download = start_download(server.addr());
     server.signal(Signal::SIGINT).unwrap();
@@ -145,6 +148,13 @@ fn http_stop_epoll_workers_finish_in_flight() {
 #[test]
 fn http_stop_async_finishes_in_flight() {
     finishes_in_flight(Model::Async, &[]);
+}
+
+#[test]
+fn http_stop_uring_finishes_in_flight() {
+    if common::runs_here(Model::Uring) {
+        finishes_in_flight(Model::Uring, &[]);
+    }
 }
 
 #[test]
@@ -204,6 +214,13 @@ fn http_stop_async_is_bounded() {
 }
 
 #[test]
+fn http_stop_uring_is_bounded() {
+    if common::runs_here(Model::Uring) {
+        is_bounded(Model::Uring);
+    }
+}
+
+#[test]
 fn http_stop_threads_is_bounded() {
     is_bounded(Model::Threads);
 }
@@ -259,6 +276,13 @@ fn http_stop_epoll_workers_second_ctrl_c_cuts() {
 #[test]
 fn http_stop_async_second_ctrl_c_cuts() {
     second_ctrl_c_cuts(Model::Async, &[]);
+}
+
+#[test]
+fn http_stop_uring_second_ctrl_c_cuts() {
+    if common::runs_here(Model::Uring) {
+        second_ctrl_c_cuts(Model::Uring, &[]);
+    }
 }
 
 #[test]

@@ -133,7 +133,20 @@ impl UringConn {
 
     /// Nothing more will happen and nothing is in flight: the loop may free it.
     pub fn is_done(&self) -> bool {
-        matches!(self.phase, Phase::Finished) && self.in_flight == 0
+        self.is_finished() && self.in_flight == 0
+    }
+
+    /// Waiting for the next request, with none of it read yet: a stopping loop may close the
+    /// connection now (as [`HttpConn`](crate::nonblocking::HttpConn) says). A response being
+    /// written, a request half-read or pipelined, and the linger after a closing response are
+    /// all in flight.
+    pub fn is_idle(&self) -> bool {
+        matches!(self.phase, Phase::Reading) && !self.session.mid_request()
+    }
+
+    /// Finished: nothing more will be submitted (what is in flight is being cancelled).
+    pub fn is_finished(&self) -> bool {
+        matches!(self.phase, Phase::Finished)
     }
 
     /// The server stops: finish, cancelling what is in flight.

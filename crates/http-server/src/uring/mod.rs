@@ -50,15 +50,16 @@ use conn::UringConn;
 /// Submission queue slots: a full queue is submitted to make room, so this is speed, not a bound.
 const ENTRIES: u32 = 1024;
 
-/// Serves `serving`'s site on `listener` from one thread with io_uring until `stop`, then
-/// cancels everything in flight and returns once nothing is.
+/// Serves `serving`'s site on `listener` from one thread with io_uring until `stop`; then
+/// drains (the idle closed, the busy served on for at most the grace period) and returns once
+/// nothing is in flight.
 pub fn run(listener: TcpListener, stop: &Stop, serving: &Serving) -> io::Result<()> {
     let mut http = HttpLoop {
         ring: Ring::new(ENTRIES)?,
         conns: Slab::new(),
         serving,
     };
-    serve(listener, stop, &mut http)
+    serve(listener, stop, "uring", &mut http)
 }
 
 /// The ring and every connection under its key; the loop is io-models' [`serve`].
@@ -107,8 +108,26 @@ impl Protocol for HttpLoop<'_> {
         Ok(())
     }
 
+    /// Stopping: a connection waiting between requests is closed (its receive cancelled, its
+    /// timer removed); one with a response or a request under way is busy, and served on.
+    fn close_idle(&mut self) -> io::Result<usize> {
+        let mut busy = 0;
+        for key in self.conns.keys() {
+            let conn = self.conns.get_mut(key).expect("a key just listed");
+            if conn.is_idle() {
+                conn.stop(key, &mut self.ring)?;
+            } else if !conn.is_finished() {
+                busy += 1;
+            }
+            if conn.is_done() {
+                self.conns.remove(key);
+            }
+        }
+        Ok(busy)
+    }
+
     /// Every connection cancels what it has in flight and removes its timer.
-    fn stop(&mut self) -> io::Result<()> {
+    fn cut(&mut self) -> io::Result<()> {
         for key in self.conns.keys() {
             let conn = self.conns.get_mut(key).expect("a key just listed");
             conn.stop(key, &mut self.ring)?;

@@ -18,11 +18,12 @@
 //! room (`Ring::push`), never a panic.
 //!
 //! **Stopping** watches [`Stop::fd`] with a `POLL_ADD` that is in flight from the start, so it
-//! allocates nothing at stop time. Its completion starts the shutdown: the multishot accept and
-//! every connection's operations are cancelled (`ASYNC_CANCEL`), the loop goes on reaping until
-//! the ring has nothing in flight — each cancelled operation still completes, with
-//! `-ECANCELED` — and only then returns and frees the buffers. A loop that returned at once
-//! would free buffers the kernel may still write into.
+//! allocates nothing at stop time. Its completion starts the shutdown: the multishot accept is
+//! cancelled and, since an echo connection is always idle (nothing it owes a client outlives
+//! the next receive), every connection's operations too (`ASYNC_CANCEL`). The loop goes on
+//! reaping until the ring has nothing in flight — each cancelled operation still completes,
+//! with `-ECANCELED` — and only then returns and frees the buffers. A loop that returned at
+//! once would free buffers the kernel may still write into.
 
 use std::io;
 use std::net::{TcpListener, TcpStream};
@@ -59,7 +60,7 @@ pub fn run_configured(listener: TcpListener, stop: &Stop, config: Config) -> io:
         ring: Ring::new(config.entries)?,
         conns: Slab::new(),
     };
-    serve(listener, stop, &mut echo)?;
+    serve(listener, stop, "uring", &mut echo)?;
     Ok(echo.ring.stats())
 }
 
@@ -87,7 +88,12 @@ impl Protocol for EchoLoop {
         self.complete_echo(key, op, completion)
     }
 
-    fn stop(&mut self) -> io::Result<()> {
+    /// An echo connection is always idle: every one is closed at once.
+    fn close_idle(&mut self) -> io::Result<usize> {
+        self.begin_shutdown().map(|()| 0)
+    }
+
+    fn cut(&mut self) -> io::Result<()> {
         self.begin_shutdown()
     }
 }
@@ -137,6 +143,9 @@ impl EchoLoop {
     fn begin_shutdown(&mut self) -> io::Result<()> {
         for key in self.conns.keys() {
             let conn = self.conns.get_mut(key).expect("a key just listed");
+            if conn.closing {
+                continue; // cancelled already
+            }
             conn.closing = true;
             conn.in_flight += 1;
             cancel_socket(&mut self.ring, conn.fd(), key)?;

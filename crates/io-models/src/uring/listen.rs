@@ -1,14 +1,15 @@
 //! The listening side of an io_uring server, the same whatever the protocol: the multishot
-//! accept, the poll on the stop descriptor, and at stop their cancellation.
+//! accept, the poll on the stop descriptor, and at stop the accept's cancellation.
 //!
 //! ```text
 //!   in flight from the start:  ACCEPT (multishot) on the listener      — one completion per client
 //!                              POLL_ADD(POLLIN) on the stop descriptor — completes once: stop
-//!   at stop:                   ASYNC_CANCEL of the accept, and of every connection's operations
+//!   at stop:                   ASYNC_CANCEL of the accept; the listener is closed
 //! ```
 //!
 //! The loop of every protocol (`serve`) keeps one of these, and hands it the completions tagged
-//! [`Op::Accept`] and [`Op::Stop`].
+//! [`Op::Accept`] and [`Op::Stop`]. What happens to the connections at the stop is the drain's
+//! (`drain`).
 //!
 //! The pitfall is the multishot accept's end: a completion without `IORING_CQE_F_MORE` means
 //! the kernel disarmed it (an error, or a full completion queue), and a server that does not
@@ -26,12 +27,12 @@ use netkit::accept::{Acceptor, is_out_of_descriptors};
 use super::op::Op;
 use super::ring::{Completion, Ring};
 
-/// The listener of a completion loop, and whether the loop is stopping.
+/// The listener of a completion loop.
 #[derive(Debug)]
 pub struct Listening {
-    acceptor: Acceptor,
-    /// The stop arrived: the accept is cancelled, nothing new is accepted.
-    stopping: bool,
+    /// The listener and its reserve descriptor; `None` once the stop arrived (closed, so a
+    /// newcomer is refused at once).
+    acceptor: Option<Acceptor>,
 }
 
 impl Listening {
@@ -39,8 +40,7 @@ impl Listening {
     /// reserve descriptor for `EMFILE`).
     pub fn new(listener: TcpListener) -> io::Result<Listening> {
         Ok(Listening {
-            acceptor: Acceptor::new(listener)?,
-            stopping: false,
+            acceptor: Some(Acceptor::new(listener)?),
         })
     }
 
@@ -54,7 +54,10 @@ impl Listening {
     }
 
     fn arm_accept(&mut self, ring: &mut Ring) -> io::Result<()> {
-        let accept = AcceptMulti::new(Fd(self.acceptor.listener().as_raw_fd())).build();
+        let Some(acceptor) = &self.acceptor else {
+            return Ok(()); // stopping: nothing more is accepted
+        };
+        let accept = AcceptMulti::new(Fd(acceptor.listener().as_raw_fd())).build();
         // SAFETY: a multishot accept carries no buffer (no peer address is asked for).
         unsafe { ring.push(&accept.user_data(Op::Accept.user_data())) }
     }
@@ -74,31 +77,39 @@ impl Listening {
                 accepted.push(unsafe { TcpStream::from_raw_fd(fd as RawFd) });
             }
             Err(e) if is_out_of_descriptors(&e) => {
-                self.acceptor.accept_all(|stream, _peer| {
-                    accepted.push(stream);
-                    Ok(())
-                })?;
+                if let Some(acceptor) = &mut self.acceptor {
+                    acceptor.accept_all(|stream, _peer| {
+                        accepted.push(stream);
+                        Ok(())
+                    })?;
+                }
             }
             Err(e) if is_transient(&e) => {}
             Err(e) => return Err(e),
         }
-        if !completion.more && !self.stopping {
+        if self.acceptor.is_none() {
+            accepted.clear(); // accepted just before the stop: closed
+        } else if !completion.more {
             self.arm_accept(ring)?; // the multishot accept ended: one more
-        }
-        if self.stopping {
-            accepted.clear();
         }
         Ok(accepted)
     }
 
-    /// The [`Op::Stop`] completion: cancels the accept (its cancellation completes as
-    /// [`Op::CancelAccept`]). The caller cancels its connections' operations.
+    /// The [`Op::Stop`] completion: cancels the accept and closes the listener. (The accept in
+    /// flight holds the kernel's own reference to the listening socket, so the socket closes
+    /// when the cancellation completes, one `io_uring_enter` later.)
     pub fn stop(&mut self, ring: &mut Ring) -> io::Result<()> {
-        self.stopping = true;
-        let accept = AsyncCancel::new(Op::Accept.user_data()).build();
-        // SAFETY: a cancellation carries no buffer.
-        unsafe { ring.push(&accept.user_data(Op::CancelAccept.user_data())) }
+        self.acceptor = None;
+        cancel_own(ring, Op::Accept)
     }
+}
+
+/// Pushes the cancellation of `op`, one of the loop's own operations; it completes as
+/// [`Op::CancelLoop`] (with `-ENOENT` if `op` had completed already).
+pub fn cancel_own(ring: &mut Ring, op: Op) -> io::Result<()> {
+    let cancel = AsyncCancel::new(op.user_data()).build();
+    // SAFETY: a cancellation carries no buffer.
+    unsafe { ring.push(&cancel.user_data(Op::CancelLoop.user_data())) }
 }
 
 /// Pushes the cancellation of every operation in flight on `fd`, the socket of connection

@@ -24,8 +24,9 @@
 //! | `op` | the `user_data` that says which operation of which connection completed |
 //! | `ring` | pushing submissions (a full queue is submitted, not a panic), counting what is in flight |
 //! | `conn` | the buffer-ownership rule: the buffer lives in the connection, freed at zero in flight |
-//! | `listen` | the listening side: the multishot accept, the stop poll, their cancellation |
+//! | `listen` | the listening side: the multishot accept, the stop poll, the accept's cancellation |
 //! | `serve` | the loop, the same for every protocol: enter, reap, dispatch by `user_data`, until nothing is in flight |
+//! | `drain` | the graceful stop: the idle closed, the busy served on, a second stop and the grace period as operations in flight |
 //! | `echo` | the echo protocol: receive, send (short sends re-submitted), batching, stop and cancellation |
 //!
 //! **The pitfall is ownership**, and Rust makes it visible: a submitted operation borrows its
@@ -48,6 +49,7 @@
 //! [`Ring`] and [`Op`], with its own connection type.
 
 mod conn;
+mod drain;
 mod echo;
 mod listen;
 mod op;

@@ -8,6 +8,8 @@
 //!
 //! ```text
 //!   user_data:  [ connection key (61 bits) | kind (3 bits) ]
+//!   kind 0, LOOP: the loop's own operations (the accept, the stop's polls, the grace timer),
+//!                 numbered in the bits above it instead of a key
 //! ```
 
 /// One operation of a completion loop, as its `user_data` names it.
@@ -17,8 +19,13 @@ pub enum Op {
     Accept,
     /// The poll on the stop descriptor: its completion means "stop".
     Stop,
-    /// The cancellation of the multishot accept, at shutdown.
-    CancelAccept,
+    /// The poll on the force descriptor, while draining: its completion means "cut now".
+    Force,
+    /// The timer of the grace period, while draining: its completion means "time is up".
+    Grace,
+    /// The cancellation of one of the loop's own operations (the accept at the stop; the force
+    /// poll and the grace timer when the drain is over): only counted.
+    CancelLoop,
     /// A receive into the buffer of the connection with this key.
     Recv(usize),
     /// A send from the buffer of the connection with this key.
@@ -35,38 +42,36 @@ pub enum Op {
 
 const KIND_BITS: u32 = 3;
 const KIND_MASK: u64 = (1 << KIND_BITS) - 1;
-const ACCEPT: u64 = 0;
-const STOP: u64 = 1;
-const CANCEL_ACCEPT: u64 = 2;
-const RECV: u64 = 3;
-const SEND: u64 = 4;
-const CANCEL: u64 = 5;
-const READ: u64 = 6;
-const TIMEOUT: u64 = 7;
+const LOOP: u64 = 0;
+const RECV: u64 = 1;
+const SEND: u64 = 2;
+const CANCEL: u64 = 3;
+const READ: u64 = 4;
+const TIMEOUT: u64 = 5;
+/// The loop's own operations, numbered (kind [`LOOP`]).
+const LOOP_OPS: [Op; 5] = [Op::Accept, Op::Stop, Op::Force, Op::Grace, Op::CancelLoop];
 
 impl Op {
     /// The `user_data` that names this operation.
     pub fn user_data(self) -> u64 {
         let (key, kind) = match self {
-            Op::Accept => (0, ACCEPT),
-            Op::Stop => (0, STOP),
-            Op::CancelAccept => (0, CANCEL_ACCEPT),
             Op::Recv(key) => (key, RECV),
             Op::Send(key) => (key, SEND),
             Op::Cancel(key) => (key, CANCEL),
             Op::Read(key) => (key, READ),
             Op::Timeout(key) => (key, TIMEOUT),
+            own => (LOOP_OPS.iter().position(|&op| op == own).unwrap(), LOOP),
         };
         (key as u64) << KIND_BITS | kind
     }
 
-    /// The key of the connection this operation is about (`None`: the listener's or the stop's).
+    /// The key of the connection this operation is about (`None`: one of the loop's own).
     pub fn connection(self) -> Option<usize> {
         match self {
-            Op::Accept | Op::Stop | Op::CancelAccept => None,
             Op::Recv(key) | Op::Send(key) | Op::Cancel(key) | Op::Read(key) | Op::Timeout(key) => {
                 Some(key)
             }
+            Op::Accept | Op::Stop | Op::Force | Op::Grace | Op::CancelLoop => None,
         }
     }
 
@@ -74,9 +79,7 @@ impl Op {
     pub fn from_user_data(user_data: u64) -> Option<Op> {
         let key = (user_data >> KIND_BITS) as usize;
         match user_data & KIND_MASK {
-            ACCEPT => Some(Op::Accept),
-            STOP => Some(Op::Stop),
-            CANCEL_ACCEPT => Some(Op::CancelAccept),
+            LOOP => LOOP_OPS.get(key).copied(),
             RECV => Some(Op::Recv(key)),
             SEND => Some(Op::Send(key)),
             CANCEL => Some(Op::Cancel(key)),
@@ -96,7 +99,9 @@ mod tests {
         let ops = [
             Op::Accept,
             Op::Stop,
-            Op::CancelAccept,
+            Op::Force,
+            Op::Grace,
+            Op::CancelLoop,
             Op::Recv(0),
             Op::Cancel(3),
             Op::Send(0),
@@ -108,5 +113,15 @@ mod tests {
         for op in ops {
             assert_eq!(Op::from_user_data(op.user_data()), Some(op));
         }
+    }
+
+    #[test]
+    fn a_user_data_no_submission_made_is_none() {
+        assert_eq!(
+            Op::from_user_data(5 << 3),
+            None,
+            "a loop operation past the last"
+        );
+        assert_eq!(Op::from_user_data(7), None, "a kind nothing uses");
     }
 }

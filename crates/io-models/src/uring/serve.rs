@@ -2,9 +2,11 @@
 //! completion where its `user_data` says — the listening side, or a connection of the protocol.
 //!
 //! ```text
-//!   loop: io_uring_enter(submit everything queued, wait for ≥ 1 completion)
-//!         for each completion: user_data ─▶ Accept: adopt the clients   Stop: cancel everything
-//!                                           (operation, key): the protocol's connection `key`
+//!   loop: while stopping: the drain's turn (close the idle; when over, cut the rest)
+//!         io_uring_enter(submit everything queued, wait for ≥ 1 completion)
+//!         for each completion: user_data ─▶ Accept: adopt the clients   Stop: close the listener
+//!                                           Force, Grace: the drain's   (operation, key): the
+//!                                           protocol's connection `key`
 //!   until nothing is in flight
 //! ```
 //!
@@ -17,6 +19,7 @@ use std::net::{TcpListener, TcpStream};
 
 use netkit::{Slab, Stop};
 
+use super::drain::Drain;
 use super::listen::Listening;
 use super::op::Op;
 use super::ring::{Completion, Ring};
@@ -31,23 +34,34 @@ pub trait Protocol {
     fn adopt(&mut self, stream: TcpStream) -> io::Result<()>;
     /// An operation naming connection `key` completed.
     fn complete(&mut self, key: usize, op: Op, completion: Completion) -> io::Result<()>;
-    /// The stop arrived (the accept is being cancelled): cancel every connection's operations
-    /// and submit nothing new; each is freed once nothing naming it is in flight.
-    fn stop(&mut self) -> io::Result<()>;
+    /// Stopping, once per turn: close the idle connections (cancel their operations, submit
+    /// nothing new for them) and say how many are still busy — those are served on.
+    fn close_idle(&mut self) -> io::Result<usize>;
+    /// The drain is over (nothing busy, the grace period passed, or the stop forced): cancel
+    /// every connection's operations and submit nothing new; each connection is freed once
+    /// nothing naming it is in flight.
+    fn cut(&mut self) -> io::Result<()>;
 }
 
-/// Serves `protocol` on `listener` from one thread until `stop`, then until nothing is in
-/// flight on its ring.
-pub fn serve(listener: TcpListener, stop: &Stop, protocol: &mut impl Protocol) -> io::Result<()> {
+/// Serves `protocol` on `listener` from one thread until `stop`; then drains (see `drain`)
+/// and returns once nothing is in flight on its ring. `model` names the loop in log lines.
+pub fn serve(
+    listener: TcpListener,
+    stop: &Stop,
+    model: &str,
+    protocol: &mut impl Protocol,
+) -> io::Result<()> {
     let mut listening = Listening::new(listener)?;
     listening.arm(protocol.ring(), stop)?;
+    let mut drain = Drain::new(model, stop);
     let mut completions = Vec::new();
     while protocol.ring().in_flight() > 0 {
         protocol.next_turn();
+        drain.turn(protocol)?;
         protocol.ring().submit(1)?;
         protocol.ring().reap(&mut completions);
         for completion in completions.drain(..) {
-            dispatch(&mut listening, protocol, completion)?;
+            dispatch(&mut listening, &mut drain, protocol, completion)?;
         }
     }
     Ok(())
@@ -56,6 +70,7 @@ pub fn serve(listener: TcpListener, stop: &Stop, protocol: &mut impl Protocol) -
 /// What a completion is about, from its `user_data`, and who acts on it.
 fn dispatch(
     listening: &mut Listening,
+    drain: &mut Drain,
     protocol: &mut impl Protocol,
     completion: Completion,
 ) -> io::Result<()> {
@@ -65,10 +80,14 @@ fn dispatch(
             accepted.into_iter().try_for_each(|s| protocol.adopt(s))
         }
         Some(Op::Stop) => {
-            listening.stop(protocol.ring())?;
-            protocol.stop()
+            drain.begin();
+            listening.stop(protocol.ring())
         }
-        Some(Op::CancelAccept) => Ok(()),
+        Some(op @ (Op::Force | Op::Grace)) => {
+            drain.completed(op);
+            Ok(())
+        }
+        Some(Op::CancelLoop) => Ok(()),
         Some(op) => match op.connection() {
             Some(key) => protocol.complete(key, op, completion),
             None => unreachable!("every other operation names a connection"),
