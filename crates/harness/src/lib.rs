@@ -10,6 +10,7 @@
 //! | [`server`] | [`serve`]: a server on a thread of the test, bound to `127.0.0.1:0`, stopped on drop; [`serve_each`]: a thread per connection running a handler of the test's |
 //! | [`build`] | [`example_path`]: an example's binary, built first when older than the sources |
 //! | [`process`] | [`ExampleProcess`]: an example binary as a black box (`listening on <addr>`, SIGINT, clean exit) |
+//! | [`seccomp`] | an example run where the kernel refuses io_uring, and the check that it says why in one sentence |
 //! | [`leaks`] | descriptors, child processes and zombie children, read from `/proc` |
 //! | [`ClosedPort`] | a port that refuses connections and that no other test can take meanwhile |
 //! | [`echo`] | the echo conformance suite every echo server in the workspace must pass |
@@ -28,6 +29,7 @@ pub mod leaks;
 pub mod lines;
 mod port;
 pub mod process;
+pub mod seccomp;
 pub mod server;
 mod suite;
 pub mod time;

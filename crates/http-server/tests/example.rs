@@ -9,6 +9,7 @@ use std::net::TcpStream;
 
 use harness::http::client::get;
 use harness::http::{self, Fixture};
+use harness::seccomp;
 use harness::time::STEP;
 use harness::{Conn, Deadline, ExampleProcess};
 use http_server::Model;
@@ -173,6 +174,21 @@ fn http_example_uring_stops_with_operations_in_flight() {
     for mut conn in [idle, half, download, last] {
         conn.read_to_eof().unwrap();
     }
+}
+
+/// Where the kernel refuses io_uring (here a seccomp filter, as a container's profile does),
+/// `--model uring` says why in one sentence and exits 1, without a `listening on` first.
+#[test]
+fn http_example_uring_refused_says_why_in_one_sentence_and_exits_1() {
+    let fixture = Fixture::create().unwrap();
+    let root = fixture.root();
+    let args = ["--model", "uring", "--root", root.to_str().unwrap()];
+    let output = seccomp::run_refused(
+        "http_server",
+        &[&args[..], &["--addr", "127.0.0.1:0"]].concat(),
+    )
+    .unwrap();
+    seccomp::assert_says_why(&output);
 }
 
 #[test]

@@ -10,13 +10,11 @@ mod uring_support;
 
 use std::fs::File;
 use std::io::Write;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use harness::echo::{self, served_clients};
-use harness::time::STEP;
-use harness::{Deadline, ExampleProcess, serve};
+use harness::seccomp;
+use harness::{ExampleProcess, serve};
 use io_models::uring::{self, Config, Stats, read_file};
 use uring_support::uring_works;
 
@@ -176,80 +174,8 @@ fn uring_echo_example_conforms_and_exits_cleanly_on_ctrl_c() {
     }
 }
 
-/// Forbids `io_uring_setup` to the calling process and its children (EPERM), as a container's
-/// seccomp profile does. Call it only in a child between fork and exec.
-fn forbid_io_uring() -> std::io::Result<()> {
-    // A classic BPF program over `seccomp_data`: load the syscall number (offset 0); if it is
-    // io_uring_setup (425 on every architecture), fail it with EPERM; allow everything else.
-    let mut program = [
-        libc::sock_filter {
-            code: (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16,
-            jt: 0,
-            jf: 0,
-            k: 0,
-        },
-        libc::sock_filter {
-            code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
-            jt: 0,
-            jf: 1,
-            k: libc::SYS_io_uring_setup as u32,
-        },
-        libc::sock_filter {
-            code: (libc::BPF_RET | libc::BPF_K) as u16,
-            jt: 0,
-            jf: 0,
-            k: libc::SECCOMP_RET_ERRNO | libc::EPERM as u32,
-        },
-        libc::sock_filter {
-            code: (libc::BPF_RET | libc::BPF_K) as u16,
-            jt: 0,
-            jf: 0,
-            k: libc::SECCOMP_RET_ALLOW,
-        },
-    ];
-    let filter = libc::sock_fprog {
-        len: program.len() as u16,
-        filter: program.as_mut_ptr(),
-    };
-    // SAFETY: prctl with integer arguments only; no memory is passed.
-    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: `filter` points to `program`, both alive for the call; the kernel copies them.
-    if unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &filter) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
-}
-
 #[test]
 fn uring_refused_example_says_why_in_one_sentence_and_exits_1() {
-    let example = harness::example_path("uring_echo").unwrap();
-    let mut command = Command::new(example);
-    command.args(["--addr", "127.0.0.1:0"]);
-    // SAFETY: between fork and exec the child only calls prctl (async-signal-safe) on memory
-    // it owns; nothing is allocated.
-    unsafe { command.pre_exec(forbid_io_uring) };
-    command.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap();
-    let exited = Deadline::after(STEP, "uring_echo to exit, refused io_uring")
-        .poll(|| child.try_wait().unwrap());
-    if exited.is_err() {
-        let _ = child.kill(); // it serves: the filter did not refuse io_uring
-    }
-    let output = child.wait_with_output().unwrap();
-    exited.unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(output.stdout.is_empty(), "no banner: {output:?}");
-    assert_eq!(stderr.lines().count(), 1, "one sentence: {stderr}");
-    assert!(
-        stderr.starts_with("Error: io_uring is unavailable: "),
-        "{stderr}"
-    );
-    assert!(stderr.contains("EPERM"), "the reason: {stderr}");
-    assert!(
-        stderr.contains("`sysctl kernel.io_uring_disabled`"),
-        "how to check: {stderr}"
-    );
+    let output = seccomp::run_refused("uring_echo", &["--addr", "127.0.0.1:0"]).unwrap();
+    seccomp::assert_says_why(&output);
 }

@@ -177,7 +177,6 @@ impl Ring {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use io_uring::opcode::Nop;
@@ -213,7 +212,11 @@ mod tests {
         }
         let mut seen: Vec<u64> = reaped.iter().map(|c| c.user_data).collect();
         seen.sort_unstable();
-        assert_eq!(seen, (0..PUSHED).collect::<Vec<_>>(), "each completion once");
+        assert_eq!(
+            seen,
+            (0..PUSHED).collect::<Vec<_>>(),
+            "each completion once"
+        );
         assert!(reaped.iter().all(|c| c.result == 0));
         assert_eq!(ring.in_flight(), 0);
     }
