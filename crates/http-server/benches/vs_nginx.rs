@@ -1,7 +1,7 @@
 //! The HTTP server against nginx, in one run: requests per second measured by
 //! `wrk -t2 -c100 -d10s` (keep-alive) for every model of the chapter (io_uring's where the
-//! kernel allows it), for the epoll model with two `SO_REUSEPORT` worker processes, and for
-//! nginx with two workers, serving a 1 KiB page and a 1 MiB file; then the same with 10,000
+//! kernel allows it), for the epoll and uring models with two `SO_REUSEPORT` worker processes,
+//! and for nginx with two workers, serving a 1 KiB page and a 1 MiB file; then the same with 10,000
 //! idle keep-alive connections held open beside wrk.
 //!
 //! Run:   cargo bench -p http-server --bench vs_nginx              (about 4 minutes)
@@ -9,8 +9,8 @@
 //! Needs: `wrk` and `nginx` on PATH (`apt-get install wrk nginx-light`; `.ci/run` installs them).
 //!
 //! Each server runs in its own process: this bench again (`--serve MODEL`, the same
-//! `http_server::serve` the example runs, no access log; with `--workers 2` for epoll, two
-//! worker processes under `netkit::workers`) or nginx with a generated configuration
+//! `http_server::serve` the example runs, no access log; with `--workers 2` for epoll and
+//! uring, two worker processes under `netkit::workers`) or nginx with a generated configuration
 //! (`worker_processes 2`, `sendfile on`, `access_log off`). Nothing is pinned: the servers,
 //! wrk's two threads and the idle holder share the machine's CPUs, as they would in production.
 //! Read the ratios to nginx within one run, not the absolute numbers.
@@ -80,6 +80,7 @@ fn main() -> io::Result<()> {
         fs::write(dir.path().join(&path[1..]), vec![b'x'; size])?;
     }
     let mut servers = vec![Server::Nginx, Server::Ours(Model::Epoll, 2)];
+    servers.extend(runs_here(&Model::Uring).then_some(Server::Ours(Model::Uring, 2)));
     servers.extend(
         Model::ALL
             .into_iter()

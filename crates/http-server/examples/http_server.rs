@@ -38,8 +38,8 @@ struct Args {
     #[arg(long, default_value = "127.0.0.1:8080", value_parser = netkit::parse_addr)]
     addr: SocketAddr,
     /// Threads of the pool, processes of prefork (default 16: each serves one keep-alive
-    /// connection at a time, and a browser opens six); for epoll, N processes each with
-    /// its own SO_REUSEPORT listener and event loop (default 1).
+    /// connection at a time, and a browser opens six); for epoll and uring, N processes each
+    /// with its own SO_REUSEPORT listener and event loop (default 1).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     workers: Option<u32>,
     /// Connections served at once (per process); more are answered 503 and closed.
@@ -51,7 +51,7 @@ struct Args {
     /// Seconds a stop (Ctrl-C) waits for the responses in flight before it cuts them.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = labkit::args::seconds)]
     grace: f64,
-    /// Internal: run as one worker of `--model epoll --workers N`.
+    /// Internal: run as one worker of `--model epoll|uring --workers N`.
     #[arg(long, hide = true)]
     worker: bool,
 }
@@ -74,13 +74,14 @@ fn main() -> Result<(), Failure> {
     if let Err(e) = workers::raise_fd_limit() {
         eprintln!("http_server: could not raise the open-file limit: {e}");
     }
-    if args.model == Model::Epoll && args.workers.is_some_and(|n| n > 1) && !args.worker {
+    let per_process = matches!(args.model, Model::Epoll | Model::Uring);
+    if per_process && args.workers.is_some_and(|n| n > 1) && !args.worker {
         let root = args.root.to_string_lossy().into_owned();
         let max = args.max_connections.to_string();
         let grace = args.grace.to_string();
         let mut forwarded = vec![
             "--model",
-            "epoll",
+            args.model.name(),
             "--root",
             &root,
             "--max-connections",

@@ -158,6 +158,13 @@ fn http_stop_uring_finishes_in_flight() {
 }
 
 #[test]
+fn http_stop_uring_workers_finish_in_flight() {
+    if common::runs_here(Model::Uring) {
+        finishes_in_flight(Model::Uring, &["--workers", "2"]);
+    }
+}
+
+#[test]
 fn http_stop_threads_finishes_in_flight() {
     finishes_in_flight(Model::Threads, &[]);
 }
