@@ -141,9 +141,10 @@ fn http_example_logs_each_response_uring() {
 }
 
 /// Ctrl-C while the uring server has a receive on every connection, a download waiting for a
-/// client that does not read, and a timer per connection in flight: all of it is cancelled and
-/// completes, the process exits with status 0 (a connection freed with an operation in flight
-/// would panic), and every client sees its connection end.
+/// client that does not read, and a timer per connection in flight: once the (short) grace
+/// period is over, all of it is cancelled and completes, the process exits with status 0 (a
+/// connection freed with an operation in flight would panic), and every client sees its
+/// connection end.
 #[test]
 fn http_example_uring_stops_with_operations_in_flight() {
     if !common::runs_here(Model::Uring) {
@@ -151,7 +152,8 @@ fn http_example_uring_stops_with_operations_in_flight() {
     }
     let fixture = Fixture::create().unwrap();
     std::fs::write(fixture.root().join("big.bin"), vec![7u8; 8 << 20]).unwrap();
-    let server = common::start_example(Model::Uring, &fixture.root(), &["--quiet"]).unwrap();
+    let args = ["--quiet", "--grace", "0.5"];
+    let server = common::start_example(Model::Uring, &fixture.root(), &args).unwrap();
     let idle = Conn::connect(server.addr()).unwrap();
     let mut half = Conn::connect(server.addr()).unwrap();
     half.write_all(b"GET /hello.txt HTTP/1.1\r\nHo").unwrap();

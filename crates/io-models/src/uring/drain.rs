@@ -112,6 +112,7 @@ impl<'s> Drain<'s> {
                     .ring()
                     .push(&force.build().user_data(Op::Force.user_data()))?
             };
+            self.state = State::Draining { poll: true, timer };
         }
         if !timer {
             // A timer that fired a hair before the grace period ends is armed again for the rest.
@@ -125,11 +126,11 @@ impl<'s> Drain<'s> {
                     .ring()
                     .push(&entry.user_data(Op::Grace.user_data()))?
             };
+            self.state = State::Draining {
+                poll: true,
+                timer: true,
+            };
         }
-        self.state = State::Draining {
-            poll: true,
-            timer: true,
-        };
         Ok(())
     }
 }

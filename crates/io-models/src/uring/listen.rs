@@ -4,7 +4,7 @@
 //! ```text
 //!   in flight from the start:  ACCEPT (multishot) on the listener      — one completion per client
 //!                              POLL_ADD(POLLIN) on the stop descriptor — completes once: stop
-//!   at stop:                   ASYNC_CANCEL of the accept; the listener is closed
+//!   at stop:                   ASYNC_CANCEL of the accept; the listener is closed at its end
 //! ```
 //!
 //! The loop of every protocol (`serve`) keeps one of these, and hands it the completions tagged
@@ -30,9 +30,11 @@ use super::ring::{Completion, Ring};
 /// The listener of a completion loop.
 #[derive(Debug)]
 pub struct Listening {
-    /// The listener and its reserve descriptor; `None` once the stop arrived (closed, so a
-    /// newcomer is refused at once).
+    /// The listener and its reserve descriptor; `None` once the accept's last completion after
+    /// the stop has come in (the listener is closed then: a newcomer is refused).
     acceptor: Option<Acceptor>,
+    /// The stop arrived: the accept is being cancelled, nothing more is accepted.
+    stopping: bool,
 }
 
 impl Listening {
@@ -41,6 +43,7 @@ impl Listening {
     pub fn new(listener: TcpListener) -> io::Result<Listening> {
         Ok(Listening {
             acceptor: Some(Acceptor::new(listener)?),
+            stopping: false,
         })
     }
 
@@ -55,51 +58,62 @@ impl Listening {
 
     fn arm_accept(&mut self, ring: &mut Ring) -> io::Result<()> {
         let Some(acceptor) = &self.acceptor else {
-            return Ok(()); // stopping: nothing more is accepted
+            return Ok(()); // the listener is closed
         };
         let accept = AcceptMulti::new(Fd(acceptor.listener().as_raw_fd())).build();
         // SAFETY: a multishot accept carries no buffer (no peer address is asked for).
         unsafe { ring.push(&accept.user_data(Op::Accept.user_data())) }
     }
 
-    /// An [`Op::Accept`] completion: the connections to adopt (none while stopping: dropping
-    /// them closes them). Out of descriptors, the acceptor's reserve makes room to accept and
-    /// close the waiting client; a multishot accept that ended is re-armed.
+    /// An [`Op::Accept`] completion: the connections to adopt. Out of descriptors, the
+    /// acceptor's reserve makes room to accept and close the waiting client; a multishot accept
+    /// that ended is re-armed. While stopping, nothing is adopted (a client accepted just
+    /// before the stop is closed), no error ends the server, and the accept's last completion
+    /// closes the listener.
     pub fn on_accept(
         &mut self,
         ring: &mut Ring,
         completion: Completion,
     ) -> io::Result<Vec<TcpStream>> {
         let mut accepted = Vec::new();
-        match completion.into_result() {
-            Ok(fd) => {
-                // SAFETY: the kernel just made this descriptor for us; nothing else owns it.
-                accepted.push(unsafe { TcpStream::from_raw_fd(fd as RawFd) });
+        let result = completion.into_result();
+        if let Ok(fd) = result {
+            // SAFETY: the kernel just made this descriptor for us; nothing else owns it.
+            accepted.push(unsafe { TcpStream::from_raw_fd(fd as RawFd) });
+        }
+        if self.stopping {
+            // The pitfall: a re-arm queued in this turn before the stop's completion was
+            // handled still names the listener's descriptor, so the listener is closed only
+            // when the kernel says the accept is over — never while an entry may name it.
+            if !completion.more {
+                self.acceptor = None;
             }
+            return Ok(Vec::new()); // dropping what was accepted closes it
+        }
+        match result {
+            Ok(_) => {}
             Err(e) if is_out_of_descriptors(&e) => {
-                if let Some(acceptor) = &mut self.acceptor {
-                    acceptor.accept_all(|stream, _peer| {
-                        accepted.push(stream);
-                        Ok(())
-                    })?;
-                }
+                let acceptor = self.acceptor.as_mut().expect("open until the stop");
+                acceptor.accept_all(|stream, _peer| {
+                    accepted.push(stream);
+                    Ok(())
+                })?;
             }
             Err(e) if is_transient(&e) => {}
             Err(e) => return Err(e),
         }
-        if self.acceptor.is_none() {
-            accepted.clear(); // accepted just before the stop: closed
-        } else if !completion.more {
+        if !completion.more {
             self.arm_accept(ring)?; // the multishot accept ended: one more
         }
         Ok(accepted)
     }
 
-    /// The [`Op::Stop`] completion: cancels the accept and closes the listener. (The accept in
-    /// flight holds the kernel's own reference to the listening socket, so the socket closes
-    /// when the cancellation completes, one `io_uring_enter` later.)
+    /// The [`Op::Stop`] completion: cancels the accept. The listener is closed when the
+    /// accept's last completion arrives (its cancellation's `-ECANCELED`, one `io_uring_enter`
+    /// later); until then the kernel's accept still holds the listening socket, so a client
+    /// that connects in that window is accepted and closed rather than refused.
     pub fn stop(&mut self, ring: &mut Ring) -> io::Result<()> {
-        self.acceptor = None;
+        self.stopping = true;
         cancel_own(ring, Op::Accept)
     }
 }
@@ -127,4 +141,73 @@ fn is_transient(e: &io::Error) -> bool {
         e.raw_os_error(),
         Some(libc::ECANCELED | libc::ECONNABORTED | libc::EINTR | libc::EAGAIN)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::ErrorKind;
+    use std::net::{TcpListener, TcpStream};
+
+    use netkit::Stop;
+
+    use super::{Listening, cancel_own};
+    use crate::uring::{Op, Ring};
+
+    /// Handles `ring`'s completions as the loop would until nothing is in flight: the accept's
+    /// go to `listening`, whose errors end the test.
+    fn run_out(ring: &mut Ring, listening: &mut Listening) {
+        let mut completions = Vec::new();
+        for _turn in 0..16 {
+            if ring.in_flight() == 0 {
+                return;
+            }
+            ring.submit(1).unwrap();
+            ring.reap(&mut completions);
+            for completion in completions.drain(..) {
+                if Op::from_user_data(completion.user_data) == Some(Op::Accept) {
+                    let accepted = listening.on_accept(ring, completion).unwrap();
+                    assert!(accepted.is_empty(), "nobody connected");
+                }
+            }
+        }
+        panic!("still {} operation(s) in flight", ring.in_flight());
+    }
+
+    /// A multishot accept that ends (any error ends one) is re-armed: an entry queued for the
+    /// next `io_uring_enter`, naming the listener's descriptor. A stop handled in the same turn
+    /// must not close that descriptor under the queued entry (the accept would fail with
+    /// `EBADF`, or name whatever file took the number, and end the server).
+    #[test]
+    fn a_stop_right_after_a_re_arm_closes_the_listener_only_once_the_accept_is_over() {
+        if !crate::uring::works_or_skip() {
+            return;
+        }
+        let mut ring = Ring::new(8).unwrap();
+        let stop = Stop::new().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut listening = Listening::new(listener).unwrap();
+        listening.arm(&mut ring, &stop).unwrap();
+        // End the multishot accept for real, and take its last completion.
+        cancel_own(&mut ring, Op::Accept).unwrap();
+        let mut completions = Vec::new();
+        let is_accept =
+            |c: &crate::uring::Completion| Op::from_user_data(c.user_data) == Some(Op::Accept);
+        while !completions.iter().any(is_accept) {
+            ring.submit(1).unwrap();
+            ring.reap(&mut completions);
+        }
+        let ended = completions
+            .into_iter()
+            .find(is_accept)
+            .expect("the accept's last completion");
+        assert!(!ended.more);
+        // One turn: the ended accept is re-armed (queued), then the stop is handled.
+        assert!(listening.on_accept(&mut ring, ended).unwrap().is_empty());
+        listening.stop(&mut ring).unwrap();
+        stop.stop(); // the stop's own poll completes too
+        run_out(&mut ring, &mut listening);
+        let refused = TcpStream::connect(addr).expect_err("the listener is closed");
+        assert_eq!(refused.kind(), ErrorKind::ConnectionRefused);
+    }
 }
