@@ -28,7 +28,7 @@ use plotters::prelude::*;
 pub use plotters::prelude::{RGBColor, SeriesLabelPosition};
 
 /// One color per series, in order: distinct on white, and in grey print as well as may be.
-pub const PALETTE: [RGBColor; 10] = [
+pub const PALETTE: [RGBColor; 12] = [
     RGBColor(220, 0, 0),
     RGBColor(230, 140, 0),
     RGBColor(0, 0, 230),
@@ -39,6 +39,8 @@ pub const PALETTE: [RGBColor; 10] = [
     RGBColor(120, 60, 160),
     RGBColor(120, 120, 120),
     RGBColor(240, 130, 130),
+    RGBColor(150, 90, 30),
+    RGBColor(100, 160, 230),
 ];
 
 /// The `index`-th color of [`PALETTE`], wrapping around.
