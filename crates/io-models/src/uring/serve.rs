@@ -4,7 +4,7 @@
 //! ```text
 //!   loop: while stopping: the drain's turn (close the idle; when over, cut the rest)
 //!         io_uring_enter(submit everything queued, wait for ≥ 1 completion)
-//!         for each completion: user_data ─▶ Accept: adopt the clients   Stop: close the listener
+//!         for each completion: user_data ─▶ Accept: adopt the clients   Stop: cancel the accept
 //!                                           Force, Grace: the drain's   (operation, key): the
 //!                                           protocol's connection `key`
 //!   until nothing is in flight
