@@ -115,12 +115,9 @@ impl Protocol for HttpLoop<'_> {
         for key in self.conns.keys() {
             let conn = self.conns.get_mut(key).expect("a key just listed");
             if conn.is_idle() {
-                conn.stop(key, &mut self.ring)?;
+                self.finish(key)?;
             } else if !conn.is_finished() {
                 busy += 1;
-            }
-            if conn.is_done() {
-                self.conns.remove(key);
             }
         }
         Ok(busy)
@@ -128,12 +125,18 @@ impl Protocol for HttpLoop<'_> {
 
     /// Every connection cancels what it has in flight and removes its timer.
     fn cut(&mut self) -> io::Result<()> {
-        for key in self.conns.keys() {
-            let conn = self.conns.get_mut(key).expect("a key just listed");
-            conn.stop(key, &mut self.ring)?;
-            if conn.is_done() {
-                self.conns.remove(key);
-            }
+        (self.conns.keys().into_iter()).try_for_each(|key| self.finish(key))
+    }
+}
+
+impl HttpLoop<'_> {
+    /// Connection `key` finishes now: it cancels what it has in flight and removes its timer,
+    /// and is freed at once when nothing naming it is in flight.
+    fn finish(&mut self, key: usize) -> io::Result<()> {
+        let conn = self.conns.get_mut(key).expect("a live key");
+        conn.stop(key, &mut self.ring)?;
+        if conn.is_done() {
+            self.conns.remove(key);
         }
         Ok(())
     }

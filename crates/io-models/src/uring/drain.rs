@@ -20,14 +20,13 @@
 //! server wait out the rest of its grace period — and, for the poll, forever.
 
 use std::io;
-use std::os::fd::AsRawFd;
 
-use io_uring::opcode::{PollAdd, Timeout};
-use io_uring::types::{Fd, Timespec};
+use io_uring::opcode::Timeout;
+use io_uring::types::Timespec;
 use netkit::Stop;
 use netkit::graceful::Graceful;
 
-use super::listen::cancel_own;
+use super::listen::{cancel_own, watch};
 use super::op::Op;
 use super::serve::Protocol;
 
@@ -105,13 +104,7 @@ impl<'s> Drain<'s> {
             return Ok(());
         }
         if !poll {
-            let force = PollAdd::new(Fd(self.stop.force_fd().as_raw_fd()), libc::POLLIN as u32);
-            // SAFETY: a poll carries no buffer; the kernel holds its own reference to the file.
-            unsafe {
-                protocol
-                    .ring()
-                    .push(&force.build().user_data(Op::Force.user_data()))?
-            };
+            watch(protocol.ring(), self.stop.force_fd(), Op::Force)?;
             self.state = State::Draining { poll: true, timer };
         }
         if !timer {

@@ -17,7 +17,7 @@
 
 use std::io;
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, RawFd};
 
 use io_uring::opcode::{AcceptMulti, AsyncCancel, AsyncCancel2, PollAdd};
 use io_uring::types::{CancelBuilder, Fd};
@@ -51,9 +51,7 @@ impl Listening {
     /// on `stop`'s descriptor, which allocates nothing when the stop comes.
     pub fn arm(&mut self, ring: &mut Ring, stop: &Stop) -> io::Result<()> {
         self.arm_accept(ring)?;
-        let watch = PollAdd::new(Fd(stop.fd().as_raw_fd()), libc::POLLIN as u32);
-        // SAFETY: a poll carries no buffer; the kernel holds its own reference to the file.
-        unsafe { ring.push(&watch.build().user_data(Op::Stop.user_data())) }
+        watch(ring, stop.fd(), Op::Stop)
     }
 
     fn arm_accept(&mut self, ring: &mut Ring) -> io::Result<()> {
@@ -116,6 +114,14 @@ impl Listening {
         self.stopping = true;
         cancel_own(ring, Op::Accept)
     }
+}
+
+/// Pushes a `POLL_ADD(POLLIN)` on `fd` tagged `op`: one of the loop's own operations, which
+/// completes once `fd` is readable (the stop's descriptor, or the force descriptor).
+pub fn watch(ring: &mut Ring, fd: BorrowedFd<'_>, op: Op) -> io::Result<()> {
+    let poll = PollAdd::new(Fd(fd.as_raw_fd()), libc::POLLIN as u32);
+    // SAFETY: a poll carries no buffer; the kernel holds its own reference to the file.
+    unsafe { ring.push(&poll.build().user_data(op.user_data())) }
 }
 
 /// Pushes the cancellation of `op`, one of the loop's own operations; it completes as
